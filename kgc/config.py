@@ -1,0 +1,181 @@
+"""One root configuration with a sub-model per stage; defaults are declared here and nowhere else.
+
+Precedence: defaults < TOML file (`--config kgc.toml`) < environment (`KGC_LLM__MODEL=...`) < CLI flags.
+Secrets (API keys) come only from the environment and are never serialised.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Any, ClassVar, Literal
+
+from pydantic import BaseModel, Field, SecretStr, ValidationError
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
+
+from kgc.errors import ConfigError
+from kgc.schema import RelationSchema
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+PROMPTS_DIR = REPO_ROOT / "prompts"
+DEMO_CORPUS = REPO_ROOT / "data" / "demo" / "corpus.jsonl"
+
+
+def kgc_home() -> Path:
+    """User state (model files, shared caches): $KGC_HOME, else ~/.cache/kgc."""
+    return Path(os.environ.get("KGC_HOME", Path.home() / ".cache" / "kgc"))
+
+
+class CorpusConfig(BaseModel):
+    format: Literal["auto", "folder", "jsonl", "csv", "lines"] = "auto"
+    id_field: str = "id"
+    text_field: str = "text"
+    chunk_chars: int = Field(4000, ge=200, description="documents longer than this are chunked")
+    chunk_overlap: int = Field(200, ge=0)
+
+
+class SeedsConfig(BaseModel):
+    embedding_model: str = Field(
+        "minilm", description="'minilm' (bundled all-MiniLM-L6-v2) or a local sentence-transformers folder"
+    )
+    nr_topics: int | None = Field(None, description="reduce to this many topics; None keeps BERTopic's choice")
+    keywords_per_topic: int = 10
+    ngram_range: tuple[int, int] = (1, 3)
+    min_topic_size: int = 10
+    max_seeds: int = 500
+    user_seeds: list[str] = Field(default_factory=list)
+    user_seeds_only: bool = False
+    random_state: int = 42
+
+
+class RetrievalConfig(BaseModel):
+    min_score: float = Field(70.0, description="rapidfuzz partial_ratio threshold (Graphusion: 70)")
+    max_chars: int = Field(10_000, description="character budget of the context given for one seed")
+    max_chunks: int = 20
+
+
+class ExtractionConfig(BaseModel):
+    mode: Literal["seed", "document"] = Field(
+        "seed", description="'seed': one call per seed with its retrieved chunks; 'document': one per chunk"
+    )
+    prompt: str = "extraction.md"
+    max_name_chars: int = 80
+    max_triplets_per_call: int = 40
+
+
+class FusionConfig(BaseModel):
+    fuzzy_threshold: float = Field(92.0, description="rapidfuzz token_sort_ratio to merge two names")
+    embedding_threshold: float | None = Field(
+        0.9, description="cosine similarity to merge two names; None disables embedding merges"
+    )
+    resolve_with_llm: bool = True
+    infer_links: bool = True
+    max_neighbourhoods: int = Field(200, description="at most this many entities get a fusion LLM call")
+    min_degree_for_inference: int = 2
+    inferred_confidence: float = 0.3
+    background_graph: Path | None = Field(
+        None, description="TSV of head<TAB>relation<TAB>tail known edges given to fusion as background"
+    )
+    prompt: str = "fusion.md"
+
+
+class LLMConfig(BaseModel):
+    backend: Literal["embedded", "openai"] = Field(
+        "embedded", description="'embedded': llama.cpp in-process (offline); 'openai': any OpenAI-compatible server"
+    )
+    model: str = "qwen2.5-coder-1.5b-instruct-q4_k_m"
+    base_url: str | None = Field(None, description="defaults to $OPENAI_BASE_URL")
+    api_key: SecretStr | None = Field(None, exclude=True, description="from $OPENAI_API_KEY only")
+    response_format: Literal["auto", "json_schema", "json_object", "none"] = "auto"
+    temperature: float = 0.0
+    max_output_tokens: int = 1024
+    timeout: float = Field(120.0, description="seconds per request; the embedded model can stall ~30 s")
+    max_retries: int = 4
+    max_invalid_retries: int = Field(2, description="extra tries when the answer is not schema-valid JSON")
+    concurrency: int = 4
+    requests_per_minute: float | None = None
+    tokens_per_minute: float | None = None
+    max_tokens_total: int | None = Field(None, description="budget: stop cleanly after this many tokens")
+    max_cost: float | None = Field(None, description="budget in the price table's currency")
+    prices: dict[str, tuple[float, float]] = Field(
+        default_factory=dict, description="model -> (input, output) price per 1M tokens"
+    )
+    circuit_breaker_failures: int = Field(5, description="consecutive unreachable errors that stop the run")
+    cache: bool = True
+    model_path: Path | None = Field(None, description="embedded: a GGUF file; default assembles the bundled one")
+    n_ctx: int = 8192
+
+
+class KgcConfig(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="KGC_", env_nested_delimiter="__", extra="forbid")
+
+    corpus: CorpusConfig = Field(default_factory=CorpusConfig)
+    seeds: SeedsConfig = Field(default_factory=SeedsConfig)
+    retrieval: RetrievalConfig = Field(default_factory=RetrievalConfig)
+    extraction: ExtractionConfig = Field(default_factory=ExtractionConfig)
+    fusion: FusionConfig = Field(default_factory=FusionConfig)
+    llm: LLMConfig = Field(default_factory=LLMConfig)
+    relations: RelationSchema = Field(default_factory=RelationSchema)
+    prompts_dir: Path = PROMPTS_DIR
+
+    toml_file: ClassVar[Path | None] = None
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        if cls.toml_file is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=cls.toml_file))
+        return tuple(sources)
+
+    def section_hash(self, *sections: str) -> str:
+        """A stable hash of some config sections: a stage re-runs when its own part changes."""
+        dumped = self.model_dump(mode="json", include=set(sections))
+        return hashlib.sha256(json.dumps(dumped, sort_keys=True).encode()).hexdigest()[:16]
+
+    def redacted(self) -> dict[str, Any]:
+        """The resolved config for display (`--dry-run`); the API key never appears."""
+        data = self.model_dump(mode="json")
+        data["llm"]["api_key"] = "***" if self.resolved_api_key() else None
+        return data
+
+    def resolved_api_key(self) -> str | None:
+        if self.llm.api_key is not None:
+            return self.llm.api_key.get_secret_value()
+        return os.environ.get("OPENAI_API_KEY")
+
+
+def load_config(path: str | Path | None = None, overrides: dict[str, Any] | None = None) -> KgcConfig:
+    """Defaults, then the TOML file, then KGC_* environment variables, then `overrides` (CLI flags)."""
+    if path is not None and not Path(path).is_file():
+        raise ConfigError(f"config file not found: {path}")
+    toml = Path(path) if path is not None else None
+    # pydantic-settings reads the TOML path from the class; a subclass keeps concurrent loads apart.
+    cls = type("KgcConfigFromFile", (KgcConfig,), {"toml_file": toml})
+    try:
+        cfg = cls(**_nest(overrides or {}))
+    except ValidationError as e:
+        raise ConfigError(f"invalid configuration: {e}") from e
+    return cfg
+
+
+def _nest(flat: dict[str, Any]) -> dict[str, Any]:
+    """{'llm.model': 'x'} -> {'llm': {'model': 'x'}}; None values (unset flags) are dropped."""
+    out: dict[str, Any] = {}
+    for dotted, value in flat.items():
+        if value is None:
+            continue
+        node = out
+        *parents, leaf = dotted.split(".")
+        for p in parents:
+            node = node.setdefault(p, {})
+        node[leaf] = value
+    return out

@@ -1,0 +1,119 @@
+"""Typed data passed between the stages. Every artifact in a run directory is a list of these."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+
+class Document(BaseModel):
+    """One corpus document with a stable id (file name, line number or the user's id field)."""
+
+    id: str
+    text: str
+    source: str = ""  # path (and line) it was read from
+
+
+class Chunk(BaseModel):
+    """A window of a document; `start`/`end` are character offsets into `Document.text`."""
+
+    id: str  # "<doc_id>#<n>"
+    doc_id: str
+    text: str
+    start: int
+    end: int
+
+
+class Seed(BaseModel):
+    """A seed entity: a normalised topic keyphrase (or a user-given one)."""
+
+    name: str
+    topic: int = -1  # BERTopic topic id; -1 for user seeds
+    score: float = 1.0
+    origin: Literal["topic", "user"] = "topic"
+
+
+class SeedContext(BaseModel):
+    """The chunks retrieved for one seed, already cut to the character budget."""
+
+    seed: str
+    chunk_ids: list[str]
+    scores: list[float]
+
+
+class Provenance(BaseModel):
+    """Where a candidate triplet came from."""
+
+    doc_id: str
+    chunk_id: str
+    seed: str | None = None
+    evidence: str | None = None
+
+
+class Candidate(BaseModel):
+    """A triplet as one LLM call extracted it, before fusion."""
+
+    head: str
+    relation: str
+    tail: str
+    provenance: list[Provenance] = Field(default_factory=list)
+
+
+class Entity(BaseModel):
+    """A fused entity: a canonical name plus the surface forms merged into it."""
+
+    id: str  # stable slug of the canonical name
+    name: str
+    aliases: list[str] = Field(default_factory=list)
+    type: str | None = None
+    support: int = 0  # number of distinct documents mentioning it in a candidate
+    sources: list[str] = Field(default_factory=list)  # document ids
+
+
+class Relation(BaseModel):
+    """A fused edge between two entity ids. Undirected relation types store head <= tail."""
+
+    head: str
+    relation: str
+    tail: str
+    support: int = 0  # number of distinct documents supporting this exact edge
+    confidence: float = 0.0
+    inferred: bool = False  # proposed by the fusion LLM, not extracted from text
+    decided_by: Literal["support", "llm", "inference", "background"] = "support"
+    sources: list[str] = Field(default_factory=list)  # document ids
+    evidence: list[str] = Field(default_factory=list)
+
+
+class MergeDecision(BaseModel):
+    """Why a surface form was merged into a canonical entity."""
+
+    alias: str
+    canonical: str
+    reason: Literal["normalised", "acronym", "fuzzy", "embedding"]
+    score: float = 1.0
+
+
+class ConflictDecision(BaseModel):
+    """How the relation between one entity pair was chosen among competing candidates."""
+
+    head: str
+    tail: str
+    options: dict[str, int]  # "head|relation|tail" -> support
+    chosen: str | None  # same key format; None when the LLM rejected all options
+    decided_by: Literal["support", "llm"]
+
+
+class KnowledgeGraph(BaseModel):
+    """The fused graph: what every writer (GraphML, JSON, Neo4j) takes."""
+
+    entities: list[Entity] = Field(default_factory=list)
+    relations: list[Relation] = Field(default_factory=list)
+    merges: list[MergeDecision] = Field(default_factory=list)
+    conflicts: list[ConflictDecision] = Field(default_factory=list)
+
+    def entity(self, entity_id: str) -> Entity:
+        for e in self.entities:
+            if e.id == entity_id:
+                return e
+        raise KeyError(entity_id)

@@ -1,0 +1,141 @@
+"""The relation schema: which relation types the LLM may use, with definitions and direction.
+
+Relation names end up as Neo4j relationship types and in prompts, so they are validated strictly
+here, once, instead of being escaped at every use.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from pydantic import BaseModel, Field, field_validator
+
+from kgc.errors import SchemaError
+
+# Letters, digits, '-' and '_', starting with a letter: safe as a Cypher type after mapping to
+# UPPER_SNAKE, and unambiguous in prompts. Anything else (backticks, quotes, spaces, unicode
+# look-alikes) is refused.
+SAFE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
+
+
+def _key(name: str) -> str:
+    """Loose key for matching what an LLM writes ('part of', 'PART_OF') to 'Part-of'."""
+    return re.sub(r"[\s_\-]+", "", name.strip().lower())
+
+
+class RelationType(BaseModel):
+    name: str
+    description: str = ""
+    directed: bool = True
+
+    @field_validator("name")
+    @classmethod
+    def _safe(cls, v: str) -> str:
+        if not SAFE_NAME.match(v):
+            raise ValueError(f"relation name {v!r} must match {SAFE_NAME.pattern}")
+        return v
+
+    @property
+    def cypher_type(self) -> str:
+        """UPPER_SNAKE form used as Neo4j relationship type ('Is-a-Prerequisite-of' -> IS_A_PREREQUISITE_OF)."""
+        return re.sub(r"[-]+", "_", self.name).upper()
+
+
+GRAPHUSION_RELATIONS: list[RelationType] = [
+    RelationType(
+        name="Compare",
+        description="A comparison between two entities, e.g. 'A is larger than B' or 'X is more efficient than Y'.",
+        directed=False,
+    ),
+    RelationType(
+        name="Part-of",
+        description="One entity is a constituent or component of the other, e.g. 'wheel is part of car'.",
+    ),
+    RelationType(
+        name="Conjunction",
+        description="Two entities are connected to form a group or composite idea, e.g. 'salt and pepper'.",
+        directed=False,
+    ),
+    RelationType(
+        name="Evaluate-for",
+        description="One entity is assessed in the context of the other, e.g. 'BLEU is evaluated for machine translation'.",
+    ),
+    RelationType(
+        name="Is-a-Prerequisite-of",
+        description="The head must be understood before the tail, e.g. 'ability to code is a prerequisite of software development'.",
+    ),
+    RelationType(
+        name="Used-for",
+        description="The head is used to accomplish or facilitate the tail, e.g. 'a hammer is used for driving nails'.",
+    ),
+    RelationType(
+        name="Hyponym-Of",
+        description="The head is a more specific version or subtype of the tail, e.g. 'a sedan is a hyponym of a car'.",
+    ),
+]
+
+
+class RelationSchema(BaseModel):
+    types: list[RelationType] = Field(default_factory=lambda: list(GRAPHUSION_RELATIONS))
+
+    @field_validator("types")
+    @classmethod
+    def _unique(cls, v: list[RelationType]) -> list[RelationType]:
+        if not v:
+            raise ValueError("a relation schema needs at least one relation type")
+        keys = [_key(t.name) for t in v]
+        if len(set(keys)) != len(keys):
+            raise ValueError("relation names must be unique (ignoring case, spaces, '-' and '_')")
+        return v
+
+    @property
+    def names(self) -> list[str]:
+        return [t.name for t in self.types]
+
+    def resolve(self, name: str) -> RelationType | None:
+        """The schema type an LLM-written relation name means, or None if it is not in the schema."""
+        k = _key(name)
+        for t in self.types:
+            if _key(t.name) == k:
+                return t
+        return None
+
+    def get(self, name: str) -> RelationType:
+        t = self.resolve(name)
+        if t is None:
+            raise SchemaError(f"unknown relation {name!r}; the schema has: {', '.join(self.names)}")
+        return t
+
+    def describe(self) -> str:
+        """The schema as prompt text: one line per type."""
+        lines = []
+        for t in self.types:
+            direction = "directed" if t.directed else "undirected"
+            lines.append(f"- {t.name} ({direction}): {t.description}")
+        return "\n".join(lines)
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> RelationSchema:
+        """Read a schema from JSON: a list of types, or Graphusion's {name: {label, description}} map."""
+        try:
+            raw = json.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as e:
+            raise SchemaError(f"cannot read relation schema {path}: {e}") from e
+        if isinstance(raw, dict) and "types" not in raw:
+            undirected = {"compare", "conjunction"}
+            raw = {
+                "types": [
+                    {
+                        "name": v.get("label", k) if isinstance(v, dict) else k,
+                        "description": v.get("description", "") if isinstance(v, dict) else str(v),
+                        "directed": _key(k) not in undirected,
+                    }
+                    for k, v in raw.items()
+                ]
+            }
+        try:
+            return cls.model_validate(raw)
+        except ValueError as e:
+            raise SchemaError(f"invalid relation schema {path}: {e}") from e

@@ -1,0 +1,58 @@
+"""Name normalisation shared by seeds and fusion: one definition of 'the same name'."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+import inflect
+
+_inflect = inflect.engine()
+_SPACES = re.compile(r"[\s_]+")
+_EDGE_PUNCT = re.compile(r"^[\W_]+|[\W_]+$")
+# Words inflect would wrongly singularise; "-ss", "-us", "-is" endings are left alone below anyway.
+_KEEP = {"data", "news", "series", "species", "physics", "mathematics", "linguistics", "semantics",
+         "statistics", "analytics", "economics", "ethics", "genetics", "robotics", "bias", "corpus", "lens"}
+
+
+@lru_cache(maxsize=200_000)
+def singular(word: str) -> str:
+    w = word.lower()
+    if len(w) <= 3 or w in _KEEP or w.endswith(("ss", "us", "is", "ics")) or not w.isalpha():
+        return word
+    s = _inflect.singular_noun(word)  # type: ignore[arg-type]
+    return s if isinstance(s, str) and s else word
+
+
+def normalise_name(name: str) -> str:
+    """Canonical key of a name: NFKC, lower case, single spaces, no edge punctuation, last word singular.
+
+    'Neural  Machine Translations.' -> 'neural machine translation'. Acronyms keep their letters
+    ('LLMs' -> 'llm').
+    """
+    s = unicodedata.normalize("NFKC", name)
+    s = _SPACES.sub(" ", s).strip()
+    s = _EDGE_PUNCT.sub("", s)
+    if not s:
+        return ""
+    words = s.split(" ")
+    last = words[-1]
+    if len(last) >= 3 and last[:-1].isupper() and last.endswith("s"):  # acronym plural: LLMs
+        last = last[:-1]
+    else:
+        last = singular(last)
+    words[-1] = last
+    return " ".join(words).lower()
+
+
+def slug(name: str) -> str:
+    """A stable, readable id for an entity name."""
+    s = re.sub(r"[^a-z0-9]+", "-", normalise_name(name)).strip("-")
+    return s or "entity"
+
+
+def acronym(name: str) -> str:
+    """Initials of a multi-word name: 'neural machine translation' -> 'nmt'."""
+    words = [w for w in re.split(r"[\s\-]+", normalise_name(name)) if w]
+    return "".join(w[0] for w in words) if len(words) >= 2 else ""
