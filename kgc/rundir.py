@@ -62,6 +62,8 @@ class StageRecord(BaseModel):
     outputs: list[str] = Field(default_factory=list)
     counts: dict[str, int] = Field(default_factory=dict)
     seconds: float = 0.0
+    peak_rss_mb: float = 0.0  # of the whole process so far
+    meta: dict[str, str] = Field(default_factory=dict)  # e.g. the corpus path, so later commands need no argument
     llm: dict[str, float] = Field(default_factory=dict)  # requests, tokens, cost, cache hits...
     finished_at: str = ""
 

@@ -1,0 +1,314 @@
+"""The `kgc` command: a thin layer over `kgc.pipeline` and the exporters.
+
+Every KgcError becomes a one-line message and exit code 1; tracebacks only with --verbose.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.logging import RichHandler
+from rich.table import Table
+
+from kgc import __version__
+from kgc.config import DEMO_CORPUS, REPO_ROOT, KgcConfig, load_config
+from kgc.errors import KgcError
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")  # models are local files; never wait for the hub
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+app = typer.Typer(
+    help="Build a knowledge graph from a text corpus with LLMs: seeds -> extraction -> fusion.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+export_app = typer.Typer(help="Write a finished graph somewhere else (GraphML file, Neo4j).", no_args_is_help=True)
+app.add_typer(export_app, name="export")
+console = Console(stderr=True)
+log = logging.getLogger("kgc")
+
+# Options shared by the commands that run stages; each maps to one config key.
+ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", help="TOML config file (see README).")]
+OutOpt = Annotated[Path, typer.Option("--out", "-o", help="Run directory: artifacts, manifest, LLM cache.")]
+BackendOpt = Annotated[str | None, typer.Option(help="LLM backend: 'embedded' (offline) or 'openai'.")]
+ModelOpt = Annotated[str | None, typer.Option(help="Model name sent to the server.")]
+BaseUrlOpt = Annotated[str | None, typer.Option(help="OpenAI-compatible endpoint (default $OPENAI_BASE_URL).")]
+ModeOpt = Annotated[str | None, typer.Option(help="Extraction: 'seed' (per seed) or 'document' (per chunk).")]
+SeedsFileOpt = Annotated[
+    Path | None, typer.Option(help="Text file with one seed per line, added to the topic seeds.")
+]
+ConcurrencyOpt = Annotated[int | None, typer.Option(help="Concurrent LLM requests.")]
+MaxTokensOpt = Annotated[int | None, typer.Option(help="Stop cleanly after this many LLM tokens (resumable).")]
+MaxCostOpt = Annotated[float | None, typer.Option(help="Stop cleanly at this cost (needs llm.prices).")]
+DryRunOpt = Annotated[
+    bool, typer.Option("--dry-run", help="Show the resolved config and the LLM requests/tokens it would need.")
+]
+VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Debug logs and tracebacks.")]
+
+
+def _setup_logging(verbose: bool) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(message)s",
+        handlers=[RichHandler(console=console, show_path=verbose, show_time=False, markup=False)],
+        force=True,
+    )
+    for noisy in ("httpx", "httpcore", "urllib3", "sentence_transformers", "BERTopic", "numba", "filelock"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def _guarded(verbose: bool, fn: Callable[[], Any]) -> Any:
+    """Run a command body: KgcError -> clear message + exit 1."""
+    _setup_logging(verbose)
+    try:
+        return fn()
+    except KgcError as e:
+        if verbose:
+            console.print_exception()
+        console.print(f"[bold red]error:[/] {e}")
+        raise typer.Exit(1) from None
+    except KeyboardInterrupt:
+        console.print("[yellow]interrupted[/]: finished stages and LLM answers are saved; rerun to resume")
+        raise typer.Exit(130) from None
+
+
+def _config(
+    config: Path | None,
+    *,
+    backend: str | None = None,
+    model: str | None = None,
+    base_url: str | None = None,
+    mode: str | None = None,
+    seeds_file: Path | None = None,
+    concurrency: int | None = None,
+    max_tokens: int | None = None,
+    max_cost: float | None = None,
+) -> KgcConfig:
+    overrides: dict[str, Any] = {
+        "llm.backend": backend,
+        "llm.model": model,
+        "llm.base_url": base_url,
+        "extraction.mode": mode,
+        "llm.concurrency": concurrency,
+        "llm.max_tokens_total": max_tokens,
+        "llm.max_cost": max_cost,
+    }
+    if seeds_file is not None:
+        try:
+            lines = seeds_file.read_text(encoding="utf-8").splitlines()
+        except OSError as e:
+            raise KgcError(f"cannot read seeds file {seeds_file}: {e.strerror or e}") from e
+        overrides["seeds.user_seeds"] = [s.strip() for s in lines if s.strip() and not s.startswith("#")]
+    return load_config(config, overrides)
+
+
+def _summary(run_dir: Path) -> None:
+    from kgc.rundir import RunDir
+
+    manifest = RunDir(run_dir).manifest()
+    table = Table(title=f"kgc run {run_dir}", show_lines=False)
+    for col in ("stage", "status", "seconds", "counts", "LLM requests", "cache hits", "tokens"):
+        table.add_column(col)
+    for name, rec in manifest.stages.items():
+        counts = ", ".join(f"{k} {v}" for k, v in rec.counts.items())
+        llm = rec.llm
+        table.add_row(
+            name,
+            rec.status,
+            f"{rec.seconds:.1f}",
+            counts,
+            str(int(llm.get("requests", 0))) if llm else "",
+            str(int(llm.get("cache_hits", 0))) if llm else "",
+            str(int(llm.get("prompt_tokens", 0) + llm.get("completion_tokens", 0))) if llm else "",
+        )
+    Console().print(table)
+    graph = run_dir / "graph.graphml"
+    if graph.is_file():
+        console.print(f"graph: {graph} and {run_dir / 'graph.json'}")
+
+
+def _run(corpus: Path | None, out: Path, cfg: KgcConfig, until: str, dry_run: bool) -> None:
+    from kgc.pipeline import Pipeline
+
+    pipeline = Pipeline(cfg, out, corpus=corpus)
+    if dry_run:
+        from kgc.estimate import estimate
+
+        Console().print_json(json.dumps(cfg.redacted(), default=str))
+        Console().print_json(estimate(pipeline).model_dump_json())
+        return
+    pipeline.run_until(until)
+    _summary(out)
+
+
+@app.command()
+def build(
+    corpus: Annotated[Path, typer.Argument(help="Folder of .txt/.md, a .jsonl/.csv, or one document per line.")],
+    out: OutOpt = Path("runs/latest"),
+    config: ConfigOpt = None,
+    backend: BackendOpt = None,
+    model: ModelOpt = None,
+    base_url: BaseUrlOpt = None,
+    mode: ModeOpt = None,
+    seeds_file: SeedsFileOpt = None,
+    concurrency: ConcurrencyOpt = None,
+    max_tokens: MaxTokensOpt = None,
+    max_cost: MaxCostOpt = None,
+    dry_run: DryRunOpt = False,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Run the whole pipeline (resuming whatever the run directory already has) and write the graph."""
+    _guarded(
+        verbose,
+        lambda: _run(
+            corpus,
+            out,
+            _config(config, backend=backend, model=model, base_url=base_url, mode=mode, seeds_file=seeds_file,
+                    concurrency=concurrency, max_tokens=max_tokens, max_cost=max_cost),
+            "fusion",
+            dry_run,
+        ),
+    )
+
+
+@app.command()
+def seeds(
+    corpus: Annotated[Path | None, typer.Argument(help="The corpus (not needed once the run has read it).")] = None,
+    out: OutOpt = Path("runs/latest"),
+    config: ConfigOpt = None,
+    seeds_file: SeedsFileOpt = None,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Stage 1: read the corpus and pick seed entities by topic modeling (writes seeds.jsonl, topics.json)."""
+    _guarded(verbose, lambda: _run(corpus, out, _config(config, seeds_file=seeds_file), "seeds", False))
+
+
+@app.command()
+def extract(
+    corpus: Annotated[Path | None, typer.Argument(help="The corpus (not needed once the run has read it).")] = None,
+    out: OutOpt = Path("runs/latest"),
+    config: ConfigOpt = None,
+    backend: BackendOpt = None,
+    model: ModelOpt = None,
+    base_url: BaseUrlOpt = None,
+    mode: ModeOpt = None,
+    concurrency: ConcurrencyOpt = None,
+    max_tokens: MaxTokensOpt = None,
+    max_cost: MaxCostOpt = None,
+    dry_run: DryRunOpt = False,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Stage 2: extract candidate triplets with the LLM (writes candidates.jsonl)."""
+    _guarded(
+        verbose,
+        lambda: _run(
+            corpus,
+            out,
+            _config(config, backend=backend, model=model, base_url=base_url, mode=mode, concurrency=concurrency,
+                    max_tokens=max_tokens, max_cost=max_cost),
+            "extraction",
+            dry_run,
+        ),
+    )
+
+
+@app.command()
+def fuse(
+    out: OutOpt = Path("runs/latest"),
+    config: ConfigOpt = None,
+    backend: BackendOpt = None,
+    model: ModelOpt = None,
+    base_url: BaseUrlOpt = None,
+    concurrency: ConcurrencyOpt = None,
+    max_tokens: MaxTokensOpt = None,
+    max_cost: MaxCostOpt = None,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Stage 3: merge entities, resolve conflicts, infer links; write graph.json/graph.graphml."""
+    _guarded(
+        verbose,
+        lambda: _run(
+            None,
+            out,
+            _config(config, backend=backend, model=model, base_url=base_url, concurrency=concurrency,
+                    max_tokens=max_tokens, max_cost=max_cost),
+            "fusion",
+            False,
+        ),
+    )
+
+
+@app.command()
+def demo(
+    out: OutOpt = Path("runs/demo"),
+    backend: BackendOpt = None,
+    base_url: BaseUrlOpt = None,
+    model: ModelOpt = None,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Build a graph from the bundled NLP corpus, offline, with the embedded model (a few minutes)."""
+    demo_config = REPO_ROOT / "data" / "demo" / "kgc.toml"
+    _guarded(
+        verbose,
+        lambda: _run(
+            DEMO_CORPUS,
+            out,
+            _config(demo_config if demo_config.is_file() else None, backend=backend, model=model, base_url=base_url),
+            "fusion",
+            False,
+        ),
+    )
+
+
+@app.command()
+def summary(
+    out: Annotated[Path, typer.Argument(help="Run directory.")] = Path("runs/latest"),
+) -> None:
+    """Show what a run directory holds: stages, counts, timings, LLM usage."""
+    _guarded(False, lambda: _summary(out))
+
+
+@export_app.command("graphml")
+def export_graphml(
+    run_dir: Annotated[Path, typer.Argument(help="Run directory with graph.json.")],
+    dest: Annotated[Path, typer.Argument(help="GraphML file to write.")],
+) -> None:
+    """Write the run's graph as GraphML (Gephi, yEd, networkx)."""
+
+    def body() -> None:
+        from kgc.export.graph_files import graphml_text, read_graph
+        from kgc.rundir import atomic_write_text
+
+        atomic_write_text(dest, graphml_text(read_graph(run_dir)))
+        console.print(f"wrote {dest}")
+
+    _guarded(False, body)
+
+
+def version_callback(value: bool) -> None:
+    if value:
+        print(f"kgc {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        bool, typer.Option("--version", callback=version_callback, is_eager=True, help="Show the version.")
+    ] = False,
+) -> None:
+    """kgc: a knowledge graph from a text corpus."""
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(app())

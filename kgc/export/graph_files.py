@@ -1,0 +1,95 @@
+"""The embedded outputs: networkx, GraphML (Gephi, yEd, networkx.read_graphml) and JSON/JSONL."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import networkx as nx
+
+from kgc.errors import ExportError
+from kgc.models import Entity, KnowledgeGraph, Relation
+from kgc.rundir import atomic_write_text, write_jsonl
+
+# GraphML attributes are scalars: list-valued fields travel as JSON strings.
+_ENTITY_LISTS = ("aliases", "sources")
+_RELATION_LISTS = ("sources", "evidence")
+
+
+def to_networkx(graph: KnowledgeGraph) -> nx.DiGraph:
+    """Nodes are entity ids, edges carry the relation name and its provenance.
+
+    There is at most one relation per entity pair, so a DiGraph is enough; undirected relation types
+    (Compare, Conjunction) are stored once with `directed=False`.
+    """
+    g = nx.DiGraph()
+    for e in graph.entities:
+        g.add_node(e.id, **e.model_dump(exclude={"id"}))
+    for r in graph.relations:
+        g.add_edge(r.head, r.tail, **r.model_dump(exclude={"head", "tail"}))
+    return g
+
+
+def from_networkx(g: nx.DiGraph) -> KnowledgeGraph:
+    """The inverse of `to_networkx` (merges and conflicts are not part of a networkx graph)."""
+    entities = [Entity(id=str(n), **_decode(d, _ENTITY_LISTS)) for n, d in g.nodes(data=True)]
+    relations = [
+        Relation(head=str(u), tail=str(v), **_decode(d, _RELATION_LISTS)) for u, v, d in g.edges(data=True)
+    ]
+    return KnowledgeGraph(entities=entities, relations=relations)
+
+
+def _encode(data: dict[str, object]) -> dict[str, object]:
+    out: dict[str, object] = {}
+    for k, v in data.items():
+        if v is None:
+            continue  # GraphML has no null; a missing attribute reads back as the model default
+        out[k] = json.dumps(v, ensure_ascii=False) if isinstance(v, list) else v
+    return out
+
+
+def _decode(data: dict[str, object], list_fields: tuple[str, ...]) -> dict[str, object]:
+    out = dict(data)
+    for k in list_fields:
+        if isinstance(out.get(k), str):
+            out[k] = json.loads(str(out[k]))
+    return out
+
+
+def graphml_text(graph: KnowledgeGraph) -> str:
+    g = to_networkx(graph)
+    flat = nx.DiGraph()
+    flat.add_nodes_from((n, _encode(d)) for n, d in g.nodes(data=True))
+    flat.add_edges_from((u, v, _encode(d)) for u, v, d in g.edges(data=True))
+    buf = io.BytesIO()
+    nx.write_graphml(flat, buf, encoding="utf-8", named_key_ids=True)
+    return buf.getvalue().decode("utf-8")
+
+
+def write_graph(graph: KnowledgeGraph, out_dir: Path) -> list[Path]:
+    """graph.json (everything), graph.graphml, entities.jsonl, relations.jsonl; all atomic."""
+    try:
+        paths = [out_dir / n for n in ("graph.json", "graph.graphml", "entities.jsonl", "relations.jsonl")]
+        atomic_write_text(paths[0], graph.model_dump_json(indent=1) + "\n")
+        atomic_write_text(paths[1], graphml_text(graph))
+        write_jsonl(paths[2], graph.entities)
+        write_jsonl(paths[3], graph.relations)
+    except OSError as e:
+        raise ExportError(f"cannot write the graph to {out_dir}: {e.strerror or e}") from e
+    return paths
+
+
+def read_graph(path: str | Path) -> KnowledgeGraph:
+    """Load graph.json, a .graphml written by kgc, or a run directory holding graph.json."""
+    p = Path(path)
+    if p.is_dir():
+        p = p / "graph.json"
+    try:
+        if p.suffix == ".graphml":
+            return from_networkx(nx.read_graphml(p))
+        return KnowledgeGraph.model_validate_json(p.read_text(encoding="utf-8"))
+    except FileNotFoundError as e:
+        raise ExportError(f"no graph at {p}: run `kgc build` or `kgc fuse` first") from e
+    except (OSError, ValueError) as e:
+        raise ExportError(f"cannot read graph {p}: {e}") from e

@@ -1,0 +1,168 @@
+"""Stage 2: the LLM extracts candidate triplets, one call per seed (with its retrieved chunks) or per chunk.
+
+The answer is validated against the relation schema triplet by triplet: unknown relations and empty,
+overlong or self-referencing names are dropped and counted, never passed on silently.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field, create_model
+from rapidfuzz import fuzz, utils
+
+from kgc.config import ExtractionConfig
+from kgc.llm.client import LLMClient
+from kgc.models import Candidate, Chunk, Provenance, SeedContext
+from kgc.prompts import render
+from kgc.schema import RelationSchema
+from kgc.text import normalise_name
+
+STAGE = "extraction"
+
+
+class Triplet(BaseModel):
+    head: str
+    relation: str
+    tail: str
+    evidence: str = ""
+
+
+class ExtractionAnswer(BaseModel):
+    triplets: list[Triplet] = Field(default_factory=list)
+
+
+@cache
+def answer_model(relation_names: tuple[str, ...]) -> type[ExtractionAnswer]:
+    """ExtractionAnswer whose JSON Schema lists the allowed relations as an enum, so constrained
+    decoders (grammars, json_schema servers) cannot invent one; validation stays per triplet."""
+    enum_triplet = create_model(
+        "Triplet",
+        __base__=Triplet,
+        relation=(str, Field(json_schema_extra={"enum": list(relation_names)})),
+    )
+    return create_model(
+        "ExtractionAnswer",
+        __base__=ExtractionAnswer,
+        triplets=(list[enum_triplet], Field(default_factory=list)),  # type: ignore[valid-type]
+    )
+
+
+@dataclass
+class ExtractionTask:
+    """One LLM call: the passages to read and, in seed mode, the seed they were retrieved for."""
+
+    key: str  # seed name or chunk id
+    seed: str | None
+    chunks: list[Chunk]
+
+
+@dataclass
+class ExtractionResult:
+    candidates: list[Candidate]
+    dropped: Counter[str] = field(default_factory=Counter)  # reason -> count
+    failed_tasks: list[str] = field(default_factory=list)  # keys whose answer was never valid
+
+
+def seed_tasks(contexts: list[SeedContext], chunks: list[Chunk]) -> list[ExtractionTask]:
+    by_id = {c.id: c for c in chunks}
+    return [
+        ExtractionTask(key=ctx.seed, seed=ctx.seed, chunks=[by_id[i] for i in ctx.chunk_ids])
+        for ctx in contexts
+        if ctx.chunk_ids
+    ]
+
+
+def chunk_tasks(chunks: list[Chunk]) -> list[ExtractionTask]:
+    return [ExtractionTask(key=c.id, seed=None, chunks=[c]) for c in chunks]
+
+
+def build_messages(
+    task: ExtractionTask, schema: RelationSchema, cfg: ExtractionConfig, prompts_dir: Path, max_chars: int
+) -> list[dict[str, str]]:
+    text = "\n\n".join(c.text for c in task.chunks)[:max_chars]
+    seed_section = f"\n## Seed\n{task.seed}\n" if task.seed else ""
+    focus = f', focusing on relations that involve "{task.seed}"' if task.seed else ""
+    return render(
+        prompts_dir,
+        cfg.prompt,
+        relations=schema.describe(),
+        relation_names=", ".join(schema.names),
+        seed_section=seed_section,
+        text=text,
+        max_triplets=cfg.max_triplets_per_call,
+        focus=focus,
+    )
+
+
+def _best_chunk(triplet: Triplet, chunks: list[Chunk]) -> Chunk:
+    """The passage the triplet most likely came from: evidence first, then both names."""
+    if len(chunks) == 1:
+        return chunks[0]
+
+    def score(c: Chunk) -> float:
+        text = c.text
+        s = fuzz.partial_ratio(triplet.head, text, processor=utils.default_process)
+        s += fuzz.partial_ratio(triplet.tail, text, processor=utils.default_process)
+        if triplet.evidence:
+            s += 2 * fuzz.partial_ratio(triplet.evidence, text, processor=utils.default_process)
+        return s
+
+    return max(chunks, key=score)  # max keeps the first of equal scores: retrieval order
+
+
+def validate_triplets(
+    answer: ExtractionAnswer, task: ExtractionTask, schema: RelationSchema, cfg: ExtractionConfig
+) -> tuple[list[Candidate], Counter[str]]:
+    """Schema-valid candidates of one answer, and the reasons for the ones dropped."""
+    kept: list[Candidate] = []
+    dropped: Counter[str] = Counter()
+    for t in answer.triplets[: cfg.max_triplets_per_call]:
+        head, tail = " ".join(t.head.split()), " ".join(t.tail.split())
+        rel = schema.resolve(t.relation)
+        if rel is None:
+            dropped["unknown relation"] += 1
+        elif not head or not tail:
+            dropped["empty name"] += 1
+        elif len(head) > cfg.max_name_chars or len(tail) > cfg.max_name_chars:
+            dropped["name too long"] += 1
+        elif normalise_name(head) == normalise_name(tail):
+            dropped["head equals tail"] += 1
+        else:
+            chunk = _best_chunk(t, task.chunks)
+            evidence = " ".join(t.evidence.split())[:500] or None
+            prov = Provenance(doc_id=chunk.doc_id, chunk_id=chunk.id, seed=task.seed, evidence=evidence)
+            kept.append(Candidate(head=head, relation=rel.name, tail=tail, provenance=[prov]))
+    if len(answer.triplets) > cfg.max_triplets_per_call:
+        dropped["over the per-call limit"] += len(answer.triplets) - cfg.max_triplets_per_call
+    return kept, dropped
+
+
+def extract(
+    tasks: list[ExtractionTask],
+    llm: LLMClient,
+    schema: RelationSchema,
+    cfg: ExtractionConfig,
+    prompts_dir: Path,
+    max_chars: int,
+) -> ExtractionResult:
+    """Run every task through the LLM (concurrently, cached) and keep the valid triplets."""
+    model = answer_model(tuple(schema.names))
+
+    def run(task: ExtractionTask) -> tuple[ExtractionTask, Any]:
+        messages = build_messages(task, schema, cfg, prompts_dir, max_chars)
+        return task, llm.complete(messages, model, stage=STAGE)
+
+    result = ExtractionResult(candidates=[])
+    for task, answer in llm.map(run, tasks, stage=STAGE, description="extracting triplets"):
+        if answer is None:
+            result.failed_tasks.append(task.key)
+            continue
+        kept, dropped = validate_triplets(answer, task, schema, cfg)
+        result.candidates.extend(kept)
+        result.dropped.update(dropped)
+    return result

@@ -1,0 +1,145 @@
+"""Fusion without an LLM: entity merging and relation choice by document support."""
+
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+
+from kgc.config import PROMPTS_DIR, FusionConfig
+from kgc.models import Candidate, Provenance
+from kgc.schema import RelationSchema
+from kgc.stages.fusion import fuse, load_background, merge_entities
+
+SCHEMA = RelationSchema()
+NO_LLM = FusionConfig(embedding_threshold=None, resolve_with_llm=False, infer_links=False)
+
+
+def cand(head: str, rel: str, tail: str, *docs: str) -> Candidate:
+    return Candidate(
+        head=head, relation=rel, tail=tail, provenance=[Provenance(doc_id=d, chunk_id=f"{d}#0") for d in docs]
+    )
+
+
+def test_merges_case_plural_acronym_and_near_spellings() -> None:
+    mentions = Counter(
+        {
+            "Neural machine translation": 3,
+            "neural machine translations": 1,
+            "NMT": 2,
+            "named entity recognition (NER)": 1,
+            "NER": 1,
+            "task-oriented dialogue system": 2,
+            "task-oriented dialog system": 1,
+            "GPT-3": 1,
+            "GPT-4": 1,
+        }
+    )
+    index = merge_entities(mentions, FusionConfig(embedding_threshold=None))
+    by_name = {e.name: e for e in index.entities.values()}
+    assert sorted(by_name) == [
+        "GPT-3",
+        "GPT-4",
+        "Neural machine translation",
+        "named entity recognition",
+        "task-oriented dialogue system",
+    ]
+    assert by_name["Neural machine translation"].aliases == ["NMT", "neural machine translations"]
+    assert by_name["named entity recognition"].aliases == ["NER", "named entity recognition (NER)"]
+    reasons = {m.alias: m.reason for m in index.merges}
+    assert reasons == {
+        "neural machine translations": "normalised",
+        "NMT": "acronym",
+        "NER": "acronym",
+        "named entity recognition (NER)": "normalised",
+        "task-oriented dialog system": "fuzzy",
+    }
+    assert index.entity_of["NMT"] == index.entity_of["Neural machine translation"] == "neural-machine-translation"
+
+
+def test_ambiguous_acronym_is_not_merged() -> None:
+    mentions = Counter({"language model": 2, "linear model": 2, "LM": 1})
+    index = merge_entities(mentions, FusionConfig(embedding_threshold=None))
+    assert sorted(e.name for e in index.entities.values()) == ["LM", "language model", "linear model"]
+    assert index.merges == []
+
+
+def test_embedding_merge_uses_the_threshold_and_never_chains() -> None:
+    # Hand-made vectors: b is close to a, c is close to b but not to a.
+    vec = {
+        "alpha method": np.array([1.0, 0.0, 0.0]),
+        "alfa technique": np.array([0.95, np.sqrt(1 - 0.95**2), 0.0]),
+        "omega": np.array([0.8, 0.6, 0.0]) @ np.eye(3),
+    }
+
+    def embed(names: list[str]) -> np.ndarray:
+        return np.stack([vec[n] for n in names])
+
+    mentions = Counter({"alpha method": 3, "alfa technique": 2, "omega": 1})
+    index = merge_entities(mentions, FusionConfig(fuzzy_threshold=99, embedding_threshold=0.9), embed)
+    assert sorted(e.name for e in index.entities.values()) == ["alpha method", "omega"]
+    [merge] = index.merges
+    assert (merge.alias, merge.canonical, merge.reason, merge.score) == (
+        "alfa technique",
+        "alpha method",
+        "embedding",
+        0.95,
+    )
+
+
+def test_conflict_chooses_the_relation_with_most_documents() -> None:
+    candidates = [
+        cand("BLEU", "Evaluate-for", "machine translation", "d1", "d2"),
+        cand("bleu", "Evaluate-for", "Machine Translation", "d3"),
+        cand("BLEU", "Used-for", "machine translation", "d4"),
+        cand("machine translation", "Part-of", "BLEU", "d5"),
+        cand("encoder", "Conjunction", "decoder", "d1"),
+        cand("decoder", "Conjunction", "encoder", "d2"),  # undirected: the same edge
+        cand("encoder", "Part-of", "Encoder", "d1"),  # self-loop after merging
+    ]
+    result = fuse(candidates, SCHEMA, NO_LLM, llm=None, prompts_dir=PROMPTS_DIR)
+    g = result.graph
+    edges = {(r.head, r.relation, r.tail): r for r in g.relations}
+    assert sorted(edges) == [
+        ("bleu", "Evaluate-for", "machine-translation"),
+        ("decoder", "Conjunction", "encoder"),
+    ]
+    bleu = edges[("bleu", "Evaluate-for", "machine-translation")]
+    assert (bleu.support, bleu.sources, bleu.decided_by) == (3, ["d1", "d2", "d3"], "support")
+    assert bleu.confidence == round(3 / 5 * (1 - 0.5**3), 4)
+    conj = edges[("decoder", "Conjunction", "encoder")]
+    assert (conj.support, conj.confidence) == (2, 0.75)
+    [conflict] = g.conflicts
+    assert conflict.options == {
+        "bleu|Evaluate-for|machine-translation": 3,
+        "bleu|Used-for|machine-translation": 1,
+        "machine-translation|Part-of|bleu": 1,
+    }
+    assert (conflict.chosen, conflict.decided_by) == ("bleu|Evaluate-for|machine-translation", "support")
+    assert result.counts["self_loops"] == 1
+    assert result.counts["conflicts"] == 1 and result.counts["ties"] == 0
+    assert {e.id: e.support for e in g.entities} == {"bleu": 5, "decoder": 2, "encoder": 2, "machine-translation": 5}
+
+
+def test_tie_is_broken_by_background_graph(tmp_path: Path) -> None:
+    bg = tmp_path / "bg.tsv"
+    bg.write_text("tokenization\tIs-a-Prerequisite-of\tparsing\nmalformed line\n", encoding="utf-8")
+    candidates = [
+        cand("tokenization", "Used-for", "parsing", "d1"),
+        cand("tokenization", "Is-a-Prerequisite-of", "parsing", "d2"),
+    ]
+    background = load_background(bg)
+    assert background == [("tokenization", "Is-a-Prerequisite-of", "parsing")]
+    g = fuse(candidates, SCHEMA, NO_LLM, llm=None, prompts_dir=PROMPTS_DIR, background=background).graph
+    [rel] = g.relations
+    assert (rel.relation, rel.decided_by, rel.support) == ("Is-a-Prerequisite-of", "background", 1)
+
+
+def test_tie_without_llm_falls_back_deterministically() -> None:
+    candidates = [
+        cand("a thing", "Used-for", "b thing", "d1"),
+        cand("a thing", "Part-of", "b thing", "d2"),
+    ]
+    first = fuse(candidates, SCHEMA, NO_LLM, llm=None, prompts_dir=PROMPTS_DIR).graph
+    again = fuse(list(reversed(candidates)), SCHEMA, NO_LLM, llm=None, prompts_dir=PROMPTS_DIR).graph
+    assert [(r.relation, r.decided_by) for r in first.relations] == [("Part-of", "support")]
+    assert first.relations == again.relations

@@ -1,0 +1,316 @@
+"""The whole pipeline against the scripted OpenAI-compatible server (real HTTP, real openai client)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+import pytest
+
+from kgc.config import DEMO_CORPUS, REPO_ROOT, KgcConfig, load_config
+from kgc.models import Candidate
+from kgc.pipeline import Pipeline, build
+from kgc.rundir import read_jsonl
+from kgc.testing.scripted_server import ScriptedServer
+
+
+def server_config(server: ScriptedServer, **overrides: Any) -> KgcConfig:
+    base: dict[str, Any] = {
+        "llm.backend": "openai",
+        "llm.base_url": server.base_url,
+        "llm.model": "scripted",
+        "llm.timeout": 10.0,
+        "fusion.embedding_threshold": None,
+    }
+    return load_config(None, {**base, **overrides})
+
+
+def write_corpus(tmp_path: Path) -> Path:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "d1.txt").write_text("BLEU is a metric used to evaluate machine translation.", encoding="utf-8")
+    (corpus / "d2.txt").write_text(
+        "Neural machine translation (NMT) is a kind of machine translation. It relies on an encoder.",
+        encoding="utf-8",
+    )
+    (corpus / "d3.txt").write_text("NMT systems are evaluated with BLEU.", encoding="utf-8")
+    return corpus
+
+
+def triplet(head: str, rel: str, tail: str, evidence: str = "") -> dict[str, str]:
+    return {"head": head, "relation": rel, "tail": tail, "evidence": evidence}
+
+
+RULES = [
+    {
+        "task": "extraction",
+        "contains": "## Seed\nmachine translation",
+        "reply": {
+            "triplets": [
+                triplet("BLEU", "Evaluate-for", "machine translation", "used to evaluate machine translation"),
+                triplet("Neural machine translation", "Hyponym-Of", "machine translation", "is a kind of machine"),
+                triplet("encoder", "Part-of", "NMT", "It relies on an encoder."),
+                triplet("x", "Causes", "y"),
+            ]
+        },
+    },
+    {
+        "task": "extraction",
+        "contains": "## Seed\nbleu",
+        "reply": {
+            "triplets": [
+                triplet("BLEU", "evaluate for", "NMT", "NMT systems are evaluated with BLEU."),
+                triplet("BLEU", "Used-for", "Machine translation", "BLEU is a metric used to evaluate"),
+            ]
+        },
+    },
+    {
+        "task": "fusion",
+        "contains": "## Entity\nmachine translation",
+        "reply": {"resolutions": [{"pair": "bleu|machine-translation", "relation": "Evaluate-for"}]},
+    },
+    {
+        "task": "fusion",
+        "contains": "## Entity\nNeural machine translation",
+        "reply": {
+            "new_relations": [
+                {"head": "encoder", "relation": "Part-of", "tail": "machine translation", "reason": "r"},
+                {"head": "encoder", "relation": "Part-of", "tail": "not a neighbour", "reason": "r"},
+            ]
+        },
+    },
+    {"task": "fusion", "reply": {"resolutions": [], "new_relations": []}},
+]
+
+
+def test_exact_graph_from_scripted_answers(tmp_path: Path) -> None:
+    corpus = write_corpus(tmp_path)
+    with ScriptedServer(rules=RULES) as server:
+        cfg = server_config(
+            server, **{"seeds.user_seeds": ["Machine translation", "BLEU"], "seeds.user_seeds_only": True}
+        )
+        graph = build(corpus, tmp_path / "run", cfg)
+        stats = server.stats
+    assert graph is not None
+    assert stats.by_task == {"extraction": 2, "fusion": 3}
+
+    edges = {(r.head, r.relation, r.tail): r for r in graph.relations}
+    assert sorted(edges) == [
+        ("bleu", "Evaluate-for", "machine-translation"),
+        ("bleu", "Evaluate-for", "neural-machine-translation"),
+        ("encoder", "Part-of", "machine-translation"),
+        ("encoder", "Part-of", "neural-machine-translation"),
+        ("neural-machine-translation", "Hyponym-Of", "machine-translation"),
+    ]
+    resolved = edges[("bleu", "Evaluate-for", "machine-translation")]
+    assert (resolved.decided_by, resolved.sources, resolved.inferred) == ("llm", ["d1"], False)
+    inferred = edges[("encoder", "Part-of", "machine-translation")]
+    assert (inferred.inferred, inferred.decided_by, inferred.confidence, inferred.support) == (
+        True,
+        "inference",
+        0.3,
+        0,
+    )
+    assert edges[("bleu", "Evaluate-for", "neural-machine-translation")].sources == ["d3"]
+    assert edges[("encoder", "Part-of", "neural-machine-translation")].evidence == ["It relies on an encoder."]
+
+    nmt = graph.entity("neural-machine-translation")
+    assert (nmt.name, nmt.aliases) == ("Neural machine translation", ["NMT"])
+    assert [(m.alias, m.reason) for m in graph.merges if m.canonical == nmt.name] == [("NMT", "acronym")]
+    [conflict] = graph.conflicts
+    assert conflict.decided_by == "llm"
+
+    run = tmp_path / "run"
+    report = json.loads((run / "extraction_report.json").read_text())
+    assert report == {"dropped": {"unknown relation": 1}, "failed_tasks": []}
+    candidates = read_jsonl(run / "candidates.jsonl", Candidate)
+    assert {(c.head, c.provenance[0].chunk_id, c.provenance[0].seed) for c in candidates} == {
+        ("BLEU", "d1#0", "machine translation"),
+        ("Neural machine translation", "d2#0", "machine translation"),
+        ("encoder", "d2#0", "machine translation"),
+        ("BLEU", "d3#0", "bleu"),
+        ("BLEU", "d1#0", "bleu"),
+    }
+    manifest = json.loads((run / "manifest.json").read_text())
+    assert list(manifest["stages"]) == ["corpus", "seeds", "retrieval", "extraction", "fusion"]
+    assert manifest["stages"]["extraction"]["llm"]["requests"] == 2
+    assert "api_key" not in json.dumps(manifest)
+
+
+def test_rerun_is_free_and_config_change_reruns_only_what_depends_on_it(tmp_path: Path) -> None:
+    corpus = write_corpus(tmp_path)
+    seeds = {"seeds.user_seeds": ["machine translation", "BLEU"], "seeds.user_seeds_only": True}
+    with ScriptedServer(rules=RULES) as server:
+        first = build(corpus, tmp_path / "run", server_config(server, **seeds))
+        server.reset_stats()
+        again = build(corpus, tmp_path / "run", server_config(server, **seeds))
+        assert server.stats.total == 0
+        assert again == first
+        # A fusion setting changed: fusion runs again, its LLM answers come from the cache.
+        changed = build(corpus, tmp_path / "run", server_config(server, **seeds, **{"fusion.infer_links": False}))
+        assert server.stats.total == 0
+    assert changed is not None and first is not None
+    assert [r for r in changed.relations if r.inferred] == []
+    assert len(changed.relations) == len(first.relations) - 1
+
+
+def test_document_mode_calls_once_per_chunk_without_seeds(tmp_path: Path) -> None:
+    corpus = write_corpus(tmp_path)
+    with ScriptedServer() as server:  # default scripted answers
+        cfg = server_config(server, **{"extraction.mode": "document", "fusion.infer_links": False})
+        graph = Pipeline(cfg, tmp_path / "run", corpus=corpus).run_until("fusion")
+        assert server.stats.by_task["extraction"] == 3
+    assert graph is not None and graph.relations
+    assert not (tmp_path / "run" / "seeds.jsonl").exists()
+    docs = {"d1", "d2", "d3"}
+    assert all(set(r.sources) <= docs and r.sources for r in graph.relations)
+
+
+def test_demo_corpus_end_to_end_with_topic_seeds_to_graphml(tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    with ScriptedServer() as server:
+        graph = build(DEMO_CORPUS, run, server_config(server, **{"fusion.max_neighbourhoods": 10}))
+        stats = server.stats
+    assert graph is not None
+    seeds = [json.loads(line) for line in (run / "seeds.jsonl").read_text().splitlines()]
+    contexts = [json.loads(line) for line in (run / "contexts.jsonl").read_text().splitlines()]
+    # One extraction request per seed that retrieved any text; fusion bounded by its limit.
+    assert stats.by_task["extraction"] == sum(1 for c in contexts if c["chunk_ids"])
+    assert len(seeds) >= 10
+    assert 1 <= stats.by_task["fusion"] <= 10
+
+    g = nx.read_graphml(run / "graph.graphml")
+    assert g.number_of_nodes() == len(graph.entities) > 20
+    assert g.number_of_edges() == len(graph.relations) > 20
+    doc_ids = {json.loads(line)["id"] for line in DEMO_CORPUS.read_text().splitlines()}
+    for _, _, data in g.edges(data=True):
+        if data["inferred"]:
+            assert data["support"] == 0
+            continue
+        sources = json.loads(data["sources"])
+        assert sources and set(sources) <= doc_ids
+        assert data["support"] == len(sources)
+
+
+def run_cli(*args: str, cwd: Path) -> subprocess.Popen[str]:
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    return subprocess.Popen(
+        [sys.executable, "-m", "kgc.cli", *args],
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def test_killed_run_resumes_without_paying_again(tmp_path: Path) -> None:
+    seeds_file = REPO_ROOT / "data" / "demo" / "seeds.txt"
+    n_seeds = len([s for s in seeds_file.read_text().splitlines() if s.strip()])
+    with ScriptedServer(latency=0.2) as server:
+        config = tmp_path / "kgc.toml"
+        config.write_text(
+            f'[llm]\nbackend = "openai"\nbase_url = "{server.base_url}"\nmodel = "scripted"\nconcurrency = 1\n'
+            "[seeds]\nuser_seeds_only = true\n[fusion]\nembedding_threshold = 0.9\nmax_neighbourhoods = 3\n",
+            encoding="utf-8",
+        )
+        args = ["build", str(DEMO_CORPUS), "--out", str(tmp_path / "run"), "-c", str(config)]
+        args += ["--seeds-file", str(seeds_file)]
+        proc = run_cli(*args, cwd=tmp_path)
+        deadline = time.monotonic() + 120
+        while server.stats.by_task.get("extraction", 0) < 5:
+            assert proc.poll() is None, proc.communicate()[0]
+            assert time.monotonic() < deadline, "the run never reached extraction"
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        first = server.stats.by_task["extraction"]
+        assert first < n_seeds
+
+        out, _ = run_cli(*args, cwd=tmp_path).communicate(timeout=300)
+        assert "fusion: done" in out, out
+        # Every answer received before the kill came from the cache; at most the one in flight is repeated.
+        assert n_seeds <= server.stats.by_task["extraction"] <= n_seeds + 1
+        assert server.stats.by_task["fusion"] == 3
+
+        server.reset_stats()
+        out, _ = run_cli(*args, cwd=tmp_path).communicate(timeout=300)
+        assert server.stats.total == 0, out
+        assert "up to date" in out
+
+
+@pytest.mark.parametrize("command", ["build", "seeds", "extract", "fuse", "demo", "summary", "export"])
+def test_every_command_has_help(command: str) -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "kgc.cli", command, "--help"], capture_output=True, text=True, check=True
+    ).stdout
+    assert "Usage:" in out
+    # The docstring summary is shown: a command without help text fails here.
+    assert len([line for line in out.splitlines() if line.strip()]) > 3
+    from kgc.cli import app
+
+    infos = {c.name: c for c in app.registered_commands}
+    if command in infos:
+        assert infos[command].callback is not None and infos[command].callback.__doc__
+
+
+def test_bad_corpus_is_a_clear_error_and_exit_1(tmp_path: Path) -> None:
+    (tmp_path / "empty.txt").write_bytes(b"")
+    proc = subprocess.run(
+        [sys.executable, "-m", "kgc.cli", "build", str(tmp_path), "--out", str(tmp_path / "run")],
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 1
+    assert "error: no usable document" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_unreachable_server_stops_with_a_resumable_message(tmp_path: Path) -> None:
+    corpus = write_corpus(tmp_path)
+    config = tmp_path / "kgc.toml"
+    config.write_text(
+        '[llm]\nbackend = "openai"\nbase_url = "http://127.0.0.1:9/v1"\nmodel = "m"\ncircuit_breaker_failures = 2\n'
+        "max_retries = 1\ntimeout = 2\n[seeds]\nuser_seeds = [\"bleu\"]\nuser_seeds_only = true\n",
+        encoding="utf-8",
+    )
+    proc = subprocess.run(
+        [sys.executable, "-m", "kgc.cli", "build", str(corpus), "--out", str(tmp_path / "run"), "-c", str(config)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 1, proc.stderr
+    assert "error:" in proc.stderr and "resume" in proc.stderr
+    manifest = json.loads((tmp_path / "run" / "manifest.json").read_text())
+    assert list(manifest["stages"]) == ["corpus", "seeds", "retrieval"]  # extraction not marked done
+
+
+def test_dry_run_estimates_without_llm_requests(tmp_path: Path) -> None:
+    corpus = write_corpus(tmp_path)
+    with ScriptedServer() as server:
+        config = tmp_path / "kgc.toml"
+        config.write_text(
+            f'[llm]\nbackend = "openai"\nbase_url = "{server.base_url}"\nmodel = "m"\n'
+            '[seeds]\nuser_seeds = ["bleu", "nothing matches this"]\nuser_seeds_only = true\n',
+            encoding="utf-8",
+        )
+        env = {**os.environ, "OPENAI_API_KEY": "sk-very-secret"}
+        proc = subprocess.run(
+            [sys.executable, "-m", "kgc.cli", "build", str(corpus), "-o", str(tmp_path / "r"), "-c", str(config),
+             "--dry-run"],
+            capture_output=True,
+            text=True,
+            env=env,
+        )
+        assert server.stats.total == 0
+    assert proc.returncode == 0, proc.stderr
+    assert "sk-very-secret" not in proc.stdout + proc.stderr
+    assert '"extraction_requests": 1' in proc.stdout
