@@ -32,7 +32,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
-export_app = typer.Typer(help="Write a finished graph somewhere else (GraphML file, Neo4j).", no_args_is_help=True)
+export_app = typer.Typer(
+    help="Write a finished graph somewhere else (GraphML file, Neo4j).", no_args_is_help=True
+)
 app.add_typer(export_app, name="export")
 console = Console(stderr=True)
 log = logging.getLogger("kgc")
@@ -42,16 +44,21 @@ ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", help="TOML con
 OutOpt = Annotated[Path, typer.Option("--out", "-o", help="Run directory: artifacts, manifest, LLM cache.")]
 BackendOpt = Annotated[str | None, typer.Option(help="LLM backend: 'embedded' (offline) or 'openai'.")]
 ModelOpt = Annotated[str | None, typer.Option(help="Model name sent to the server.")]
-BaseUrlOpt = Annotated[str | None, typer.Option(help="OpenAI-compatible endpoint (default $OPENAI_BASE_URL).")]
+BaseUrlOpt = Annotated[
+    str | None, typer.Option(help="OpenAI-compatible endpoint (default $OPENAI_BASE_URL).")
+]
 ModeOpt = Annotated[str | None, typer.Option(help="Extraction: 'seed' (per seed) or 'document' (per chunk).")]
 SeedsFileOpt = Annotated[
     Path | None, typer.Option(help="Text file with one seed per line, added to the topic seeds.")
 ]
 ConcurrencyOpt = Annotated[int | None, typer.Option(help="Concurrent LLM requests.")]
-MaxTokensOpt = Annotated[int | None, typer.Option(help="Stop cleanly after this many LLM tokens (resumable).")]
+MaxTokensOpt = Annotated[
+    int | None, typer.Option(help="Stop cleanly after this many LLM tokens (resumable).")
+]
 MaxCostOpt = Annotated[float | None, typer.Option(help="Stop cleanly at this cost (needs llm.prices).")]
 DryRunOpt = Annotated[
-    bool, typer.Option("--dry-run", help="Show the resolved config and the LLM requests/tokens it would need.")
+    bool,
+    typer.Option("--dry-run", help="Show the resolved config and the LLM requests/tokens it would need."),
 ]
 VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Debug logs and tracebacks.")]
 
@@ -109,7 +116,7 @@ def _config(
         except OSError as e:
             raise KgcError(f"cannot read seeds file {seeds_file}: {e.strerror or e}") from e
         overrides["seeds.user_seeds"] = [s.strip() for s in lines if s.strip() and not s.startswith("#")]
-    return load_config(config, overrides)
+    return load_config(config, {k: v for k, v in overrides.items() if v is not None})  # unset flags
 
 
 def _summary(run_dir: Path) -> None:
@@ -153,7 +160,9 @@ def _run(corpus: Path | None, out: Path, cfg: KgcConfig, until: str, dry_run: bo
 
 @app.command()
 def build(
-    corpus: Annotated[Path, typer.Argument(help="Folder of .txt/.md, a .jsonl/.csv, or one document per line.")],
+    corpus: Annotated[
+        Path, typer.Argument(help="Folder of .txt/.md, a .jsonl/.csv, or one document per line.")
+    ],
     out: OutOpt = Path("runs/latest"),
     config: ConfigOpt = None,
     backend: BackendOpt = None,
@@ -173,8 +182,17 @@ def build(
         lambda: _run(
             corpus,
             out,
-            _config(config, backend=backend, model=model, base_url=base_url, mode=mode, seeds_file=seeds_file,
-                    concurrency=concurrency, max_tokens=max_tokens, max_cost=max_cost),
+            _config(
+                config,
+                backend=backend,
+                model=model,
+                base_url=base_url,
+                mode=mode,
+                seeds_file=seeds_file,
+                concurrency=concurrency,
+                max_tokens=max_tokens,
+                max_cost=max_cost,
+            ),
             "fusion",
             dry_run,
         ),
@@ -183,7 +201,9 @@ def build(
 
 @app.command()
 def seeds(
-    corpus: Annotated[Path | None, typer.Argument(help="The corpus (not needed once the run has read it).")] = None,
+    corpus: Annotated[
+        Path | None, typer.Argument(help="The corpus (not needed once the run has read it).")
+    ] = None,
     out: OutOpt = Path("runs/latest"),
     config: ConfigOpt = None,
     seeds_file: SeedsFileOpt = None,
@@ -195,7 +215,9 @@ def seeds(
 
 @app.command()
 def extract(
-    corpus: Annotated[Path | None, typer.Argument(help="The corpus (not needed once the run has read it).")] = None,
+    corpus: Annotated[
+        Path | None, typer.Argument(help="The corpus (not needed once the run has read it).")
+    ] = None,
     out: OutOpt = Path("runs/latest"),
     config: ConfigOpt = None,
     backend: BackendOpt = None,
@@ -214,8 +236,16 @@ def extract(
         lambda: _run(
             corpus,
             out,
-            _config(config, backend=backend, model=model, base_url=base_url, mode=mode, concurrency=concurrency,
-                    max_tokens=max_tokens, max_cost=max_cost),
+            _config(
+                config,
+                backend=backend,
+                model=model,
+                base_url=base_url,
+                mode=mode,
+                concurrency=concurrency,
+                max_tokens=max_tokens,
+                max_cost=max_cost,
+            ),
             "extraction",
             dry_run,
         ),
@@ -240,8 +270,15 @@ def fuse(
         lambda: _run(
             None,
             out,
-            _config(config, backend=backend, model=model, base_url=base_url, concurrency=concurrency,
-                    max_tokens=max_tokens, max_cost=max_cost),
+            _config(
+                config,
+                backend=backend,
+                model=model,
+                base_url=base_url,
+                concurrency=concurrency,
+                max_tokens=max_tokens,
+                max_cost=max_cost,
+            ),
             "fusion",
             False,
         ),
@@ -263,7 +300,12 @@ def demo(
         lambda: _run(
             DEMO_CORPUS,
             out,
-            _config(demo_config if demo_config.is_file() else None, backend=backend, model=model, base_url=base_url),
+            _config(
+                demo_config if demo_config.is_file() else None,
+                backend=backend,
+                model=model,
+                base_url=base_url,
+            ),
             "fusion",
             False,
         ),

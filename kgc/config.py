@@ -13,7 +13,12 @@ from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, Field, SecretStr, ValidationError
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
 
 from kgc.errors import ConfigError
 from kgc.schema import RelationSchema
@@ -40,7 +45,9 @@ class SeedsConfig(BaseModel):
     embedding_model: str = Field(
         "minilm", description="'minilm' (bundled all-MiniLM-L6-v2) or a local sentence-transformers folder"
     )
-    nr_topics: int | None = Field(None, description="reduce to this many topics; None keeps BERTopic's choice")
+    nr_topics: int | None = Field(
+        None, description="reduce to this many topics; None keeps BERTopic's choice"
+    )
     keywords_per_topic: int = 10
     ngram_range: tuple[int, int] = (1, 3)
     min_topic_size: int = 10
@@ -83,7 +90,8 @@ class FusionConfig(BaseModel):
 
 class LLMConfig(BaseModel):
     backend: Literal["embedded", "openai"] = Field(
-        "embedded", description="'embedded': llama.cpp in-process (offline); 'openai': any OpenAI-compatible server"
+        "embedded",
+        description="'embedded': llama.cpp in-process (offline); 'openai': any OpenAI-compatible server",
     )
     model: str = "qwen2.5-coder-1.5b-instruct-q4_k_m"
     base_url: str | None = Field(None, description="defaults to $OPENAI_BASE_URL")
@@ -104,7 +112,9 @@ class LLMConfig(BaseModel):
     )
     circuit_breaker_failures: int = Field(5, description="consecutive unreachable errors that stop the run")
     cache: bool = True
-    model_path: Path | None = Field(None, description="embedded: a GGUF file; default assembles the bundled one")
+    model_path: Path | None = Field(
+        None, description="embedded: a GGUF file; default assembles the bundled one"
+    )
     n_ctx: int = 8192
 
 
@@ -168,11 +178,9 @@ def load_config(path: str | Path | None = None, overrides: dict[str, Any] | None
 
 
 def _nest(flat: dict[str, Any]) -> dict[str, Any]:
-    """{'llm.model': 'x'} -> {'llm': {'model': 'x'}}; None values (unset flags) are dropped."""
+    """{'llm.model': 'x'} -> {'llm': {'model': 'x'}}."""
     out: dict[str, Any] = {}
     for dotted, value in flat.items():
-        if value is None:
-            continue
         node = out
         *parents, leaf = dotted.split(".")
         for p in parents:

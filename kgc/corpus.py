@@ -189,7 +189,9 @@ def chunk_documents(documents: list[Document], cfg: CorpusConfig) -> list[Chunk]
             if end < len(text):
                 cut = text.rfind(" ", start + cfg.chunk_chars // 2, end)
                 end = cut if cut > start else end
-            chunks.append(Chunk(id=f"{doc.id}#{n}", doc_id=doc.id, text=text[start:end], start=start, end=end))
+            chunks.append(
+                Chunk(id=f"{doc.id}#{n}", doc_id=doc.id, text=text[start:end], start=start, end=end)
+            )
             if end >= len(text):
                 break
             n += 1

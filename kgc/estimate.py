@@ -36,14 +36,21 @@ def estimate(pipeline: Pipeline) -> Estimate:
         for t in tasks
     )
     out_tokens = len(tasks) * cfg.llm.max_output_tokens
-    fusion_requests = cfg.fusion.max_neighbourhoods if (cfg.fusion.resolve_with_llm or cfg.fusion.infer_links) else 0
-    fusion_tokens = fusion_requests * (1500 + cfg.llm.max_output_tokens)  # prompt size is bounded by the template
+    fusion_requests = (
+        cfg.fusion.max_neighbourhoods if (cfg.fusion.resolve_with_llm or cfg.fusion.infer_links) else 0
+    )
+    fusion_tokens = fusion_requests * (
+        1500 + cfg.llm.max_output_tokens
+    )  # prompt size is bounded by the template
     price = cfg.llm.prices.get(cfg.llm.model)
     cost = None
     if price is not None:
         fusion_in = fusion_requests * 1500
         cost = round(
-            ((prompt_tokens + fusion_in) * price[0] + (out_tokens + fusion_requests * cfg.llm.max_output_tokens) * price[1])
+            (
+                (prompt_tokens + fusion_in) * price[0]
+                + (out_tokens + fusion_requests * cfg.llm.max_output_tokens) * price[1]
+            )
             / 1e6,
             4,
         )

@@ -69,7 +69,7 @@ class Pipeline:
 
     def _remembered_corpus(self) -> Path | None:
         rec = self.run.manifest().stages.get("corpus")
-        return Path(rec.meta["corpus"]) if rec and "corpus" in rec.outputs_meta else None
+        return Path(rec.meta["corpus"]) if rec and "corpus" in rec.meta else None
 
     @property
     def llm(self) -> LLMClient:
@@ -93,7 +93,9 @@ class Pipeline:
 
     def _stage_key(self, name: str) -> tuple[str, str]:
         cfg = self.cfg
-        llm_identity = cfg.llm.model_dump(mode="json", include={"backend", "model", "temperature", "model_path"})
+        llm_identity = cfg.llm.model_dump(
+            mode="json", include={"backend", "model", "temperature", "model_path"}
+        )
         sections: dict[str, tuple[list[str], list[str]]] = {
             "corpus": (["corpus"], []),
             "seeds": (["seeds"], ["chunks.jsonl"]),
@@ -162,7 +164,9 @@ class Pipeline:
         result = find_seeds([c.text for c in chunks], self.cfg.seeds)
         write_jsonl(self.run / "seeds.jsonl", result.seeds)
         self.run.write_json("topics.json", [t.model_dump() for t in result.topics])
-        return StageOutcome(["seeds.jsonl", "topics.json"], {"seeds": len(result.seeds), "topics": len(result.topics)})
+        return StageOutcome(
+            ["seeds.jsonl", "topics.json"], {"seeds": len(result.seeds), "topics": len(result.topics)}
+        )
 
     def _stage_retrieval(self) -> StageOutcome:
         from kgc.stages.retrieval import retrieve
@@ -170,23 +174,38 @@ class Pipeline:
         contexts = retrieve(self.seeds(), self.chunks(), self.cfg.retrieval)
         write_jsonl(self.run / "contexts.jsonl", contexts)
         empty = sum(1 for c in contexts if not c.chunk_ids)
-        return StageOutcome(["contexts.jsonl"], {"seeds_with_context": len(contexts) - empty, "seeds_without": empty})
+        return StageOutcome(
+            ["contexts.jsonl"], {"seeds_with_context": len(contexts) - empty, "seeds_without": empty}
+        )
 
     def _stage_extraction(self) -> StageOutcome:
         from kgc.stages.extraction import chunk_tasks, extract, seed_tasks
 
         chunks = self.chunks()
-        tasks = seed_tasks(self.contexts(), chunks) if self.cfg.extraction.mode == "seed" else chunk_tasks(chunks)
+        tasks = (
+            seed_tasks(self.contexts(), chunks) if self.cfg.extraction.mode == "seed" else chunk_tasks(chunks)
+        )
         result = extract(
-            tasks, self.llm, self.cfg.relations, self.cfg.extraction, self.cfg.prompts_dir, self.cfg.retrieval.max_chars
+            tasks,
+            self.llm,
+            self.cfg.relations,
+            self.cfg.extraction,
+            self.cfg.prompts_dir,
+            self.cfg.retrieval.max_chars,
         )
         write_jsonl(self.run / "candidates.jsonl", result.candidates)
         self.run.write_json(
             "extraction_report.json", {"dropped": dict(result.dropped), "failed_tasks": result.failed_tasks}
         )
-        counts = {"tasks": len(tasks), "candidates": len(result.candidates), "failed_tasks": len(result.failed_tasks)}
+        counts = {
+            "tasks": len(tasks),
+            "candidates": len(result.candidates),
+            "failed_tasks": len(result.failed_tasks),
+        }
         counts.update({f"dropped_{k.replace(' ', '_')}": v for k, v in result.dropped.items()})
-        return StageOutcome(["candidates.jsonl", "extraction_report.json"], counts, complete=not result.failed_tasks)
+        return StageOutcome(
+            ["candidates.jsonl", "extraction_report.json"], counts, complete=not result.failed_tasks
+        )
 
     def _stage_fusion(self) -> StageOutcome:
         from kgc.stages.fusion import fuse, load_background

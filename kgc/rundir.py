@@ -63,7 +63,9 @@ class StageRecord(BaseModel):
     counts: dict[str, int] = Field(default_factory=dict)
     seconds: float = 0.0
     peak_rss_mb: float = 0.0  # of the whole process so far
-    meta: dict[str, str] = Field(default_factory=dict)  # e.g. the corpus path, so later commands need no argument
+    meta: dict[str, str] = Field(
+        default_factory=dict
+    )  # e.g. the corpus path, so later commands need no argument
     llm: dict[str, float] = Field(default_factory=dict)  # requests, tokens, cost, cache hits...
     finished_at: str = ""
 

@@ -12,8 +12,25 @@ _inflect = inflect.engine()
 _SPACES = re.compile(r"[\s_]+")
 _EDGE_PUNCT = re.compile(r"^[\W_]+|[\W_]+$")
 # Words inflect would wrongly singularise; "-ss", "-us", "-is" endings are left alone below anyway.
-_KEEP = {"data", "news", "series", "species", "physics", "mathematics", "linguistics", "semantics",
-         "statistics", "analytics", "economics", "ethics", "genetics", "robotics", "bias", "corpus", "lens"}
+_KEEP = {
+    "data",
+    "news",
+    "series",
+    "species",
+    "physics",
+    "mathematics",
+    "linguistics",
+    "semantics",
+    "statistics",
+    "analytics",
+    "economics",
+    "ethics",
+    "genetics",
+    "robotics",
+    "bias",
+    "corpus",
+    "lens",
+}
 
 
 @lru_cache(maxsize=200_000)
@@ -21,7 +38,7 @@ def singular(word: str) -> str:
     w = word.lower()
     if len(w) <= 3 or w in _KEEP or w.endswith(("ss", "us", "is", "ics")) or not w.isalpha():
         return word
-    s = _inflect.singular_noun(word)  # type: ignore[arg-type]
+    s = _inflect.singular_noun(word)
     return s if isinstance(s, str) and s else word
 
 
@@ -38,11 +55,8 @@ def normalise_name(name: str) -> str:
         return ""
     words = s.split(" ")
     last = words[-1]
-    if len(last) >= 3 and last[:-1].isupper() and last.endswith("s"):  # acronym plural: LLMs
-        last = last[:-1]
-    else:
-        last = singular(last)
-    words[-1] = last
+    is_acronym_plural = len(last) >= 3 and last[:-1].isupper() and last.endswith("s")  # LLMs
+    words[-1] = last[:-1] if is_acronym_plural else singular(last)
     return " ".join(words).lower()
 
 

@@ -53,7 +53,11 @@ def test_merges_case_plural_acronym_and_near_spellings() -> None:
         "named entity recognition (NER)": "normalised",
         "task-oriented dialog system": "fuzzy",
     }
-    assert index.entity_of["NMT"] == index.entity_of["Neural machine translation"] == "neural-machine-translation"
+    assert (
+        index.entity_of["NMT"]
+        == index.entity_of["Neural machine translation"]
+        == "neural-machine-translation"
+    )
 
 
 def test_ambiguous_acronym_is_not_merged() -> None:
@@ -117,7 +121,12 @@ def test_conflict_chooses_the_relation_with_most_documents() -> None:
     assert (conflict.chosen, conflict.decided_by) == ("bleu|Evaluate-for|machine-translation", "support")
     assert result.counts["self_loops"] == 1
     assert result.counts["conflicts"] == 1 and result.counts["ties"] == 0
-    assert {e.id: e.support for e in g.entities} == {"bleu": 5, "decoder": 2, "encoder": 2, "machine-translation": 5}
+    assert {e.id: e.support for e in g.entities} == {
+        "bleu": 5,
+        "decoder": 2,
+        "encoder": 2,
+        "machine-translation": 5,
+    }
 
 
 def test_tie_is_broken_by_background_graph(tmp_path: Path) -> None:

@@ -12,7 +12,9 @@ def sample_graph() -> KnowledgeGraph:
     return KnowledgeGraph(
         entities=[
             Entity(id="bleu", name="BLEU", aliases=["bleu score"], support=2, sources=["d1", "d2"]),
-            Entity(id="machine-translation", name="machine translation", type="task", support=1, sources=["d1"]),
+            Entity(
+                id="machine-translation", name="machine translation", type="task", support=1, sources=["d1"]
+            ),
         ],
         relations=[
             Relation(

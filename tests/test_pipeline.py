@@ -54,8 +54,12 @@ RULES = [
         "contains": "## Seed\nmachine translation",
         "reply": {
             "triplets": [
-                triplet("BLEU", "Evaluate-for", "machine translation", "used to evaluate machine translation"),
-                triplet("Neural machine translation", "Hyponym-Of", "machine translation", "is a kind of machine"),
+                triplet(
+                    "BLEU", "Evaluate-for", "machine translation", "used to evaluate machine translation"
+                ),
+                triplet(
+                    "Neural machine translation", "Hyponym-Of", "machine translation", "is a kind of machine"
+                ),
                 triplet("encoder", "Part-of", "NMT", "It relies on an encoder."),
                 triplet("x", "Causes", "y"),
             ]
@@ -119,7 +123,9 @@ def test_exact_graph_from_scripted_answers(tmp_path: Path) -> None:
         0,
     )
     assert edges[("bleu", "Evaluate-for", "neural-machine-translation")].sources == ["d3"]
-    assert edges[("encoder", "Part-of", "neural-machine-translation")].evidence == ["It relies on an encoder."]
+    assert edges[("encoder", "Part-of", "neural-machine-translation")].evidence == [
+        "It relies on an encoder."
+    ]
 
     nmt = graph.entity("neural-machine-translation")
     assert (nmt.name, nmt.aliases) == ("Neural machine translation", ["NMT"])
@@ -154,7 +160,9 @@ def test_rerun_is_free_and_config_change_reruns_only_what_depends_on_it(tmp_path
         assert server.stats.total == 0
         assert again == first
         # A fusion setting changed: fusion runs again, its LLM answers come from the cache.
-        changed = build(corpus, tmp_path / "run", server_config(server, **seeds, **{"fusion.infer_links": False}))
+        changed = build(
+            corpus, tmp_path / "run", server_config(server, **seeds, **{"fusion.infer_links": False})
+        )
         assert server.stats.total == 0
     assert changed is not None and first is not None
     assert [r for r in changed.relations if r.inferred] == []
@@ -278,11 +286,21 @@ def test_unreachable_server_stops_with_a_resumable_message(tmp_path: Path) -> No
     config = tmp_path / "kgc.toml"
     config.write_text(
         '[llm]\nbackend = "openai"\nbase_url = "http://127.0.0.1:9/v1"\nmodel = "m"\ncircuit_breaker_failures = 2\n'
-        "max_retries = 1\ntimeout = 2\n[seeds]\nuser_seeds = [\"bleu\"]\nuser_seeds_only = true\n",
+        'max_retries = 1\ntimeout = 2\n[seeds]\nuser_seeds = ["bleu"]\nuser_seeds_only = true\n',
         encoding="utf-8",
     )
     proc = subprocess.run(
-        [sys.executable, "-m", "kgc.cli", "build", str(corpus), "--out", str(tmp_path / "run"), "-c", str(config)],
+        [
+            sys.executable,
+            "-m",
+            "kgc.cli",
+            "build",
+            str(corpus),
+            "--out",
+            str(tmp_path / "run"),
+            "-c",
+            str(config),
+        ],
         capture_output=True,
         text=True,
         timeout=120,
@@ -304,8 +322,18 @@ def test_dry_run_estimates_without_llm_requests(tmp_path: Path) -> None:
         )
         env = {**os.environ, "OPENAI_API_KEY": "sk-very-secret"}
         proc = subprocess.run(
-            [sys.executable, "-m", "kgc.cli", "build", str(corpus), "-o", str(tmp_path / "r"), "-c", str(config),
-             "--dry-run"],
+            [
+                sys.executable,
+                "-m",
+                "kgc.cli",
+                "build",
+                str(corpus),
+                "-o",
+                str(tmp_path / "r"),
+                "-c",
+                str(config),
+                "--dry-run",
+            ],
             capture_output=True,
             text=True,
             env=env,

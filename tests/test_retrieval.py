@@ -31,4 +31,7 @@ def test_unmatched_seed_and_chunk_limit() -> None:
         CHUNKS,
         RetrievalConfig(max_chunks=1),
     )
-    assert [(c.seed, c.chunk_ids) for c in ctxs] == [("quantum chromodynamics", []), ("word embedding", ["d1#0"])]  # ties: corpus order
+    assert [(c.seed, c.chunk_ids) for c in ctxs] == [
+        ("quantum chromodynamics", []),
+        ("word embedding", ["d1#0"]),
+    ]  # ties: corpus order

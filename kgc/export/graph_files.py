@@ -33,9 +33,12 @@ def to_networkx(graph: KnowledgeGraph) -> nx.DiGraph:
 
 def from_networkx(g: nx.DiGraph) -> KnowledgeGraph:
     """The inverse of `to_networkx` (merges and conflicts are not part of a networkx graph)."""
-    entities = [Entity(id=str(n), **_decode(d, _ENTITY_LISTS)) for n, d in g.nodes(data=True)]
+    entities = [
+        Entity.model_validate({"id": str(n), **_decode(d, _ENTITY_LISTS)}) for n, d in g.nodes(data=True)
+    ]
     relations = [
-        Relation(head=str(u), tail=str(v), **_decode(d, _RELATION_LISTS)) for u, v, d in g.edges(data=True)
+        Relation.model_validate({"head": str(u), "tail": str(v), **_decode(d, _RELATION_LISTS)})
+        for u, v, d in g.edges(data=True)
     ]
     return KnowledgeGraph(entities=entities, relations=relations)
 

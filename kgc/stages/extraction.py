@@ -48,7 +48,7 @@ def answer_model(relation_names: tuple[str, ...]) -> type[ExtractionAnswer]:
     return create_model(
         "ExtractionAnswer",
         __base__=ExtractionAnswer,
-        triplets=(list[enum_triplet], Field(default_factory=list)),  # type: ignore[valid-type]
+        triplets=(list[enum_triplet], Field(default_factory=list)),
     )
 
 

@@ -64,9 +64,7 @@ def _numbers_differ(a: str, b: str) -> bool:
     return _DIGITS.findall(a) != _DIGITS.findall(b)
 
 
-def merge_entities(
-    mentions: Counter[str], cfg: FusionConfig, embed: Embed | None = None
-) -> EntityIndex:
+def merge_entities(mentions: Counter[str], cfg: FusionConfig, embed: Embed | None = None) -> EntityIndex:
     """Cluster surface forms (with their mention counts) into entities.
 
     Leader clustering in order of support: a key joins the best existing cluster above the threshold
@@ -172,7 +170,7 @@ def _build_index(
                 continue
             key = key_of[surface]
             reason, score = c.reasons.get(key, ("normalised", 1.0))
-            merges.append(MergeDecision(alias=surface, canonical=name, reason=reason, score=score))  # type: ignore[arg-type]
+            merges.append(MergeDecision(alias=surface, canonical=name, reason=reason, score=score))
     return EntityIndex(entity_of=entity_of, entities=entities, merges=merges)
 
 
@@ -225,7 +223,11 @@ def collect_pairs(
         docs = pe.options.setdefault(edge, set())
         for p in cand.provenance:
             docs.add(p.doc_id)
-            if p.evidence and len(pe.evidence.setdefault(edge, [])) < 3 and p.evidence not in pe.evidence[edge]:
+            if (
+                p.evidence
+                and len(pe.evidence.setdefault(edge, [])) < 3
+                and p.evidence not in pe.evidence[edge]
+            ):
                 pe.evidence[edge].append(p.evidence)
         for ent in (h, t):
             e = index.entities[ent]
@@ -254,7 +256,11 @@ def decide_by_support(
     known = [
         e
         for e in top
-        if (normalise_name(index.entities[e[0]].name), e[1].lower(), normalise_name(index.entities[e[2]].name))
+        if (
+            normalise_name(index.entities[e[0]].name),
+            e[1].lower(),
+            normalise_name(index.entities[e[2]].name),
+        )
         in background
     ]
     if len(known) == 1:
@@ -390,7 +396,7 @@ def fuse(
                 tail=edge[2],
                 support=len(docs),
                 confidence=_confidence(len(docs), total),
-                decided_by=how,  # type: ignore[arg-type]
+                decided_by=how,
                 sources=sorted(docs),
                 evidence=pe.evidence.get(edge, []),
             )
@@ -402,8 +408,14 @@ def fuse(
             continue
         existing.add(tuple(sorted((h, t))))
         relations.append(
-            Relation(head=h, relation=rel, tail=t, confidence=cfg.inferred_confidence, inferred=True,
-                     decided_by="inference")
+            Relation(
+                head=h,
+                relation=rel,
+                tail=t,
+                confidence=cfg.inferred_confidence,
+                inferred=True,
+                decided_by="inference",
+            )
         )
         counts["inferred"] += 1
 
@@ -437,7 +449,11 @@ def plan_neighbourhoods(
     order = sorted(conflicts_of, key=lambda e: (-len(conflicts_of[e]), e))
     if cfg.infer_links:
         by_degree = sorted(adjacency, key=lambda e: (-len(adjacency[e]), e))
-        order += [e for e in by_degree if e not in conflicts_of and len(adjacency[e]) >= cfg.min_degree_for_inference]
+        order += [
+            e
+            for e in by_degree
+            if e not in conflicts_of and len(adjacency[e]) >= cfg.min_degree_for_inference
+        ]
     hoods = []
     for e in order[: cfg.max_neighbourhoods]:
         hoods.append(
@@ -450,7 +466,9 @@ def plan_neighbourhoods(
         )
     dropped = len(order) - len(hoods)
     if dropped:
-        log.info("fusion: %d neighbourhoods over the limit of %d were not sent", dropped, cfg.max_neighbourhoods)
+        log.info(
+            "fusion: %d neighbourhoods over the limit of %d were not sent", dropped, cfg.max_neighbourhoods
+        )
     return hoods
 
 
@@ -468,9 +486,9 @@ def _ask_llm(
     for surface, eid in index.entity_of.items():
         id_of_key.setdefault(normalise_name(surface), eid)
     bg_by_key: dict[str, list[Edge]] = defaultdict(list)
-    for h, r, t in background:
-        bg_by_key[normalise_name(h)].append((h, r, t))
-        bg_by_key[normalise_name(t)].append((h, r, t))
+    for edge in background:
+        bg_by_key[normalise_name(edge[0])].append(edge)
+        bg_by_key[normalise_name(edge[2])].append(edge)
 
     def messages(h: Neighbourhood) -> list[dict[str, str]]:
         conflict_lines = [
@@ -514,11 +532,11 @@ def _ask_llm(
                 resolved[pe.pair_id] = None
                 continue
             labels = {_option_label(e, pe).lower(): e for e in pe.options}
-            edge = labels.get(res.relation.strip().lower())
-            if edge is None and (rel := schema.resolve(res.relation)) is not None:
-                edge = next((e for e, _ in pe.ranked() if e[1] == rel.name), None)
-            if edge is not None:
-                resolved[pe.pair_id] = edge
+            picked = labels.get(res.relation.strip().lower())
+            if picked is None and (rel := schema.resolve(res.relation)) is not None:
+                picked = next((e for e, _ in pe.ranked() if e[1] == rel.name), None)
+            if picked is not None:
+                resolved[pe.pair_id] = picked
         if cfg.infer_links:
             allowed = {h.entity, *h.neighbours}
             for nr in answer.new_relations[:5]:
