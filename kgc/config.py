@@ -102,7 +102,7 @@ class LLMConfig(BaseModel):
     timeout: float = Field(120.0, description="seconds per request; the embedded model can stall ~30 s")
     max_retries: int = 4
     max_invalid_retries: int = Field(2, description="extra tries when the answer is not schema-valid JSON")
-    concurrency: int = 4
+    concurrency: int = Field(4, ge=1)
     requests_per_minute: float | None = None
     tokens_per_minute: float | None = None
     max_tokens_total: int | None = Field(None, description="budget: stop cleanly after this many tokens")

@@ -1,0 +1,386 @@
+"""LLMClient: the one place for what every LLM call needs, above whichever backend answers.
+
+Cache, retries with backoff, the circuit breaker, tolerant JSON parsing with corrective re-asks,
+budgets, rate limits, accounting and bounded concurrency live here once. Stages only call
+`complete(messages, Schema, stage=...)` and `map(fn, items, ...)`.
+
+What `complete` does with each outcome:
+- a schema-valid answer: returned (and cached);
+- invalid JSON after `max_invalid_retries` corrective re-asks, or transient errors after
+  `max_retries` retries: None, and the attempts are appended to the failures file;
+- the budget is spent: BudgetExceededError; the server is unreachable: LLMUnavailableError
+  (both resumable: answers so far are cached);
+- a configuration problem (bad key, unknown model, bad request): LLMError.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import random
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+from kgc.config import LLMConfig
+from kgc.errors import BudgetExceededError, ConfigError
+from kgc.llm.base import ChatBackend, Message, RawReply, TransientLLMError, Usage
+from kgc.llm.cache import AnswerCache, request_key
+from kgc.llm.jsonparse import InvalidAnswerError, parse_answer
+from kgc.llm.limits import CircuitBreaker, RateLimiter
+
+T = TypeVar("T", bound=BaseModel)
+X = TypeVar("X")
+R = TypeVar("R")
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Backoff between retries of transient errors: base * 2**attempt, jittered, capped."""
+
+    base_delay: float = 1.0
+    max_delay: float = 30.0
+    max_retry_after: float = 60.0  # the server's Retry-After is honoured up to this
+
+    def delay(self, attempt: int, retry_after: float | None) -> float:
+        backoff = min(self.max_delay, self.base_delay * 2**attempt) * random.uniform(0.5, 1.0)
+        if retry_after is None:
+            return backoff
+        return max(backoff, min(retry_after, self.max_retry_after))
+
+
+@dataclass
+class UsageReport:
+    requests: int = 0  # HTTP requests sent, retries included
+    cache_hits: int = 0
+    retries: int = 0  # transient errors retried
+    invalid: int = 0  # answers that failed JSON/schema validation
+    failed: int = 0  # complete() calls that returned None
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost: float = 0.0
+
+    @property
+    def total_tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+    def add(self, other: UsageReport) -> None:
+        for name, value in asdict(other).items():
+            setattr(self, name, getattr(self, name) + value)
+
+    def as_dict(self) -> dict[str, float]:
+        """Flat numbers for the run manifest (`StageRecord.llm`)."""
+        return {**asdict(self), "total_tokens": self.total_tokens}
+
+
+@dataclass
+class _Attempt:
+    raw: str | None
+    error: str
+
+
+@dataclass
+class _Ledger:
+    """Usage per (stage, model), thread-safe."""
+
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    rows: dict[tuple[str, str], UsageReport] = field(default_factory=dict)
+
+    def add(self, stage: str, model: str, **counts: Any) -> None:
+        with self.lock:
+            row = self.rows.setdefault((stage, model), UsageReport())
+            for name, value in counts.items():
+                setattr(row, name, getattr(row, name) + value)
+
+    def total(self, stage: str | None = None, model: str | None = None) -> UsageReport:
+        out = UsageReport()
+        with self.lock:
+            for (s, m), row in self.rows.items():
+                if (stage is None or s == stage) and (model is None or m == model):
+                    out.add(row)
+        return out
+
+    def models(self) -> list[str]:
+        with self.lock:
+            return sorted({m for _, m in self.rows})
+
+
+class _RetriesExhausted(Exception):
+    pass
+
+
+class LLMClient:
+    """Thread-safe; one per run. Close it (or use `with`) to close the cache file."""
+
+    def __init__(
+        self,
+        backend: ChatBackend,
+        cfg: LLMConfig,
+        *,
+        cache_path: Path | None,
+        failures_path: Path | None,
+        retry_policy: RetryPolicy | None = None,
+        show_progress: bool = True,
+    ):
+        if cfg.max_cost is not None and backend.model not in cfg.prices:
+            raise ConfigError(
+                f"llm.max_cost is set but llm.prices has no entry for model {backend.model!r}: "
+                "add [input, output] prices per 1M tokens"
+            )
+        self.backend = backend
+        self.cfg = cfg
+        self.retry_policy = retry_policy or RetryPolicy()
+        self.show_progress = show_progress
+        self.failures_path = failures_path
+        self._cache = AnswerCache(cache_path) if cfg.cache and cache_path is not None else None
+        self._identity = backend.cache_identity()
+        self._limiter = RateLimiter(cfg.requests_per_minute, cfg.tokens_per_minute)
+        self._breaker = CircuitBreaker(cfg.circuit_breaker_failures, backend.model)
+        self._ledger = _Ledger()
+        self._failures_lock = threading.Lock()
+
+    # -- public API -----------------------------------------------------------------------------
+
+    def complete(self, messages: list[Message], schema: type[T], *, stage: str) -> T | None:
+        """A validated `schema` instance for `messages`, or None when none could be had (recorded)."""
+        json_schema = json_schema_of(schema)
+        key = request_key(
+            self._identity, messages, json_schema, self.cfg.temperature, self.cfg.max_output_tokens
+        )
+        cached = self._from_cache(key, schema)
+        if cached is not None:
+            self._count(stage, cache_hits=1)
+            return cached
+        attempts: list[_Attempt] = []
+        conversation = list(messages)
+        for _ in range(self.cfg.max_invalid_retries + 1):
+            try:
+                reply = self._request(conversation, json_schema, stage)
+            except _RetriesExhausted as e:
+                attempts.append(_Attempt(raw=None, error=str(e)))
+                break
+            try:
+                answer = parse_answer(reply.text, schema)
+            except InvalidAnswerError as e:
+                self._count(stage, invalid=1)
+                attempts.append(_Attempt(raw=reply.text, error=str(e)))
+                conversation = [*messages, *corrective_turn(reply.text, e, json_schema)]
+                continue
+            if self._cache is not None:
+                self._cache.put(key, stage, answer.model_dump_json())
+            return answer
+        self._count(stage, failed=1)
+        self._record_failure(stage, messages, schema, attempts)
+        return None
+
+    def map(self, fn: Callable[[X], R], items: Sequence[X], *, stage: str, description: str) -> list[R]:
+        """`[fn(item) for item in items]` on `cfg.concurrency` threads, in order, with a progress bar.
+
+        When a call raises (BudgetExceededError, LLMUnavailableError, anything), no further item is
+        started, the running ones finish (their answers get cached) and the first error is re-raised.
+        """
+        results: dict[int, R] = {}
+        first_error: BaseException | None = None
+        limit = max(1, self.cfg.concurrency)
+        with (
+            self._progress() as progress,
+            ThreadPoolExecutor(max_workers=limit, thread_name_prefix=f"kgc-{stage}") as pool,
+        ):
+            task = progress.add_task(description, total=len(items), stats="")
+            running: dict[Future[R], int] = {}
+            next_index = 0
+            while True:
+                while first_error is None and next_index < len(items) and len(running) < limit:
+                    running[pool.submit(fn, items[next_index])] = next_index
+                    next_index += 1
+                if not running:
+                    break
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in done:
+                    index = running.pop(future)
+                    try:
+                        results[index] = future.result()
+                    except BaseException as e:
+                        first_error = first_error or e
+                    progress.update(task, advance=1, stats=self._progress_stats(stage))
+        if first_error is not None:
+            raise first_error
+        return [results[i] for i in range(len(items))]
+
+    def usage(self, stage: str | None = None) -> UsageReport:
+        """Totals of this client's calls, for one stage or all."""
+        return self._ledger.total(stage=stage)
+
+    def usage_by_model(self) -> dict[str, UsageReport]:
+        return {m: self._ledger.total(model=m) for m in self._ledger.models()}
+
+    @staticmethod
+    def estimate_tokens(messages: list[Message]) -> int:
+        """About 4 characters per token: good enough for budgets, pacing and --dry-run estimates."""
+        return (sum(len(m.get("content", "")) for m in messages) + 3) // 4
+
+    def close(self) -> None:
+        if self._cache is not None:
+            self._cache.close()
+
+    def __enter__(self) -> LLMClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- one request, with retries ---------------------------------------------------------------
+
+    def _request(self, messages: list[Message], json_schema: dict[str, Any], stage: str) -> RawReply:
+        """One answer from the backend, retrying transient errors; raises _RetriesExhausted."""
+        for attempt in range(self.cfg.max_retries + 1):
+            self._breaker.check()
+            estimate = self.estimate_tokens(messages) + self.cfg.max_output_tokens
+            self._limiter.acquire(estimate)
+            self._check_budget()
+            self._count(stage, requests=1)
+            try:
+                reply = self.backend.chat(
+                    messages,
+                    json_schema=json_schema,
+                    temperature=self.cfg.temperature,
+                    max_tokens=self.cfg.max_output_tokens,
+                )
+            except TransientLLMError as e:
+                self._limiter.settle(estimate, 0)
+                if e.unreachable:
+                    self._breaker.record_unreachable(e)  # raises LLMUnavailableError when it opens
+                if attempt == self.cfg.max_retries:
+                    raise _RetriesExhausted(f"gave up after {attempt + 1} attempts: {e}") from e
+                self._count(stage, retries=1)
+                time.sleep(self.retry_policy.delay(attempt, e.retry_after))
+                continue
+            self._breaker.record_success()
+            self._limiter.settle(estimate, reply.usage.total)
+            self._count_usage(stage, reply.usage)
+            return reply
+        raise AssertionError("unreachable: the loop returns or raises")
+
+    def _check_budget(self) -> None:
+        """Refuse to start a request once a budget is spent (running requests may overshoot a little)."""
+        spent = self.usage()
+        if self.cfg.max_tokens_total is not None and spent.total_tokens >= self.cfg.max_tokens_total:
+            raise BudgetExceededError(
+                f"LLM token budget spent: {spent.total_tokens:,} tokens used of "
+                f"llm.max_tokens_total={self.cfg.max_tokens_total:,} ({spent.requests} requests). "
+                + _RESUME_HINT
+            )
+        if self.cfg.max_cost is not None and spent.cost >= self.cfg.max_cost:
+            raise BudgetExceededError(
+                f"LLM cost budget spent: {spent.cost:.4f} used of llm.max_cost={self.cfg.max_cost} "
+                f"({spent.total_tokens:,} tokens, {spent.requests} requests). " + _RESUME_HINT
+            )
+
+    # -- bookkeeping -------------------------------------------------------------------------------
+
+    def _count(self, stage: str, **counts: Any) -> None:
+        self._ledger.add(stage, self.backend.model, **counts)
+
+    def _count_usage(self, stage: str, usage: Usage) -> None:
+        price_in, price_out = self.cfg.prices.get(self.backend.model, (0.0, 0.0))
+        cost = (usage.prompt_tokens * price_in + usage.completion_tokens * price_out) / 1_000_000
+        self._count(
+            stage, prompt_tokens=usage.prompt_tokens, completion_tokens=usage.completion_tokens, cost=cost
+        )
+
+    def _from_cache(self, key: str, schema: type[T]) -> T | None:
+        if self._cache is None:
+            return None
+        stored = self._cache.get(key)
+        if stored is None:
+            return None
+        try:
+            return schema.model_validate_json(stored)
+        except ValueError:
+            return None  # written by an older model class: ask again
+
+    def _record_failure(
+        self, stage: str, messages: list[Message], schema: type[BaseModel], attempts: list[_Attempt]
+    ) -> None:
+        """Append the failed call to the failures JSONL: nothing the model said is lost."""
+        if self.failures_path is None:
+            return
+        record = {
+            "time": datetime.now(UTC).isoformat(timespec="seconds"),
+            "stage": stage,
+            "model": self.backend.model,
+            "schema": schema.__name__,
+            "reason": "invalid" if attempts and attempts[-1].raw is not None else "transient",
+            "messages": messages,
+            "attempts": [asdict(a) for a in attempts],
+        }
+        line = json.dumps(record, ensure_ascii=False) + "\n"
+        with self._failures_lock:
+            self.failures_path.parent.mkdir(parents=True, exist_ok=True)
+            with self.failures_path.open("a", encoding="utf-8") as f:
+                f.write(line)
+
+    def _progress(self) -> Progress:
+        return Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[stats]}"),
+            TimeElapsedColumn(),
+            TextColumn("ETA"),
+            TimeRemainingColumn(),
+            console=Console(stderr=True),
+            disable=not self.show_progress,
+        )
+
+    def _progress_stats(self, stage: str) -> str:
+        u = self.usage(stage)
+        return f"req {u.requests} · cached {u.cache_hits} · failed {u.failed} · {u.total_tokens:,} tok"
+
+
+_RESUME_HINT = (
+    "Every answer received so far is cached: run the same command again to resume (each run gets "
+    "the budget afresh), or raise the budget in the config / KGC_LLM__* environment variables."
+)
+
+
+@functools.cache
+def _json_schema_text(schema: type[BaseModel]) -> str:
+    return json.dumps(schema.model_json_schema())
+
+
+def json_schema_of(schema: type[BaseModel]) -> dict[str, Any]:
+    """The JSON Schema of a model class, generated once per class (pydantic takes ~1 ms each time);
+    a fresh copy each call, so no caller can alter another's."""
+    loaded: dict[str, Any] = json.loads(_json_schema_text(schema))
+    return loaded
+
+
+def corrective_turn(bad_reply: str, error: InvalidAnswerError, json_schema: dict[str, Any]) -> list[Message]:
+    """The model's invalid answer plus a user message saying what to fix."""
+    return [
+        {"role": "assistant", "content": bad_reply},
+        {
+            "role": "user",
+            "content": (
+                f"Your answer is not valid: {error}. Reply again with only one JSON object, no prose and "
+                f"no code fences, following this JSON Schema:\n{json.dumps(json_schema, separators=(',', ':'))}"
+            ),
+        },
+    ]

@@ -1,0 +1,77 @@
+"""Tolerant reading of the JSON an LLM wrote, then validation against the expected pydantic model.
+
+Small models wrap JSON in code fences, add a sentence before or after it, think aloud in
+`<think>` blocks, or stop mid-object when they hit the token limit. All of that is recoverable;
+only what still fails pydantic validation is reported as invalid.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any, TypeVar
+
+import json_repair
+from pydantic import BaseModel, ValidationError
+
+T = TypeVar("T", bound=BaseModel)
+
+_THINK = re.compile(r"<think>.*?(</think>|$)", re.DOTALL | re.IGNORECASE)
+_FENCE = re.compile(r"```[A-Za-z0-9_-]*\s*\n?(.*?)(```|$)", re.DOTALL)
+
+
+class InvalidAnswerError(ValueError):
+    """The reply is not JSON or does not match the schema; the message is fit for a corrective prompt."""
+
+
+def extract_json(text: str) -> Any:
+    """The JSON value in `text`: strict parse first, then without fences/prose, then repaired."""
+    cleaned = _THINK.sub("", text).strip()
+    fenced = _FENCE.search(cleaned)
+    if fenced:
+        cleaned = fenced.group(1).strip()
+    try:
+        return json.loads(cleaned)
+    except ValueError:
+        pass
+    start = _json_start(cleaned)
+    if start is not None:
+        try:
+            return json.JSONDecoder().raw_decode(cleaned, start)[0]  # prose after the JSON
+        except ValueError:
+            cleaned = cleaned[start:]  # probably truncated: repair from the outermost bracket
+    repaired = json_repair.loads(cleaned)
+    # json_repair turns text without any JSON into "" (or a bare string): that is not an answer.
+    if isinstance(repaired, dict | list) and repaired:
+        return repaired
+    raise InvalidAnswerError("the reply contains no JSON object")
+
+
+def _json_start(text: str) -> int | None:
+    """Where the outermost JSON value starts: the first '{', else the first '['."""
+    for bracket in "{[":
+        index = text.find(bracket)
+        if index >= 0:
+            return index
+    return None
+
+
+def parse_answer(text: str, schema: type[T]) -> T:
+    """`text` read as JSON and validated as `schema`; InvalidAnswerError says what is wrong."""
+    value = extract_json(text)
+    try:
+        return schema.model_validate(value)
+    except ValidationError as e:
+        raise InvalidAnswerError(_describe(e)) from e
+
+
+def _describe(error: ValidationError, limit: int = 5) -> str:
+    """A short list of what failed validation, e.g. "triplets.0.tail: Field required"."""
+    parts = []
+    for err in error.errors()[:limit]:
+        where = ".".join(str(p) for p in err["loc"]) or "(root)"
+        parts.append(f"{where}: {err['msg']}")
+    more = error.error_count() - limit
+    if more > 0:
+        parts.append(f"... and {more} more")
+    return "the JSON does not match the schema: " + "; ".join(parts)

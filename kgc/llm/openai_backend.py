@@ -1,0 +1,256 @@
+"""Any OpenAI-compatible chat server (OpenAI, vLLM, llama.cpp, llama-cpp-python, Ollama, LM Studio...).
+
+The openai client is built with max_retries=0: retries live in LLMClient, where they are counted
+and seen by the circuit breaker. Structured output is requested the strongest way the server
+accepts; in "auto" mode the first request finds that way and the rest of the run keeps it.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import os
+import re
+import threading
+import time
+from typing import Any, Literal
+from urllib.parse import urlparse
+
+import openai
+
+from kgc.config import LLMConfig
+from kgc.errors import ConfigError, LLMError
+from kgc.llm.base import Message, RawReply, TransientLLMError, Usage
+
+FormatMode = Literal["json_schema", "json_object", "none"]
+# Tried in this order by "auto": llama-cpp-python's server answers json_schema with HTTP 500 but
+# honours json_object + schema; some servers know neither.
+AUTO_ORDER: tuple[FormatMode, ...] = ("json_schema", "json_object", "none")
+OPENAI_DEFAULT_BASE_URL = "https://api.openai.com/v1"
+LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", "0.0.0.0", "host.docker.internal"}
+TRANSIENT_STATUS = {408, 409, 429}  # plus every 5xx
+FORMAT_WORDS = ("response_format", "json_schema", "json_object", "schema")
+MAX_RETRY_AFTER_HEADER = 3600.0  # ignore absurd hints; LLMClient caps the actual wait further
+
+
+class _FormatRejected(Exception):
+    """The server refused the response_format of this request (only raised while probing in auto mode)."""
+
+    def __init__(self, error: openai.APIStatusError):
+        super().__init__(str(error))
+        self.error = error
+
+
+def resolve_base_url(cfg: LLMConfig) -> str:
+    return (cfg.base_url or os.environ.get("OPENAI_BASE_URL") or OPENAI_DEFAULT_BASE_URL).rstrip("/")
+
+
+def is_local(base_url: str) -> bool:
+    host = (urlparse(base_url).hostname or "").lower()
+    return host in LOCAL_HOSTS or host.startswith("127.") or host.endswith(".local")
+
+
+class OpenAIBackend:
+    """ChatBackend over the official openai client; thread-safe (one shared HTTP connection pool)."""
+
+    def __init__(self, cfg: LLMConfig, api_key: str | None):
+        self.model = cfg.model
+        self.base_url = resolve_base_url(cfg)
+        if not api_key:
+            if not is_local(self.base_url):
+                raise ConfigError(
+                    f"llm.backend='openai' at {self.base_url} needs an API key: set OPENAI_API_KEY "
+                    "(or use a local server, or llm.backend='embedded')"
+                )
+            api_key = "not-needed"  # local servers ignore it, the openai client insists on one
+        self._api_key = api_key
+        self._configured_mode = cfg.response_format
+        self._mode: FormatMode | Literal["auto"] = cfg.response_format
+        self._probe_lock = threading.Lock()
+        self._client = openai.OpenAI(
+            base_url=self.base_url, api_key=api_key, timeout=cfg.timeout, max_retries=0
+        )
+
+    @property
+    def format_mode(self) -> str:
+        """The response_format mode in use: "auto" until the first answer settled it."""
+        return self._mode
+
+    def cache_identity(self) -> str:
+        # The configured mode, not the probed one: the key of a request must not change mid-run.
+        return f"openai|{self.base_url}|{self.model}|{self._configured_mode}"
+
+    def chat(
+        self,
+        messages: list[Message],
+        *,
+        json_schema: dict[str, Any] | None,
+        temperature: float,
+        max_tokens: int,
+    ) -> RawReply:
+        if json_schema is None:
+            return self._send("none", messages, None, temperature, max_tokens)
+        mode = self._mode
+        if mode != "auto":
+            return self._send(mode, messages, json_schema, temperature, max_tokens)
+        with self._probe_lock:  # one request finds the mode; the others wait and then use it
+            if self._mode == "auto":
+                return self._probe(messages, json_schema, temperature, max_tokens)
+            settled = self._mode
+        return self._send(settled, messages, json_schema, temperature, max_tokens)
+
+    def _probe(
+        self, messages: list[Message], json_schema: dict[str, Any], temperature: float, max_tokens: int
+    ) -> RawReply:
+        last: _FormatRejected | None = None
+        for mode in AUTO_ORDER:
+            try:
+                reply = self._send(mode, messages, json_schema, temperature, max_tokens, probing=True)
+            except _FormatRejected as rejected:
+                last = rejected
+                continue
+            self._mode = mode
+            return reply
+        assert last is not None
+        # Even without response_format the server fails: not a format problem after all.
+        raise self._map_error(last.error)
+
+    def _send(
+        self,
+        mode: FormatMode,
+        messages: list[Message],
+        json_schema: dict[str, Any] | None,
+        temperature: float,
+        max_tokens: int,
+        probing: bool = False,
+    ) -> RawReply:
+        extra: dict[str, Any] = {}
+        if json_schema is not None and mode != "none":
+            # As a raw body field: json_object + schema is not in the openai types, and the client's
+            # recursive transform of a large schema costs milliseconds per request.
+            extra["response_format"] = response_format(mode, json_schema)
+        try:
+            completion = self._client.chat.completions.create(
+                model=self.model,
+                messages=messages,  # type: ignore[arg-type]
+                temperature=temperature,
+                max_tokens=max_tokens,
+                extra_body=extra or None,
+            )
+        except openai.APIStatusError as e:
+            if probing and looks_like_format_rejection(e):
+                raise _FormatRejected(e) from e
+            raise self._map_error(e) from e
+        except openai.OpenAIError as e:
+            raise self._map_error(e) from e
+        if not completion.choices:
+            raise TransientLLMError(f"{self._where()}: the server answered without any choice")
+        text = completion.choices[0].message.content or ""
+        usage = completion.usage
+        if usage is None:  # some servers omit it: estimate so budgets still work
+            prompt_chars = sum(len(m.get("content", "")) for m in messages)
+            return RawReply(text, Usage(prompt_chars // 4, len(text) // 4))
+        return RawReply(text, Usage(usage.prompt_tokens or 0, usage.completion_tokens or 0))
+
+    def _where(self) -> str:
+        return f"model {self.model!r} at {self.base_url}"
+
+    def _scrub(self, text: str) -> str:
+        """Server messages may echo the key (even partly): never let it reach logs or files."""
+        if len(self._api_key) >= 8:  # a dummy key like "x" would mangle every message
+            text = text.replace(self._api_key, "***")
+        return re.sub(r"\b(sk|key)-[A-Za-z0-9_\-*]{6,}", r"\1-***", text)
+
+    def _map_error(self, e: openai.OpenAIError) -> LLMError:
+        where = self._where()
+        if isinstance(e, openai.APITimeoutError):
+            return TransientLLMError(f"{where}: request timed out")
+        if isinstance(e, openai.APIConnectionError):
+            return TransientLLMError(f"{where}: cannot connect ({self._scrub(str(e))})", unreachable=True)
+        if isinstance(e, openai.AuthenticationError | openai.PermissionDeniedError):
+            # The body of a 401 quotes the key partly: say nothing from it.
+            return LLMError(
+                f"{where}: the server refused the API key (HTTP {e.status_code}); check OPENAI_API_KEY"
+            )
+        if isinstance(e, openai.NotFoundError):
+            return LLMError(
+                f"{where}: not found (HTTP 404): check llm.model and llm.base_url ({self._scrub(e.message)})"
+            )
+        if isinstance(e, openai.APIStatusError) and (
+            e.status_code in TRANSIENT_STATUS or e.status_code >= 500
+        ):
+            return TransientLLMError(
+                f"{where}: HTTP {e.status_code} ({self._scrub(e.message)})",
+                retry_after=retry_after_seconds(e.response.headers),
+            )
+        if isinstance(e, openai.APIStatusError):
+            return LLMError(f"{where}: HTTP {e.status_code} ({self._scrub(e.message)})")
+        return LLMError(f"{where}: {self._scrub(str(e))}")
+
+
+def looks_like_format_rejection(e: openai.APIStatusError) -> bool:
+    """A 400/422 refuses the request as sent; a 500 counts only when it names the format (llama.cpp
+    servers answer 500 'response_format type must be one of "text" or "json_object"'), so a
+    transient 500 on the first request does not downgrade the whole run."""
+    if e.status_code in (400, 422):
+        return True
+    text = str(e).lower()
+    return e.status_code == 500 and any(word in text for word in FORMAT_WORDS)
+
+
+def response_format(mode: FormatMode, json_schema: dict[str, Any]) -> dict[str, Any]:
+    """The response_format payload of one mode; json_object carries the schema (llama.cpp honours it)."""
+    if mode == "json_schema":
+        return {
+            "type": "json_schema",
+            "json_schema": {
+                "name": schema_name(json_schema),
+                "schema": json_schema,
+                "strict": is_strict_compatible(json_schema),
+            },
+        }
+    return {"type": "json_object", "schema": json_schema}
+
+
+def schema_name(json_schema: dict[str, Any]) -> str:
+    """OpenAI wants ^[a-zA-Z0-9_-]{1,64}$; pydantic puts the class name in "title"."""
+    name = re.sub(r"[^A-Za-z0-9_-]+", "_", str(json_schema.get("title", "answer")))[:64]
+    return name or "answer"
+
+
+def is_strict_compatible(node: Any) -> bool:
+    """OpenAI strict mode needs every object closed (additionalProperties false) with all keys required."""
+    if isinstance(node, dict):
+        if node.get("type") == "object" and "properties" in node:
+            closed = node.get("additionalProperties") is False
+            if not closed or set(node.get("required", [])) != set(node["properties"]):
+                return False
+        return all(is_strict_compatible(v) for v in node.values())
+    if isinstance(node, list):
+        return all(is_strict_compatible(v) for v in node)
+    return True
+
+
+def retry_after_seconds(headers: Any) -> float | None:
+    """The server's wait hint: retry-after-ms, retry-after in seconds, or retry-after as an HTTP date."""
+    millis = headers.get("retry-after-ms")
+    if millis is not None:
+        try:
+            return _plausible(float(millis) / 1000.0)
+        except ValueError:
+            pass
+    value = headers.get("retry-after")
+    if value is None:
+        return None
+    try:
+        return _plausible(float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return _plausible(when.timestamp() - time.time())
+
+
+def _plausible(seconds: float) -> float | None:
+    return seconds if 0 <= seconds <= MAX_RETRY_AFTER_HEADER else None

@@ -1,0 +1,544 @@
+"""A scripted OpenAI-compatible chat server on a real socket, for tests, benchmarks and dry runs.
+
+It answers `POST /v1/chat/completions` and `GET /v1/models` like an OpenAI-compatible server,
+deterministically and cheaply, so the whole pipeline can run without a model:
+
+- extraction prompts (`# Task: extraction`) get triplets built from the most frequent phrases of
+  the `## Text` section; fusion prompts (`# Task: fusion`) resolve every conflict to its first
+  option and link the first two neighbours;
+- `set_rules` scripts exact replies (first matching rule wins);
+- `add_faults` queues misbehaviour (HTTP 429/500, delays, garbage, dropped connections), one per
+  request;
+- `json_schema_supported=False` answers HTTP 500 to `response_format: json_schema`, like
+  llama-cpp-python's server.
+
+    with ScriptedServer(latency=0.05) as server:
+        client = openai.OpenAI(base_url=server.base_url, api_key="x")
+
+CLI: `python -m kgc.testing.scripted_server --port 8765 --latency 0.05` prints the base URL and
+serves until killed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import itertools
+import json
+import re
+import socket
+import sys
+import threading
+import time
+import zlib
+from collections import Counter
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+Rule = dict[str, Any]  # {"task": str|None, "contains": str|None, "reply": {...}} or "raw": "text"
+Fault = dict[str, Any]  # {"status": 429, "retry_after": 1} | {"delay": s} | {"raw": "..."} | {"drop": True}
+
+_TASK_LINE = re.compile(r"^#\s*Task:\s*(\S+)", re.IGNORECASE)
+_SECTION = re.compile(r"^##\s+(.+?)\s*$", re.MULTILINE)
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
+_WORD = re.compile(r"[A-Za-z][A-Za-z0-9\-]*")
+_RELATION_LINE = re.compile(r"^-\s*([^\s(:]+)")
+_CONFLICT_LINE = re.compile(
+    r"^-\s*(?P<pair>[^:]+?)\s*:\s*(?P<head>.*?)\s*\|\s*(?P<tail>.*?)\s*\|\s*options:\s*(?P<opts>.*)$"
+)
+_STOPWORDS_TEXT = """a about above after again against all also am an and any are as at be because been before being
+    below between both but by can could did do does doing down during each few for from further had has
+    have having he her here hers him his how however i if in into is it its itself just may me might more
+    most much must my no nor not now of off on once only or other our ours out over own same she should
+    so some such than that the their theirs them then there these they this those through thus to too
+    under until up upon us use used uses using very was we were what when where which while who whom why
+    will with within without would yet you your one two new many based well also often can via"""
+_STOPWORDS = frozenset(_STOPWORDS_TEXT.split())
+MAX_EVIDENCE_CHARS = 300
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    time: float  # time.monotonic() when the request arrived
+    task: str  # "extraction", "fusion" or "other"
+    response_format: str | None  # its "type", None when absent
+    response_format_body: dict[str, Any] | None
+    messages: list[dict[str, Any]]
+    model: str
+
+
+@dataclass
+class ServerStats:
+    total: int = 0
+    by_task: dict[str, int] = field(default_factory=dict)
+    response_formats: list[str | None] = field(default_factory=list)
+    max_in_flight: int = 0
+    timestamps: list[float] = field(default_factory=list)  # time.monotonic() of each arrival
+    requests: list[RecordedRequest] = field(default_factory=list)
+
+
+@dataclass
+class _Answer:
+    status: int
+    body: dict[str, Any]
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class ScriptedServer:
+    """Threaded: concurrent requests are served concurrently. Start with `start()` or `with`."""
+
+    def __init__(
+        self,
+        rules: list[Rule] | None = None,
+        latency: float = 0.0,
+        json_schema_supported: bool = True,
+        host: str = "127.0.0.1",
+        port: int = 0,
+    ):
+        self.latency = latency
+        self.json_schema_supported = json_schema_supported
+        self._host = host
+        self._port = port
+        self._rules: list[Rule] = []
+        self._faults: list[Fault] = []
+        self._lock = threading.Lock()
+        self._stats = ServerStats()
+        self._in_flight = 0
+        self._httpd: _HTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        self.set_rules(rules or [])
+
+    # -- lifecycle ----------------------------------------------------------------------------------
+
+    def start(self) -> ScriptedServer:
+        if self._httpd is not None:
+            return self
+        self._httpd = _HTTPServer((self._host, self._port), _Handler, self)
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, args=(0.05,), name="scripted-llm", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._httpd is None:
+            return
+        self._httpd.shutdown()
+        self._httpd.close_connections()
+        self._httpd.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self._httpd = None
+
+    def __enter__(self) -> ScriptedServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def port(self) -> int:
+        if self._httpd is None:
+            raise RuntimeError("the scripted server is not started")
+        return int(self._httpd.server_address[1])
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self._host}:{self.port}/v1"
+
+    # -- scripting ----------------------------------------------------------------------------------
+
+    def set_rules(self, rules: list[Rule]) -> None:
+        """Replace the rules; the first rule whose task and `contains` match a request answers it."""
+        for rule in rules:
+            if ("reply" in rule) == ("raw" in rule):
+                raise ValueError(f"a rule needs exactly one of 'reply' and 'raw': {rule}")
+        with self._lock:
+            self._rules = list(rules)
+
+    def add_faults(self, faults: list[Fault]) -> None:
+        """Queue faults; each request consumes the first queued fault whose "task" (if any) matches."""
+        with self._lock:
+            self._faults.extend(faults)
+
+    @property
+    def stats(self) -> ServerStats:
+        """A snapshot of what the server saw so far."""
+        with self._lock:
+            s = self._stats
+            return ServerStats(
+                total=s.total,
+                by_task=dict(s.by_task),
+                response_formats=list(s.response_formats),
+                max_in_flight=s.max_in_flight,
+                timestamps=list(s.timestamps),
+                requests=list(s.requests),
+            )
+
+    def reset_stats(self) -> None:
+        with self._lock:
+            self._stats = ServerStats()
+
+    # -- answering ---------------------------------------------------------------------------------
+
+    def _begin(self, request: dict[str, Any]) -> tuple[str, str, Fault | None, list[Rule]]:
+        """Record one chat request; returns its task, the prompt it is about, its fault and the rules."""
+        messages = request.get("messages") or []
+        response_format = request.get("response_format")
+        task, prompt = detect_task(messages, response_format)
+        with self._lock:
+            s = self._stats
+            now = time.monotonic()
+            s.total += 1
+            s.by_task[task] = s.by_task.get(task, 0) + 1
+            rf_type = response_format.get("type") if isinstance(response_format, dict) else None
+            s.response_formats.append(rf_type)
+            s.timestamps.append(now)
+            s.requests.append(
+                RecordedRequest(
+                    time=now,
+                    task=task,
+                    response_format=rf_type,
+                    response_format_body=response_format if isinstance(response_format, dict) else None,
+                    messages=messages,
+                    model=str(request.get("model", "")),
+                )
+            )
+            self._in_flight += 1
+            s.max_in_flight = max(s.max_in_flight, self._in_flight)
+            fault = self._pop_fault(task)
+            return task, prompt, fault, list(self._rules)
+
+    def _end(self) -> None:
+        with self._lock:
+            self._in_flight -= 1
+
+    def _pop_fault(self, task: str) -> Fault | None:
+        for i, fault in enumerate(self._faults):
+            if fault.get("task") in (None, task):
+                return self._faults.pop(i)
+        return None
+
+    def answer(
+        self, request: dict[str, Any], task: str, prompt: str, fault: Fault | None, rules: list[Rule]
+    ) -> _Answer | None:
+        """The HTTP answer to one chat request; None means: drop the connection."""
+        if fault is not None:
+            if fault.get("drop"):
+                return None
+            if "delay" in fault:
+                time.sleep(float(fault["delay"]))
+            if "status" in fault:
+                return _error(int(fault["status"]), "scripted fault", fault.get("retry_after"))
+        if self.latency > 0:
+            time.sleep(self.latency)
+        response_format = request.get("response_format")
+        if (
+            not self.json_schema_supported
+            and isinstance(response_format, dict)
+            and response_format.get("type") == "json_schema"
+        ):
+            # What llama-cpp-python's server does: json_object (+ schema) is the way it accepts.
+            return _error(
+                500, 'response_format type must be one of "text" or "json_object", but got: json_schema'
+            )
+        if fault is not None and "raw" in fault:
+            text = str(fault["raw"])
+        else:
+            text = self._reply_text(request, task, prompt, rules)
+        return _Answer(200, completion_body(request, text))
+
+    def _reply_text(self, request: dict[str, Any], task: str, prompt: str, rules: list[Rule]) -> str:
+        conversation = "\n".join(str(m.get("content", "")) for m in request.get("messages") or [])
+        for rule in rules:
+            if rule.get("task") not in (None, task):
+                continue
+            if rule.get("contains") is not None and rule["contains"] not in conversation:
+                continue
+            return str(rule["raw"]) if "raw" in rule else json.dumps(rule["reply"])
+        if task == "extraction":
+            return json.dumps(default_extraction(prompt))
+        if task == "fusion":
+            return json.dumps(default_fusion(prompt))
+        return "{}"
+
+
+# -- prompts and default answers ---------------------------------------------------------------------
+
+
+def detect_task(messages: list[dict[str, Any]], response_format: Any) -> tuple[str, str]:
+    """(task, prompt): the latest user message starting with `# Task: <name>` decides, so a corrective
+    follow-up still belongs to its task; else the json_schema name; else "other"."""
+    user_texts = [str(m.get("content", "")) for m in messages if m.get("role") == "user"]
+    for text in reversed(user_texts):
+        match = _TASK_LINE.match(text.lstrip())
+        if match:
+            name = match.group(1).lower()
+            return (name if name in ("extraction", "fusion") else "other"), text
+    last = user_texts[-1] if user_texts else ""
+    if isinstance(response_format, dict):
+        name = str((response_format.get("json_schema") or {}).get("name", "")).lower()
+        for task in ("extraction", "fusion"):
+            if task in name:
+                return task, last
+    return "other", last
+
+
+def sections(prompt: str) -> dict[str, str]:
+    """`## Name` headings and the text up to the next `## ` heading, keyed by lower-case name."""
+    found: dict[str, str] = {}
+    heads = list(_SECTION.finditer(prompt))
+    for i, head in enumerate(heads):
+        end = heads[i + 1].start() if i + 1 < len(heads) else len(prompt)
+        found[head.group(1).strip().lower()] = prompt[head.end() : end].strip()
+    return found
+
+
+def relation_names(section: str) -> list[str]:
+    names = []
+    for line in section.splitlines():
+        match = _RELATION_LINE.match(line.strip())
+        if match:
+            names.append(match.group(1))
+    return names
+
+
+def bullet_lines(section: str) -> list[str]:
+    return [line.strip()[1:].strip() for line in section.splitlines() if line.strip().startswith("-")]
+
+
+def stable_index(key: str, size: int) -> int:
+    return zlib.crc32(key.encode("utf-8")) % size
+
+
+def default_extraction(prompt: str) -> dict[str, Any]:
+    """Triplets (head, relation, tail, evidence) from the most frequent phrases of the text."""
+    parts = sections(prompt)
+    relations = relation_names(parts.get("relations", "")) or ["Related-to"]
+    phrases, sentence_of = frequent_phrases(parts.get("text", ""))
+    seed_lines = parts.get("seed", "").strip().splitlines()
+    head = seed_lines[0].strip() if seed_lines else (phrases[0] if phrases else "")
+    if not head:
+        return {"triplets": []}
+    tails = [p for p in phrases if p != head.lower()][:3]
+    triplets = [
+        {
+            "head": head,
+            "relation": relations[stable_index(f"{head}|{tail}", len(relations))],
+            "tail": tail,
+            "evidence": sentence_of[tail],
+        }
+        for tail in tails
+    ]
+    return {"triplets": triplets}
+
+
+def frequent_phrases(text: str) -> tuple[list[str], dict[str, str]]:
+    """Non-stopword bigrams by frequency, then unigrams (ties: first seen first), and the first
+    sentence each appears in."""
+    bigrams: Counter[str] = Counter()
+    unigrams: Counter[str] = Counter()
+    first_seen: dict[str, int] = {}
+    sentence_of: dict[str, str] = {}
+    for sentence in _SENTENCE_END.split(text):
+        words = [w.lower() for w in _WORD.findall(sentence)]
+        content = [(w if len(w) > 2 and w not in _STOPWORDS else None) for w in words]
+        grams = [w for w in content if w] + [f"{a} {b}" for a, b in itertools.pairwise(content) if a and b]
+        for gram in grams:
+            (bigrams if " " in gram else unigrams)[gram] += 1
+            if gram not in first_seen:
+                first_seen[gram] = len(first_seen)
+                sentence_of[gram] = sentence.strip()[:MAX_EVIDENCE_CHARS]
+
+    def ranked(counts: Counter[str]) -> list[str]:
+        return sorted(counts, key=lambda g: (-counts[g], first_seen[g]))
+
+    return ranked(bigrams) + ranked(unigrams), sentence_of
+
+
+def default_fusion(prompt: str) -> dict[str, Any]:
+    """Every conflict resolved to its first option; one new relation between the first two neighbours."""
+    parts = sections(prompt)
+    relations = relation_names(parts.get("relations", "")) or ["Related-to"]
+    resolutions = []
+    for line in parts.get("conflicts", "").splitlines():
+        match = _CONFLICT_LINE.match(line.strip())
+        if match:
+            options = [o.strip() for o in match.group("opts").split(",") if o.strip()]
+            resolutions.append(
+                {"pair": match.group("pair").strip(), "relation": options[0] if options else None}
+            )
+    neighbours = bullet_lines(parts.get("neighbours", ""))
+    new_relations = []
+    if len(neighbours) >= 2:
+        new_relations.append(
+            {
+                "head": neighbours[0],
+                "relation": relations[0],
+                "tail": neighbours[1],
+                "reason": "scripted default",
+            }
+        )
+    return {"resolutions": resolutions, "new_relations": new_relations}
+
+
+# -- HTTP ---------------------------------------------------------------------------------------------
+
+
+def completion_body(request: dict[str, Any], text: str) -> dict[str, Any]:
+    prompt_chars = sum(len(str(m.get("content", ""))) for m in request.get("messages") or [])
+    prompt_tokens, completion_tokens = prompt_chars // 4, len(text) // 4
+    return {
+        "id": f"chatcmpl-scripted-{zlib.crc32(text.encode('utf-8')):08x}",
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": str(request.get("model", "scripted")),
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": text},
+                "finish_reason": "stop",
+                "logprobs": None,
+            }
+        ],
+        "usage": {
+            "prompt_tokens": prompt_tokens,
+            "completion_tokens": completion_tokens,
+            "total_tokens": prompt_tokens + completion_tokens,
+        },
+    }
+
+
+def _error(status: int, message: str, retry_after: float | None = None) -> _Answer:
+    kind = {400: "invalid_request_error", 404: "not_found_error", 429: "rate_limit_exceeded"}.get(
+        status, "server_error"
+    )
+    headers = {"Retry-After": f"{retry_after:g}"} if retry_after is not None else {}
+    return _Answer(status, {"error": {"message": message, "type": kind, "code": status}}, headers)
+
+
+class _HTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    block_on_close = False  # stop() must not wait for a handler sleeping in a "delay" fault
+    request_queue_size = 256
+    allow_reuse_address = True
+
+    def __init__(
+        self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler], scripted: ScriptedServer
+    ):
+        self.scripted = scripted
+        self._connections: set[socket.socket] = set()
+        self._connections_lock = threading.Lock()
+        super().__init__(address, handler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self._connections_lock:
+            self._connections.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        with self._connections_lock:
+            self._connections.discard(request)
+        super().shutdown_request(request)
+
+    def close_connections(self) -> None:
+        """Wake handlers idling on keep-alive connections so their threads end with the server."""
+        with self._connections_lock:
+            connections = list(self._connections)
+        for conn in connections:
+            with contextlib.suppress(OSError):
+                conn.shutdown(socket.SHUT_RDWR)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if isinstance(sys.exc_info()[1], ConnectionError | TimeoutError):
+            return  # the client gave up (timeout test) or went away: nothing to report
+        super().handle_error(request, client_address)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, as the openai client expects
+    disable_nagle_algorithm = True  # headers and body are two writes: no 40 ms delayed-ACK stall
+    server: _HTTPServer
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass  # thousands of requests in the benchmark: stay quiet
+
+    def do_GET(self) -> None:
+        if self.path.rstrip("/").endswith("/models"):
+            self._send(
+                200, {"object": "list", "data": [{"id": "scripted", "object": "model", "owned_by": "kgc"}]}
+            )
+        else:
+            self._send(404, {"error": {"message": f"no route {self.path}", "type": "not_found_error"}})
+
+    def do_POST(self) -> None:
+        if not self.path.rstrip("/").endswith("/chat/completions"):
+            self._send(404, {"error": {"message": f"no route {self.path}", "type": "not_found_error"}})
+            return
+        length = int(self.headers.get("Content-Length") or 0)
+        try:
+            request = json.loads(self.rfile.read(length) or b"{}")
+        except ValueError:
+            self._send(400, {"error": {"message": "the body is not JSON", "type": "invalid_request_error"}})
+            return
+        scripted = self.server.scripted
+        task, prompt, fault, rules = scripted._begin(request)
+        try:
+            answer = scripted.answer(request, task, prompt, fault, rules)
+            if answer is None:
+                self.close_connection = True  # "drop": no status line at all
+                return
+            self._send(answer.status, answer.body, answer.headers)
+        finally:
+            scripted._end()
+
+    def _send(self, status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> None:
+        data = json.dumps(body).encode("utf-8")
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            for name, value in (headers or {}).items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(data)
+        except (ConnectionError, TimeoutError):
+            self.close_connection = True  # the client timed out and left
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        description="Scripted OpenAI-compatible chat server for kgc dry runs and tests."
+    )
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8765, help="0 picks a free port")
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds added to every answer")
+    parser.add_argument("--rules", type=Path, help="JSON file with a list of rules")
+    parser.add_argument(
+        "--no-json-schema",
+        action="store_true",
+        help="reject response_format json_schema like llama-cpp-python",
+    )
+    args = parser.parse_args(argv)
+    rules = json.loads(args.rules.read_text(encoding="utf-8")) if args.rules else None
+    server = ScriptedServer(
+        rules=rules,
+        latency=args.latency,
+        json_schema_supported=not args.no_json_schema,
+        host=args.host,
+        port=args.port,
+    ).start()
+    print(server.base_url, flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+
+
+if __name__ == "__main__":
+    main()

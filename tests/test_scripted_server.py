@@ -1,0 +1,219 @@
+"""The scripted OpenAI-compatible server, spoken to over real HTTP with the official openai client."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+import urllib.request
+from typing import Any
+
+import openai
+import pytest
+
+from kgc.testing.scripted_server import ScriptedServer, default_extraction, default_fusion, sections
+
+RELATIONS = "- Used-for (directed): the head helps to do the tail\n- Part-of (directed): a component\n"
+TEXT = (
+    "Neural networks are used for machine translation. Machine translation needs parallel corpora. "
+    "The attention mechanism improves machine translation. The attention mechanism is part of the transformer."
+)
+
+
+def extraction_prompt(text: str = TEXT, seed: str | None = None) -> str:
+    seed_part = f"## Seed\n{seed}\n\n" if seed else ""
+    return f"# Task: extraction\nExtract.\n\n## Relations\n{RELATIONS}\n{seed_part}## Text\n{text}\n\n## Answer\nJSON.\n"
+
+
+FUSION_PROMPT = (
+    "# Task: fusion\n## Relations\n" + RELATIONS + "\n## Entity\nmachine translation\n\n"
+    "## Conflicts\n- p1: machine translation | bleu | options: Used-for, Part-of\n"
+    "- p2: attention | machine translation | options: Part-of\n\n"
+    "## Neighbours\n- bleu\n- attention\n- transformer\n\n## Background\n(none)\n"
+)
+
+
+def client(server: ScriptedServer, timeout: float = 5.0) -> openai.OpenAI:
+    return openai.OpenAI(base_url=server.base_url, api_key="test", timeout=timeout, max_retries=0)
+
+
+def ask(server: ScriptedServer, content: str, **kwargs: Any) -> str:
+    reply = client(server).chat.completions.create(
+        model="scripted", messages=[{"role": "user", "content": content}], **kwargs
+    )
+    return reply.choices[0].message.content or ""
+
+
+def test_sections_are_split_at_second_level_headings() -> None:
+    assert sections("# Task: x\n## Relations\n- A (directed): d\n\n## Text\nline one\nline two\n") == {
+        "relations": "- A (directed): d",
+        "text": "line one\nline two",
+    }
+
+
+def test_default_extraction_uses_the_seed_and_the_most_frequent_phrases() -> None:
+    answer = default_extraction(extraction_prompt(seed="neural network"))
+    assert [(t["head"], t["tail"]) for t in answer["triplets"]] == [
+        ("neural network", "machine translation"),
+        ("neural network", "attention mechanism"),
+        ("neural network", "neural networks"),
+    ]
+    assert {t["relation"] for t in answer["triplets"]} <= {"Used-for", "Part-of"}
+    assert answer["triplets"][1]["evidence"] == "The attention mechanism improves machine translation."
+    assert answer == default_extraction(extraction_prompt(seed="neural network"))  # deterministic
+
+
+def test_default_extraction_without_seed_heads_with_the_top_bigram() -> None:
+    triplets = default_extraction(extraction_prompt())["triplets"]
+    assert [(t["head"], t["tail"]) for t in triplets] == [
+        ("machine translation", "attention mechanism"),
+        ("machine translation", "neural networks"),
+        ("machine translation", "translation needs"),  # frequency ties: first seen first
+    ]
+
+
+def test_default_fusion_takes_first_options_and_links_the_first_two_neighbours() -> None:
+    assert default_fusion(FUSION_PROMPT) == {
+        "resolutions": [{"pair": "p1", "relation": "Used-for"}, {"pair": "p2", "relation": "Part-of"}],
+        "new_relations": [
+            {"head": "bleu", "relation": "Used-for", "tail": "attention", "reason": "scripted default"}
+        ],
+    }
+
+
+def test_chat_completion_is_openai_shaped_with_deterministic_usage(scripted_server: ScriptedServer) -> None:
+    prompt = extraction_prompt(seed="neural network")
+    reply = client(scripted_server).chat.completions.create(
+        model="my-model", messages=[{"role": "user", "content": prompt}]
+    )
+    text = reply.choices[0].message.content or ""
+    assert json.loads(text) == default_extraction(prompt)
+    assert reply.model == "my-model"
+    assert reply.usage is not None
+    assert (reply.usage.prompt_tokens, reply.usage.completion_tokens) == (len(prompt) // 4, len(text) // 4)
+    stats = scripted_server.stats
+    assert (stats.total, stats.by_task, stats.response_formats) == (1, {"extraction": 1}, [None])
+
+
+def test_fusion_and_other_tasks(scripted_server: ScriptedServer) -> None:
+    assert json.loads(ask(scripted_server, FUSION_PROMPT)) == default_fusion(FUSION_PROMPT)
+    assert ask(scripted_server, "hello") == "{}"
+    assert scripted_server.stats.by_task == {"fusion": 1, "other": 1}
+
+
+def test_task_from_json_schema_name_when_there_is_no_task_line(scripted_server: ScriptedServer) -> None:
+    prompt = extraction_prompt(seed="neural network").replace("# Task: extraction\n", "")
+    rf = {"type": "json_schema", "json_schema": {"name": "ExtractionAnswer", "schema": {"type": "object"}}}
+    assert json.loads(ask(scripted_server, prompt, response_format=rf)) == default_extraction(prompt)
+    assert scripted_server.stats.by_task == {"extraction": 1}
+    assert scripted_server.stats.response_formats == ["json_schema"]
+
+
+def test_rules_first_match_wins_with_task_and_contains(scripted_server: ScriptedServer) -> None:
+    scripted_server.set_rules(
+        [
+            {"task": "fusion", "contains": None, "reply": {"resolutions": [], "new_relations": []}},
+            {"task": None, "contains": "parallel corpora", "raw": "RAW ANSWER"},
+            {"task": "extraction", "contains": None, "reply": {"triplets": []}},
+        ]
+    )
+    assert ask(scripted_server, extraction_prompt()) == "RAW ANSWER"
+    assert json.loads(ask(scripted_server, extraction_prompt("Nothing here."))) == {"triplets": []}
+    assert json.loads(ask(scripted_server, FUSION_PROMPT)) == {"resolutions": [], "new_relations": []}
+    with pytest.raises(ValueError, match="exactly one of 'reply' and 'raw'"):
+        scripted_server.set_rules([{"task": None, "contains": None}])
+
+
+def test_faults_are_consumed_in_order_one_per_request(scripted_server: ScriptedServer) -> None:
+    scripted_server.add_faults(
+        [{"status": 429, "retry_after": 1}, {"status": 500}, {"raw": "not json at all"}]
+    )
+    with pytest.raises(openai.RateLimitError) as rate_limited:
+        ask(scripted_server, "hello")
+    assert rate_limited.value.response.headers["retry-after"] == "1"
+    with pytest.raises(openai.InternalServerError):
+        ask(scripted_server, "hello")
+    assert ask(scripted_server, "hello") == "not json at all"
+    assert ask(scripted_server, "hello") == "{}"
+    assert scripted_server.stats.total == 4
+
+
+def test_fault_with_task_filter_waits_for_its_task(scripted_server: ScriptedServer) -> None:
+    scripted_server.add_faults([{"task": "fusion", "status": 500}])
+    assert ask(scripted_server, "hello") == "{}"
+    with pytest.raises(openai.InternalServerError):
+        ask(scripted_server, FUSION_PROMPT)
+    assert json.loads(ask(scripted_server, FUSION_PROMPT)) == default_fusion(FUSION_PROMPT)
+
+
+def test_drop_closes_the_connection_without_an_answer(scripted_server: ScriptedServer) -> None:
+    scripted_server.add_faults([{"drop": True}])
+    with pytest.raises(openai.APIConnectionError):
+        ask(scripted_server, "hello")
+    assert ask(scripted_server, "hello") == "{}"
+
+
+def test_delay_makes_a_client_time_out(scripted_server: ScriptedServer) -> None:
+    scripted_server.add_faults([{"delay": 1.0}])
+    with pytest.raises(openai.APITimeoutError):
+        client(scripted_server, timeout=0.2).chat.completions.create(
+            model="scripted", messages=[{"role": "user", "content": "hello"}]
+        )
+
+
+def test_json_schema_unsupported_answers_500_but_json_object_works() -> None:
+    schema = {"type": "object", "properties": {"triplets": {"type": "array"}}}
+    with ScriptedServer(json_schema_supported=False) as server:
+        rf_schema = {"type": "json_schema", "json_schema": {"name": "ExtractionAnswer", "schema": schema}}
+        with pytest.raises(
+            openai.InternalServerError, match='must be one of "text" or "json_object", but got: json_schema'
+        ):
+            ask(server, extraction_prompt(), response_format=rf_schema)
+        rf_object = {"type": "json_object", "schema": schema}
+        assert json.loads(ask(server, extraction_prompt(), response_format=rf_object)) == default_extraction(
+            extraction_prompt()
+        )
+        assert server.stats.response_formats == ["json_schema", "json_object"]
+        assert server.stats.requests[1].response_format_body == rf_object
+
+
+def test_concurrent_requests_are_served_concurrently() -> None:
+    with ScriptedServer(latency=0.3) as server:
+        shared = client(server)
+        threads = [
+            threading.Thread(
+                target=lambda: shared.chat.completions.create(
+                    model="scripted", messages=[{"role": "user", "content": "hi"}]
+                )
+            )
+            for _ in range(6)
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert server.stats.total == 6
+        assert server.stats.max_in_flight == 6
+
+
+def test_models_endpoint(scripted_server: ScriptedServer) -> None:
+    assert [m.id for m in client(scripted_server).models.list()] == ["scripted"]
+
+
+def test_cli_prints_its_base_url_and_serves_until_killed() -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "kgc.testing.scripted_server", "--port", "0", "--latency", "0"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        base_url = process.stdout.readline().strip()
+        assert base_url.startswith("http://127.0.0.1:") and base_url.endswith("/v1")
+        with urllib.request.urlopen(f"{base_url}/models", timeout=5) as response:
+            models = json.load(response)
+        assert models["data"][0]["id"] == "scripted"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
