@@ -73,10 +73,11 @@ class ExtractionConfig(BaseModel):
 
 
 class FusionConfig(BaseModel):
-    fuzzy_threshold: float = Field(92.0, description="rapidfuzz token_sort_ratio to merge two names")
-    embedding_threshold: float | None = Field(
-        0.9, description="cosine similarity to merge two names; None disables embedding merges"
+    fuzzy_threshold: float = Field(
+        92.0, description="rapidfuzz ratio (0-100) of normalised names to merge them"
     )
+    embedding_merge: bool = Field(True, description="also merge names whose embeddings are close")
+    embedding_threshold: float = Field(0.9, description="cosine similarity to merge two names")
     resolve_with_llm: bool = True
     infer_links: bool = True
     max_neighbourhoods: int = Field(200, description="at most this many entities get a fusion LLM call")

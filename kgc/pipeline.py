@@ -212,7 +212,7 @@ class Pipeline:
 
         cfg = self.cfg
         embed = None
-        if cfg.fusion.embedding_threshold is not None:
+        if cfg.fusion.embedding_merge:
             from kgc.embeddings import embed as embed_texts
 
             def embed(names: list[str]) -> Any:

@@ -11,7 +11,7 @@ from kgc.schema import RelationSchema
 from kgc.stages.fusion import fuse, load_background, merge_entities
 
 SCHEMA = RelationSchema()
-NO_LLM = FusionConfig(embedding_threshold=None, resolve_with_llm=False, infer_links=False)
+NO_LLM = FusionConfig(embedding_merge=False, resolve_with_llm=False, infer_links=False)
 
 
 def cand(head: str, rel: str, tail: str, *docs: str) -> Candidate:
@@ -34,7 +34,7 @@ def test_merges_case_plural_acronym_and_near_spellings() -> None:
             "GPT-4": 1,
         }
     )
-    index = merge_entities(mentions, FusionConfig(embedding_threshold=None))
+    index = merge_entities(mentions, FusionConfig(embedding_merge=False))
     by_name = {e.name: e for e in index.entities.values()}
     assert sorted(by_name) == [
         "GPT-3",
@@ -62,7 +62,7 @@ def test_merges_case_plural_acronym_and_near_spellings() -> None:
 
 def test_ambiguous_acronym_is_not_merged() -> None:
     mentions = Counter({"language model": 2, "linear model": 2, "LM": 1})
-    index = merge_entities(mentions, FusionConfig(embedding_threshold=None))
+    index = merge_entities(mentions, FusionConfig(embedding_merge=False))
     assert sorted(e.name for e in index.entities.values()) == ["LM", "language model", "linear model"]
     assert index.merges == []
 

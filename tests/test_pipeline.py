@@ -27,7 +27,7 @@ def server_config(server: ScriptedServer, **overrides: Any) -> KgcConfig:
         "llm.base_url": server.base_url,
         "llm.model": "scripted",
         "llm.timeout": 10.0,
-        "fusion.embedding_threshold": None,
+        "fusion.embedding_merge": False,
     }
     return load_config(None, {**base, **overrides})
 
@@ -159,14 +159,18 @@ def test_rerun_is_free_and_config_change_reruns_only_what_depends_on_it(tmp_path
         again = build(corpus, tmp_path / "run", server_config(server, **seeds))
         assert server.stats.total == 0
         assert again == first
-        # A fusion setting changed: fusion runs again, its LLM answers come from the cache.
+        # A fusion setting changed: only fusion runs again, and its LLM answers come from the cache.
         changed = build(
-            corpus, tmp_path / "run", server_config(server, **seeds, **{"fusion.infer_links": False})
+            corpus, tmp_path / "run", server_config(server, **seeds, **{"fusion.inferred_confidence": 0.2})
         )
         assert server.stats.total == 0
     assert changed is not None and first is not None
-    assert [r for r in changed.relations if r.inferred] == []
-    assert len(changed.relations) == len(first.relations) - 1
+    assert [(r.head, r.tail, r.confidence) for r in changed.relations if r.inferred] == [
+        ("encoder", "machine-translation", 0.2)
+    ]
+    manifest = json.loads((tmp_path / "run" / "manifest.json").read_text())
+    assert manifest["stages"]["fusion"]["llm"]["cache_hits"] == 3
+    assert manifest["stages"]["extraction"]["llm"]["requests"] == 2  # the record of the first run is kept
 
 
 def test_document_mode_calls_once_per_chunk_without_seeds(tmp_path: Path) -> None:
@@ -226,7 +230,7 @@ def test_killed_run_resumes_without_paying_again(tmp_path: Path) -> None:
         config = tmp_path / "kgc.toml"
         config.write_text(
             f'[llm]\nbackend = "openai"\nbase_url = "{server.base_url}"\nmodel = "scripted"\nconcurrency = 1\n'
-            "[seeds]\nuser_seeds_only = true\n[fusion]\nembedding_threshold = 0.9\nmax_neighbourhoods = 3\n",
+            "[seeds]\nuser_seeds_only = true\n[fusion]\nembedding_merge = false\nmax_neighbourhoods = 3\n",
             encoding="utf-8",
         )
         args = ["build", str(DEMO_CORPUS), "--out", str(tmp_path / "run"), "-c", str(config)]
@@ -306,7 +310,7 @@ def test_unreachable_server_stops_with_a_resumable_message(tmp_path: Path) -> No
         timeout=120,
     )
     assert proc.returncode == 1, proc.stderr
-    assert "error:" in proc.stderr and "resume" in proc.stderr
+    assert "error:" in proc.stderr and "resumable" in proc.stderr
     manifest = json.loads((tmp_path / "run" / "manifest.json").read_text())
     assert list(manifest["stages"]) == ["corpus", "seeds", "retrieval"]  # extraction not marked done
 
@@ -342,3 +346,25 @@ def test_dry_run_estimates_without_llm_requests(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert "sk-very-secret" not in proc.stdout + proc.stderr
     assert '"extraction_requests": 1' in proc.stdout
+
+
+def test_budget_stops_cleanly_and_a_bigger_budget_resumes(tmp_path: Path) -> None:
+    seeds_file = REPO_ROOT / "data" / "demo" / "seeds.txt"
+    n_seeds = len([s for s in seeds_file.read_text().splitlines() if s.strip()])
+    with ScriptedServer() as server:
+        config = tmp_path / "kgc.toml"
+        config.write_text(
+            f'[llm]\nbackend = "openai"\nbase_url = "{server.base_url}"\nmodel = "scripted"\nconcurrency = 2\n'
+            "[seeds]\nuser_seeds_only = true\n[fusion]\nembedding_merge = false\nmax_neighbourhoods = 2\n",
+            encoding="utf-8",
+        )
+        args = ["build", str(DEMO_CORPUS), "-o", str(tmp_path / "run"), "-c", str(config)]
+        args += ["--seeds-file", str(seeds_file)]
+        out, _ = run_cli(*args, "--max-tokens", "5000", cwd=tmp_path).communicate(timeout=300)
+        assert "error:" in out and "budget" in out.lower(), out
+        spent = server.stats.by_task["extraction"]
+        assert 0 < spent < n_seeds
+
+        out, _ = run_cli(*args, "--max-tokens", "10000000", cwd=tmp_path).communicate(timeout=300)
+        assert "fusion: done" in out, out
+        assert server.stats.by_task["extraction"] == n_seeds  # nothing paid twice

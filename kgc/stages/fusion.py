@@ -111,7 +111,7 @@ def merge_entities(mentions: Counter[str], cfg: FusionConfig, embed: Embed | Non
 
     rest = [k for k in order if k not in cluster_of]
     vectors: dict[str, np.ndarray] = {}
-    if embed is not None and cfg.embedding_threshold is not None and rest:
+    if embed is not None and cfg.embedding_merge and rest:
         vectors = dict(zip(rest, embed(rest), strict=True))
     leaders: list[str] = [c.keys[0] for c in clusters]
     for k in rest:
@@ -122,7 +122,7 @@ def merge_entities(mentions: Counter[str], cfg: FusionConfig, embed: Embed | Non
             ratio = fuzz.ratio(k, lead)
             if ratio >= cfg.fuzzy_threshold and (best is None or ratio / 100 > best[0]):
                 best = (ratio / 100, lead, "fuzzy")
-        if best is None and vectors and cfg.embedding_threshold is not None:
+        if best is None and vectors:
             lead_keys = [lead for lead in leaders if lead in vectors and not _numbers_differ(k, lead)]
             if lead_keys:
                 sims = np.stack([vectors[lead] for lead in lead_keys]) @ vectors[k]
