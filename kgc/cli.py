@@ -82,7 +82,7 @@ def _guarded(verbose: bool, fn: Callable[[], Any]) -> Any:
     except KgcError as e:
         if verbose:
             console.print_exception()
-        console.print(f"[bold red]error:[/] {e}")
+        console.print(f"[bold red]error:[/] {e}", soft_wrap=True, highlight=False)
         raise typer.Exit(1) from None
     except KeyboardInterrupt:
         console.print("[yellow]interrupted[/]: finished stages and LLM answers are saved; rerun to resume")
@@ -335,6 +335,68 @@ def export_graphml(
         console.print(f"wrote {dest}")
 
     _guarded(False, body)
+
+
+@export_app.command("neo4j")
+def export_neo4j(
+    run_dir: Annotated[Path, typer.Argument(help="Run directory with graph.json.")],
+    uri: Annotated[
+        str | None, typer.Option(help="Bolt URI (default $NEO4J_URI or neo4j://localhost:7687).")
+    ] = None,
+    user: Annotated[str | None, typer.Option(help="User (default $NEO4J_USER or neo4j).")] = None,
+    database: Annotated[
+        str | None, typer.Option(help="Database (default $NEO4J_DATABASE or the home one).")
+    ] = None,
+    label: Annotated[str, typer.Option(help="Node label of the entities.")] = "Entity",
+    batch_size: Annotated[int, typer.Option(help="Rows per transaction.")] = 5000,
+    prune: Annotated[
+        bool,
+        typer.Option("--prune", help="Delete what an earlier kgc export wrote and this graph no longer has."),
+    ] = False,
+    config: ConfigOpt = None,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Write the run's graph to Neo4j (batched MERGE: re-running updates in place, never duplicates).
+
+    The password is read from $NEO4J_PASSWORD only, so it stays out of shell history.
+    """
+
+    def body() -> None:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        from kgc.export.graph_files import read_graph
+        from kgc.export.neo4j import Neo4jCredentials, connect, export_graph
+
+        cfg = _config(config)
+        graph = read_graph(run_dir)
+        creds = Neo4jCredentials.from_env(uri=uri, user=user, database=database)
+        columns = (TextColumn("writing to Neo4j"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+        with (
+            connect(creds.uri, creds.user, creds.password.get_secret_value(), creds.database) as target,
+            Progress(*columns, console=console) as progress,
+        ):
+            task = progress.add_task("batches", total=None)
+            stats = export_graph(
+                graph,
+                target,
+                schema=cfg.relations,
+                label=label,
+                batch_size=batch_size,
+                prune=prune,
+                checkpoint=run_dir / "neo4j_export.checkpoint.json",
+                on_progress=lambda p: progress.update(task, completed=p.batches_done, total=p.batches_total),
+            )
+        console.print(
+            f"Neo4j {creds.uri} database {stats.database}: {stats.nodes_written} nodes and "
+            f"{stats.relationships_written} relationships written in {stats.seconds:.1f}s"
+            + (
+                f", {stats.nodes_deleted} nodes and {stats.relationships_deleted} relationships pruned"
+                if prune
+                else ""
+            )
+        )
+
+    _guarded(verbose, body)
 
 
 def version_callback(value: bool) -> None:
