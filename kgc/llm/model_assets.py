@@ -112,15 +112,21 @@ def ensure_model(dest: Path, locate_parts: PartLocator, sha256: str) -> Path:
     """
     if _trusted(dest, sha256):
         return dest
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    with _exclusive_lock(dest.with_name(dest.name + ".lock")):
-        if _trusted(dest, sha256):  # another process finished while we waited
-            return dest
-        # No marker, or it vouches for another size or hash: re-verify what is there before rebuilding.
-        if dest.is_file() and file_sha256(dest) == sha256:
-            _write_marker(dest, sha256)
-            return dest
-        assemble(locate_parts(), dest, sha256)
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        with _exclusive_lock(dest.with_name(dest.name + ".lock")):
+            if _trusted(dest, sha256):  # another process finished while we waited
+                return dest
+            # No marker, or it vouches for another size or hash: re-verify what is there, else rebuild.
+            if dest.is_file() and file_sha256(dest) == sha256:
+                _write_marker(dest, sha256)
+                return dest
+            assemble(locate_parts(), dest, sha256)
+    except OSError as e:  # unwritable KGC_HOME, disk full, unreadable part
+        raise ModelAssetError(
+            f"cannot assemble the model into {dest}: {e}; set KGC_HOME to a writable directory "
+            "with room for the model, or set llm.model_path to a GGUF file"
+        ) from e
     return dest
 
 

@@ -1,0 +1,319 @@
+"""Stage 1: seed entities from topic keyphrases (BERTopic, Graphusion-style) plus the user's own seeds.
+
+The documents are embedded once; clustering is chosen here, by corpus size, and BERTopic only turns the
+clusters into keyphrases (c-TF-IDF candidates re-ranked by KeyBERTInspired), so every size of corpus
+goes through one representation path:
+
+- `hdbscan`: UMAP + HDBSCAN, Graphusion's setting, scaled down to the corpus;
+- `kmeans`: k-means with k ~ sqrt(n/2), when the corpus is too small for HDBSCAN to find two topics of
+  `min_topic_size` documents, or when HDBSCAN found fewer than two;
+- `per-document`: below `MIN_DOCS_FOR_CLUSTERING` documents, each document is its own topic;
+- `user-only`: `user_seeds_only`, no topic modeling at all; `empty`: no text with a candidate phrase.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+from collections.abc import Mapping
+from functools import partial
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+from pydantic import BaseModel, Field
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+from kgc.config import SeedsConfig
+from kgc.embeddings import embed, load_embedder
+from kgc.errors import KgcError
+from kgc.models import Seed
+from kgc.text import normalise_name
+
+if TYPE_CHECKING:
+    from bertopic import BERTopic
+
+logger = logging.getLogger(__name__)
+
+SeedMethod = Literal["hdbscan", "kmeans", "per-document", "user-only", "empty"]
+
+MIN_DOCS_FOR_CLUSTERING = 5
+# Graphusion's UMAP; both are capped by the corpus size in `_umap_shape`.
+UMAP_NEIGHBORS = 20
+UMAP_COMPONENTS = 50
+PROGRESS_MIN_TEXTS = 200  # show an embedding progress bar from this many texts on
+SCORE_DECIMALS = 4  # scores are cosine similarities; rounding keeps seeds.jsonl stable across machines
+# Phrases may contain "of" inside ("chain of thought", "state of the art"), no other stop word, so
+# conjunctions like "parsing and generation" are not offered as one concept.
+_INNER_STOP_WORDS_ALLOWED = frozenset({"of"})
+# A phrase never crosses punctuation: "recognition (NER)" gives "recognition" and "ner", not one phrase.
+_PHRASE_BREAK = re.compile(r"[^\w\s-]+|\s-+\s")
+_TOKEN = re.compile(r"\w[\w-]*\w|\w")
+
+
+class TopicSummary(BaseModel):
+    """One topic for the user to inspect in the run directory (topics.json)."""
+
+    topic: int
+    size: int  # number of documents
+    keywords: list[str]  # keyphrases as found, best first
+
+
+class SeedResult(BaseModel):
+    seeds: list[Seed]
+    topics: list[TopicSummary] = Field(default_factory=list)  # outlier topic -1 not included
+    method: SeedMethod
+    outliers: int = 0  # documents HDBSCAN put in no topic
+
+
+def find_seeds(texts: list[str], cfg: SeedsConfig, *, embeddings: np.ndarray | None = None) -> SeedResult:
+    """Seeds for a corpus: topic keyphrases, normalised and de-duplicated, plus `cfg.user_seeds`.
+
+    `embeddings` (one row per text, from `kgc.embeddings.embed` with `cfg.embedding_model`) skips the
+    embedding step when the caller already has them.
+    """
+    user = user_seeds(cfg.user_seeds)
+    if cfg.user_seeds_only:
+        logger.info("seeds: user_seeds_only, no topic modeling; %d user seeds", len(user))
+        return SeedResult(seeds=user, method="user-only")
+    if embeddings is not None and embeddings.shape[0] != len(texts):
+        raise KgcError(f"find_seeds got {embeddings.shape[0]} embeddings for {len(texts)} texts")
+
+    keep = [i for i, t in enumerate(texts) if t.strip()]
+    docs = [texts[i] for i in keep]
+    if not any(candidate_phrases(d, cfg.ngram_range) for d in docs):  # stops at the first usable one
+        logger.info("seeds: no text with a candidate phrase to model; %d user seeds", len(user))
+        return SeedResult(seeds=user, method="empty")
+    vectors = (
+        embeddings[keep]
+        if embeddings is not None
+        else embed(docs, cfg.embedding_model, show_progress=len(docs) >= PROGRESS_MIN_TEXTS)
+    )
+    labels, method = cluster_documents(vectors, cfg)
+    topics = describe_topics(docs, vectors, labels, cfg)
+    seeds = select_seeds(topic_seeds(topics), user, cfg.max_seeds)
+    outliers = int(np.sum(labels == -1))
+    logger.info(
+        "seeds: %d documents, method %s, %d topics, %d outliers, %d seeds (%d from the user)",
+        len(docs),
+        method,
+        len(topics),
+        outliers,
+        len(seeds),
+        len(user),
+    )
+    return SeedResult(
+        seeds=seeds,
+        topics=[
+            TopicSummary(topic=t.topic, size=t.size, keywords=[k for k, _ in t.keywords]) for t in topics
+        ],
+        method=method,
+        outliers=outliers,
+    )
+
+
+# --- clustering -------------------------------------------------------------------------------
+
+
+def cluster_documents(vectors: np.ndarray, cfg: SeedsConfig) -> tuple[np.ndarray, SeedMethod]:
+    """One topic label per document (-1 for HDBSCAN's outliers) and the method that gave them."""
+    n = vectors.shape[0]
+    if n < MIN_DOCS_FOR_CLUSTERING:
+        logger.info("seeds: %d documents < %d, each document is its own topic", n, MIN_DOCS_FOR_CLUSTERING)
+        return np.arange(n), "per-document"
+    if n < 2 * cfg.min_topic_size:
+        logger.info("seeds: %d documents cannot hold two topics of %d, k-means", n, cfg.min_topic_size)
+        return kmeans_labels(vectors, cfg.random_state), "kmeans"
+    labels = hdbscan_labels(vectors, cfg.min_topic_size, cfg.random_state)
+    found = len(set(labels.tolist()) - {-1})
+    if found < 2:
+        logger.info("seeds: HDBSCAN found %d topic(s) in %d documents, falling back to k-means", found, n)
+        return kmeans_labels(vectors, cfg.random_state), "kmeans"
+    return labels, "hdbscan"
+
+
+def kmeans_k(n_docs: int) -> int:
+    """The rule-of-thumb number of clusters sqrt(n/2), at least 2 and at most n."""
+    return min(n_docs, max(2, round(math.sqrt(n_docs / 2))))
+
+
+def kmeans_labels(vectors: np.ndarray, random_state: int) -> np.ndarray:
+    from sklearn.cluster import KMeans
+
+    # The vectors are L2-normalised, so Euclidean k-means groups by cosine similarity.
+    model = KMeans(n_clusters=kmeans_k(vectors.shape[0]), n_init=10, random_state=random_state)
+    return np.asarray(model.fit_predict(vectors))
+
+
+def umap_shape(n_docs: int) -> tuple[int, int]:
+    """(n_neighbors, n_components): Graphusion's 20 and 50, capped so UMAP's spectral layout works."""
+    neighbors = max(2, min(UMAP_NEIGHBORS, n_docs - 1))
+    components = max(2, min(UMAP_COMPONENTS, n_docs // 4))
+    return neighbors, components
+
+
+def hdbscan_labels(vectors: np.ndarray, min_topic_size: int, random_state: int) -> np.ndarray:
+    from hdbscan import HDBSCAN
+    from umap import UMAP
+
+    neighbors, components = umap_shape(vectors.shape[0])
+    # A fixed random_state also makes UMAP single-threaded: slower, but the same input gives the same seeds.
+    reducer = UMAP(
+        n_neighbors=neighbors,
+        n_components=components,
+        min_dist=0.0,
+        metric="cosine",
+        random_state=random_state,
+        n_jobs=1,  # what random_state implies anyway; said explicitly so UMAP does not warn
+    )
+    reduced = reducer.fit_transform(vectors)
+    clusterer = HDBSCAN(min_cluster_size=min_topic_size, metric="euclidean", cluster_selection_method="eom")
+    return np.asarray(clusterer.fit_predict(reduced))
+
+
+# --- keyphrases -------------------------------------------------------------------------------
+
+
+class _Topic(BaseModel):
+    topic: int
+    size: int
+    keywords: list[tuple[str, float]]  # (phrase, cosine to the topic), best first
+
+
+def candidate_phrases(text: str, ngram_range: tuple[int, int]) -> list[str]:
+    """Lower-cased n-grams that neither start nor end with a stop word nor cross punctuation.
+
+    The CountVectorizer analyzer: unlike sklearn's stop-word removal it never joins words that were not
+    adjacent ("state of the art", not "state art"), and it keeps hyphenated words whole ("few-shot").
+    """
+    low, high = ngram_range
+    phrases: list[str] = []
+    for segment in _PHRASE_BREAK.split(text.lower()):
+        tokens = _TOKEN.findall(segment)
+        for n in range(low, high + 1):
+            for start in range(len(tokens) - n + 1):
+                gram = tokens[start : start + n]
+                if _is_phrase(gram):
+                    phrases.append(" ".join(gram))
+    return phrases
+
+
+def _is_phrase(tokens: list[str]) -> bool:
+    first, last = tokens[0], tokens[-1]
+    if first in ENGLISH_STOP_WORDS or last in ENGLISH_STOP_WORDS:
+        return False
+    if not any(c.isalpha() for c in first) or not any(c.isalpha() for c in last):
+        return False
+    return all(t not in ENGLISH_STOP_WORDS or t in _INNER_STOP_WORDS_ALLOWED for t in tokens[1:-1])
+
+
+def describe_topics(
+    docs: list[str], vectors: np.ndarray, labels: np.ndarray, cfg: SeedsConfig
+) -> list[_Topic]:
+    """BERTopic's keyphrases for the given clusters (its own reduction and clustering are bypassed)."""
+    model = _bertopic(cfg)
+    model.fit(docs, embeddings=vectors, y=labels)
+    sizes = model.get_topic_freq().set_index("Topic")["Count"].to_dict()
+    topics: list[_Topic] = []
+    for topic_id, words in sorted(model.get_topics().items()):
+        if topic_id == -1:
+            continue
+        keywords = [(w, round(float(s), SCORE_DECIMALS)) for w, s in words if w]
+        topics.append(_Topic(topic=int(topic_id), size=int(sizes.get(topic_id, 0)), keywords=keywords))
+    return topics
+
+
+def _bertopic(cfg: SeedsConfig) -> BERTopic:
+    from bertopic import BERTopic
+    from bertopic.cluster import BaseCluster
+    from bertopic.dimensionality import BaseDimensionalityReduction
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    analyzer = partial(candidate_phrases, ngram_range=cfg.ngram_range)
+    return BERTopic(
+        # KeyBERTInspired embeds candidate phrases and representative documents with this model.
+        embedding_model=load_embedder(cfg.embedding_model),
+        umap_model=BaseDimensionalityReduction(),  # pass-through: clustering is done before
+        hdbscan_model=BaseCluster(),  # takes the labels given as `y`
+        vectorizer_model=CountVectorizer(analyzer=analyzer),
+        representation_model=_keybert_inspired(cfg.keywords_per_topic, cfg.random_state),
+        top_n_words=cfg.keywords_per_topic,
+        nr_topics=cfg.nr_topics,
+        min_topic_size=cfg.min_topic_size,
+        calculate_probabilities=False,
+    )
+
+
+def _keybert_inspired(top_n_words: int, random_state: int) -> Any:
+    """BERTopic's KeyBERTInspired, with topic embeddings taken from the right documents.
+
+    BERTopic 0.17 (since MaartenGr/BERTopic#2368) averages the precomputed embeddings at the positions
+    of the representative documents in its flat list of them, not at their document ids, so every
+    topic but the first is described against the embeddings of unrelated documents. This subclass
+    averages `embeddings[ids]` per topic, and embeds the candidate phrases in sorted order (not set
+    order) so the result does not depend on PYTHONHASHSEED.
+    """
+    from bertopic.representation import KeyBERTInspired
+    from sklearn.metrics.pairwise import cosine_similarity
+
+    class KeyBERTInspiredByDocumentIds(KeyBERTInspired):
+        def extract_topics(
+            self,
+            topic_model: BERTopic,
+            documents: Any,
+            c_tf_idf: Any,
+            topics: Mapping[int, list[tuple[str, float]]],
+            embeddings: np.ndarray | None = None,
+        ) -> Mapping[int, list[tuple[str, float]]]:
+            if embeddings is None:
+                return super().extract_topics(topic_model, documents, c_tf_idf, topics)
+            *_, repr_doc_ids = topic_model._extract_representative_docs(
+                c_tf_idf, documents, topics, self.nr_samples, self.nr_repr_docs
+            )
+            candidates = self._extract_candidate_words(topic_model, c_tf_idf, topics)
+            topic_vectors = np.vstack([embeddings[ids].mean(axis=0) for ids in repr_doc_ids])
+            vocab = sorted({w for words in candidates.values() for w in words})
+            word_vectors = topic_model._extract_embeddings(vocab, method="document", verbose=False)
+            return self._extract_top_words(vocab, candidates, cosine_similarity(topic_vectors, word_vectors))
+
+    return KeyBERTInspiredByDocumentIds(top_n_words=top_n_words, random_state=random_state)
+
+
+# --- seeds ------------------------------------------------------------------------------------
+
+
+def is_junk(name: str) -> bool:
+    """Not a usable seed: 1-2 characters, no letter at all (numbers), or only stop words."""
+    if len(name) <= 2 or not any(c.isalpha() for c in name):
+        return True
+    return all(word in ENGLISH_STOP_WORDS for word in name.split())
+
+
+def topic_seeds(topics: list[_Topic]) -> list[Seed]:
+    """Normalised keyphrases of all topics, one seed per name with its best score and that topic."""
+    best: dict[str, Seed] = {}
+    for topic in topics:
+        for phrase, score in topic.keywords:
+            name = normalise_name(phrase)
+            if is_junk(name):
+                continue
+            if name not in best or score > best[name].score:
+                best[name] = Seed(name=name, topic=topic.topic, score=score, origin="topic")
+    return sorted(best.values(), key=lambda s: (-s.score, s.name))
+
+
+def user_seeds(names: list[str]) -> list[Seed]:
+    """The user's seeds normalised, in their order, without duplicates or empty names."""
+    seen: dict[str, Seed] = {}
+    for raw in names:
+        name = normalise_name(raw)
+        if name and name not in seen:
+            seen[name] = Seed(name=name, topic=-1, score=1.0, origin="user")
+    return list(seen.values())
+
+
+def select_seeds(found: list[Seed], user: list[Seed], max_seeds: int) -> list[Seed]:
+    """User seeds first (always all of them), then the best-scored topic seeds up to `max_seeds`."""
+    user_names = {s.name for s in user}
+    room = max(0, max_seeds - len(user))
+    return user + [s for s in found if s.name not in user_names][:room]

