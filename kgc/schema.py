@@ -33,7 +33,7 @@ class RelationType(BaseModel):
     @field_validator("name")
     @classmethod
     def _safe(cls, v: str) -> str:
-        if not SAFE_NAME.match(v):
+        if not SAFE_NAME.fullmatch(v):
             raise ValueError(f"relation name {v!r} must match {SAFE_NAME.pattern}")
         return v
 
