@@ -11,6 +11,7 @@ import contextlib
 import hashlib
 import json
 import multiprocessing
+import os
 import socket
 import subprocess
 import sys
@@ -252,14 +253,16 @@ def test_backend_constructor_does_no_io_and_identity_names_the_weights(tmp_path:
     backend = EmbeddedBackend(LLMConfig(model_path=missing, model="my-model"))
 
     assert backend.model == "my-model"
-    assert backend.cache_identity() == "embedded:nowhere.gguf:missing:grammar"
+    assert backend.cache_identity() == "embedded:nowhere.gguf:missing:grammar:repeat_penalty=1.1"
     with pytest.raises(ModelAssetError, match="cannot read model file"):
         backend.chat([{"role": "user", "content": "hi"}], json_schema=None, temperature=0.0, max_tokens=8)
 
     default = EmbeddedBackend(LLMConfig())
+    assert default.n_threads == len(os.sched_getaffinity(0))
+    assert EmbeddedBackend(LLMConfig(), n_threads=1).n_threads == 1
     assert (
         default.cache_identity()
-        == f"embedded:qwen2.5-coder-1.5b-instruct-q4_k_m.gguf:sha256={MODEL_SHA256[:16]}:grammar"
+        == f"embedded:qwen2.5-coder-1.5b-instruct-q4_k_m.gguf:sha256={MODEL_SHA256[:16]}:grammar:repeat_penalty=1.1"
     )
 
 

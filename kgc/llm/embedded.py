@@ -28,6 +28,9 @@ log = logging.getLogger(__name__)
 # a default system prompt some templates add: the estimate errs high by a few dozen tokens, never low.
 _TOKENS_PER_MESSAGE = 8
 _TEMPLATE_TOKENS = 48
+# llama-cpp-python's server default. Greedy decoding of a 1.5B model under a grammar sometimes loops,
+# repeating triplets until max_tokens cuts the JSON; the mild penalty makes that rarer.
+_REPEAT_PENALTY = 1.1
 
 
 def available_threads() -> int:
@@ -41,9 +44,12 @@ def available_threads() -> int:
 class EmbeddedBackend:
     """`ChatBackend` over llama-cpp-python. The model is loaded on the first call (or `load()`)."""
 
-    def __init__(self, cfg: LLMConfig) -> None:
+    def __init__(self, cfg: LLMConfig, *, n_threads: int | None = None) -> None:
+        """`n_threads` defaults to every available core: fastest on an otherwise idle machine, but
+        llama.cpp's spinning threads slow down several-fold when other processes compete for them."""
         self.model = cfg.model
         self._cfg = cfg
+        self.n_threads = n_threads or available_threads()
         self._lock = threading.Lock()
         self._llama: Llama | None = None
         self._grammars: dict[str, LlamaGrammar] = {}
@@ -78,6 +84,7 @@ class EmbeddedBackend:
                     grammar=grammar,
                     temperature=temperature,
                     max_tokens=max_tokens,
+                    repeat_penalty=_REPEAT_PENALTY,
                     seed=0,
                 )
             except (ValueError, RuntimeError) as e:  # llama.cpp's own refusals (context, decode failure)
@@ -93,7 +100,7 @@ class EmbeddedBackend:
         )
 
     def cache_identity(self) -> str:
-        """Which weights answered and that a grammar constrained them; cheap (no hashing, no load)."""
+        """Which weights answered and how they were decoded; cheap (no hashing, no model load)."""
         path = self._cfg.model_path
         if path is None:
             weights = f"{MODEL_FILENAME}:sha256={MODEL_SHA256[:16]}"
@@ -102,12 +109,12 @@ class EmbeddedBackend:
                 weights = f"{path.name}:size={path.stat().st_size}"
             except OSError:
                 weights = f"{path.name}:missing"
-        return f"embedded:{weights}:grammar"
+        return f"embedded:{weights}:grammar:repeat_penalty={_REPEAT_PENALTY}"
 
     def _loaded(self) -> Llama:
         """The model, loading it first if needed; the caller holds the lock."""
         if self._llama is None:
-            self._llama = _load_llama(self._model_file(), n_ctx=self._cfg.n_ctx)
+            self._llama = _load_llama(self._model_file(), n_ctx=self._cfg.n_ctx, threads=self.n_threads)
         return self._llama
 
     def _model_file(self) -> Path:
@@ -145,14 +152,13 @@ class EmbeddedBackend:
         return grammar
 
 
-def _load_llama(path: Path, n_ctx: int) -> Llama:
+def _load_llama(path: Path, n_ctx: int, threads: int) -> Llama:
     try:
         from llama_cpp import Llama
     except ImportError as e:
         raise ModelAssetError(
             f"the embedded backend needs llama-cpp-python ({e}); install it with: {INSTALL_HINT}"
         ) from e
-    threads = available_threads()
     log.info("loading %s (n_ctx=%d, %d threads)", path, n_ctx, threads)
     try:
         return Llama(

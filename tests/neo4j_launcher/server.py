@@ -84,16 +84,26 @@ def start_server(
     password: str | None = None,
     port: int | None = None,
     heap: str = "1g",
+    java_opts: str = "",
     timeout: float = START_TIMEOUT,
 ) -> Neo4jServer:
-    """Build if needed, launch, and wait for the ready line; LauncherError carries the output."""
+    """Build if needed, launch, and wait for the ready line; LauncherError carries the output.
+
+    `java_opts` are extra JVM options, e.g. "-Dkgc.neo4j.preallocateLogs=true" for Neo4j's own
+    transaction-log preallocation (faster commits, ~0.5 GB more disk).
+    """
     build_launcher()
     data_dir.mkdir(parents=True, exist_ok=True)
     port = port or free_port()
     password = password or secrets.token_hex(12)
     log_path = data_dir / "launcher.log"
     log_file = log_path.open("wb")
-    env = {**os.environ, "NEO4J_PASSWORD": password, "NEO4J_LAUNCHER_HEAP": heap}
+    env = {
+        **os.environ,
+        "NEO4J_PASSWORD": password,
+        "NEO4J_LAUNCHER_HEAP": heap,
+        "NEO4J_LAUNCHER_JAVA_OPTS": java_opts,
+    }
     started = time.monotonic()
     process = subprocess.Popen(
         ["bash", str(RUN_SH), str(port), str(data_dir / "neo4j")],
