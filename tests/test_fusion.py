@@ -152,3 +152,15 @@ def test_tie_without_llm_falls_back_deterministically() -> None:
     again = fuse(list(reversed(candidates)), SCHEMA, NO_LLM, llm=None, prompts_dir=PROMPTS_DIR).graph
     assert [(r.relation, r.decided_by) for r in first.relations] == [("Part-of", "support")]
     assert first.relations == again.relations
+
+
+def test_relation_names_must_match_the_safe_pattern_in_full() -> None:
+    import pytest
+    from pydantic import ValidationError
+
+    from kgc.schema import RelationType
+
+    for bad in ["Defines\n", "X`]->(b) DETACH DELETE a //", "Cites\u00a0paper", "1st", ""]:
+        with pytest.raises(ValidationError):
+            RelationType(name=bad)
+    assert RelationType(name="Is-a-Prerequisite-of").cypher_type == "IS_A_PREREQUISITE_OF"
