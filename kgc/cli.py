@@ -5,13 +5,16 @@ Every KgcError becomes a one-line message and exit code 1; tracebacks only with 
 
 from __future__ import annotations
 
+import functools
+import inspect
 import json
 import logging
 import os
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, get_type_hints
 
 import typer
 from rich.console import Console
@@ -39,28 +42,99 @@ app.add_typer(export_app, name="export")
 console = Console(stderr=True)
 log = logging.getLogger("kgc")
 
-# Options shared by the commands that run stages; each maps to one config key.
+# Options shared by the commands that run stages.
 ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", help="TOML config file (see README).")]
 OutOpt = Annotated[Path, typer.Option("--out", "-o", help="Run directory: artifacts, manifest, LLM cache.")]
-BackendOpt = Annotated[str | None, typer.Option(help="LLM backend: 'embedded' (offline) or 'openai'.")]
-ModelOpt = Annotated[str | None, typer.Option(help="Model name sent to the server.")]
-BaseUrlOpt = Annotated[
-    str | None, typer.Option(help="OpenAI-compatible endpoint (default $OPENAI_BASE_URL).")
-]
-ModeOpt = Annotated[str | None, typer.Option(help="Extraction: 'seed' (per seed) or 'document' (per chunk).")]
-SeedsFileOpt = Annotated[
-    Path | None, typer.Option(help="Text file with one seed per line, added to the topic seeds.")
-]
-ConcurrencyOpt = Annotated[int | None, typer.Option(help="Concurrent LLM requests.")]
-MaxTokensOpt = Annotated[
-    int | None, typer.Option(help="Stop cleanly after this many LLM tokens (resumable).")
-]
-MaxCostOpt = Annotated[float | None, typer.Option(help="Stop cleanly at this cost (needs llm.prices).")]
 DryRunOpt = Annotated[
     bool,
     typer.Option("--dry-run", help="Show the resolved config and the LLM requests/tokens it would need."),
 ]
 VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Debug logs and tracebacks.")]
+
+
+@dataclass(frozen=True)
+class Overrides:
+    """The options that override one config key each; None (the option not given) keeps the config's value.
+
+    Declared here once: a command takes the ones `@_with_overrides` names as one `overrides` parameter.
+    """
+
+    backend: Annotated[str | None, typer.Option(help="LLM backend: 'embedded' (offline) or 'openai'.")] = None
+    model: Annotated[str | None, typer.Option(help="Model name sent to the server.")] = None
+    base_url: Annotated[
+        str | None, typer.Option(help="OpenAI-compatible endpoint (default $OPENAI_BASE_URL).")
+    ] = None
+    mode: Annotated[
+        str | None, typer.Option(help="Extraction: 'seed' (per seed) or 'document' (per chunk).")
+    ] = None
+    seeds_file: Annotated[
+        Path | None, typer.Option(help="Text file with one seed per line, added to the topic seeds.")
+    ] = None
+    concurrency: Annotated[int | None, typer.Option(help="Concurrent LLM requests.")] = None
+    max_tokens: Annotated[
+        int | None, typer.Option(help="Stop cleanly after this many LLM tokens (resumable).")
+    ] = None
+    max_cost: Annotated[
+        float | None,
+        typer.Option(help="Stop cleanly at this cost (needs llm.prices)."),
+    ] = None
+
+    def config_overrides(self) -> dict[str, Any]:
+        """The given options as `load_config` overrides (dotted keys); reads the seeds file."""
+        overrides: dict[str, Any] = {
+            "llm.backend": self.backend,
+            "llm.model": self.model,
+            "llm.base_url": self.base_url,
+            "extraction.mode": self.mode,
+            "llm.concurrency": self.concurrency,
+            "llm.max_tokens_total": self.max_tokens,
+            "llm.max_cost": self.max_cost,
+        }
+        if self.seeds_file is not None:
+            try:
+                lines = self.seeds_file.read_text(encoding="utf-8").splitlines()
+            except OSError as e:
+                raise KgcError(f"cannot read seeds file {self.seeds_file}: {e.strerror or e}") from e
+            overrides["seeds.user_seeds"] = [s.strip() for s in lines if s.strip() and not s.startswith("#")]
+        return {k: v for k, v in overrides.items() if v is not None}  # unset options
+
+
+NO_OVERRIDES = Overrides()
+# Groups of Overrides fields, in the order the commands list them.
+SERVER_OPTIONS = ("backend", "model", "base_url")
+BUDGET_OPTIONS = ("concurrency", "max_tokens", "max_cost")
+_OVERRIDE_OPTIONS: dict[str, Any] = get_type_hints(Overrides, include_extras=True)
+
+
+def _with_overrides(*names: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """Give a command the Overrides options `names`, in this order, in place of its `overrides` parameter.
+
+    Typer reads a command's options from its signature: the returned command's signature lists the
+    options, and it calls the decorated function with their values gathered into one Overrides.
+    """
+    options = [
+        inspect.Parameter(
+            name, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=None, annotation=_OVERRIDE_OPTIONS[name]
+        )
+        for name in names
+    ]
+
+    def decorate(command: Callable[..., None]) -> Callable[..., None]:
+        signature = inspect.signature(command, eval_str=True)
+        params = list(signature.parameters.values())
+        at = [p.name for p in params].index("overrides")
+
+        @functools.wraps(command)
+        def with_options(**kwargs: Any) -> None:
+            given = {name: kwargs.pop(name) for name in names}
+            command(**kwargs, overrides=Overrides(**given))
+
+        with_options.__signature__ = signature.replace(  # type: ignore[attr-defined]
+            parameters=[*params[:at], *options, *params[at + 1 :]]
+        )
+        return with_options
+
+    return decorate
 
 
 def _setup_logging(verbose: bool) -> None:
@@ -89,34 +163,8 @@ def _guarded(verbose: bool, fn: Callable[[], Any]) -> Any:
         raise typer.Exit(130) from None
 
 
-def _config(
-    config: Path | None,
-    *,
-    backend: str | None = None,
-    model: str | None = None,
-    base_url: str | None = None,
-    mode: str | None = None,
-    seeds_file: Path | None = None,
-    concurrency: int | None = None,
-    max_tokens: int | None = None,
-    max_cost: float | None = None,
-) -> KgcConfig:
-    overrides: dict[str, Any] = {
-        "llm.backend": backend,
-        "llm.model": model,
-        "llm.base_url": base_url,
-        "extraction.mode": mode,
-        "llm.concurrency": concurrency,
-        "llm.max_tokens_total": max_tokens,
-        "llm.max_cost": max_cost,
-    }
-    if seeds_file is not None:
-        try:
-            lines = seeds_file.read_text(encoding="utf-8").splitlines()
-        except OSError as e:
-            raise KgcError(f"cannot read seeds file {seeds_file}: {e.strerror or e}") from e
-        overrides["seeds.user_seeds"] = [s.strip() for s in lines if s.strip() and not s.startswith("#")]
-    return load_config(config, {k: v for k, v in overrides.items() if v is not None})  # unset flags
+def _config(config: Path | None, overrides: Overrides = NO_OVERRIDES) -> KgcConfig:
+    return load_config(config, overrides.config_overrides())
 
 
 def _summary(run_dir: Path) -> None:
@@ -159,157 +207,75 @@ def _run(corpus: Path | None, out: Path, cfg: KgcConfig, until: str, dry_run: bo
 
 
 @app.command()
+@_with_overrides(*SERVER_OPTIONS, "mode", "seeds_file", *BUDGET_OPTIONS)
 def build(
     corpus: Annotated[
         Path, typer.Argument(help="Folder of .txt/.md, a .jsonl/.csv, or one document per line.")
     ],
     out: OutOpt = Path("runs/latest"),
     config: ConfigOpt = None,
-    backend: BackendOpt = None,
-    model: ModelOpt = None,
-    base_url: BaseUrlOpt = None,
-    mode: ModeOpt = None,
-    seeds_file: SeedsFileOpt = None,
-    concurrency: ConcurrencyOpt = None,
-    max_tokens: MaxTokensOpt = None,
-    max_cost: MaxCostOpt = None,
+    overrides: Overrides = NO_OVERRIDES,
     dry_run: DryRunOpt = False,
     verbose: VerboseOpt = False,
 ) -> None:
     """Run the whole pipeline (resuming whatever the run directory already has) and write the graph."""
-    _guarded(
-        verbose,
-        lambda: _run(
-            corpus,
-            out,
-            _config(
-                config,
-                backend=backend,
-                model=model,
-                base_url=base_url,
-                mode=mode,
-                seeds_file=seeds_file,
-                concurrency=concurrency,
-                max_tokens=max_tokens,
-                max_cost=max_cost,
-            ),
-            "fusion",
-            dry_run,
-        ),
-    )
+    _guarded(verbose, lambda: _run(corpus, out, _config(config, overrides), "fusion", dry_run))
 
 
 @app.command()
+@_with_overrides("seeds_file")
 def seeds(
     corpus: Annotated[
         Path | None, typer.Argument(help="The corpus (not needed once the run has read it).")
     ] = None,
     out: OutOpt = Path("runs/latest"),
     config: ConfigOpt = None,
-    seeds_file: SeedsFileOpt = None,
+    overrides: Overrides = NO_OVERRIDES,
     verbose: VerboseOpt = False,
 ) -> None:
     """Stage 1: read the corpus and pick seed entities by topic modeling (writes seeds.jsonl, topics.json)."""
-    _guarded(verbose, lambda: _run(corpus, out, _config(config, seeds_file=seeds_file), "seeds", False))
+    _guarded(verbose, lambda: _run(corpus, out, _config(config, overrides), "seeds", False))
 
 
 @app.command()
+@_with_overrides(*SERVER_OPTIONS, "mode", *BUDGET_OPTIONS)
 def extract(
     corpus: Annotated[
         Path | None, typer.Argument(help="The corpus (not needed once the run has read it).")
     ] = None,
     out: OutOpt = Path("runs/latest"),
     config: ConfigOpt = None,
-    backend: BackendOpt = None,
-    model: ModelOpt = None,
-    base_url: BaseUrlOpt = None,
-    mode: ModeOpt = None,
-    concurrency: ConcurrencyOpt = None,
-    max_tokens: MaxTokensOpt = None,
-    max_cost: MaxCostOpt = None,
+    overrides: Overrides = NO_OVERRIDES,
     dry_run: DryRunOpt = False,
     verbose: VerboseOpt = False,
 ) -> None:
     """Stage 2: extract candidate triplets with the LLM (writes candidates.jsonl)."""
-    _guarded(
-        verbose,
-        lambda: _run(
-            corpus,
-            out,
-            _config(
-                config,
-                backend=backend,
-                model=model,
-                base_url=base_url,
-                mode=mode,
-                concurrency=concurrency,
-                max_tokens=max_tokens,
-                max_cost=max_cost,
-            ),
-            "extraction",
-            dry_run,
-        ),
-    )
+    _guarded(verbose, lambda: _run(corpus, out, _config(config, overrides), "extraction", dry_run))
 
 
 @app.command()
+@_with_overrides(*SERVER_OPTIONS, *BUDGET_OPTIONS)
 def fuse(
     out: OutOpt = Path("runs/latest"),
     config: ConfigOpt = None,
-    backend: BackendOpt = None,
-    model: ModelOpt = None,
-    base_url: BaseUrlOpt = None,
-    concurrency: ConcurrencyOpt = None,
-    max_tokens: MaxTokensOpt = None,
-    max_cost: MaxCostOpt = None,
+    overrides: Overrides = NO_OVERRIDES,
     verbose: VerboseOpt = False,
 ) -> None:
     """Stage 3: merge entities, resolve conflicts, infer links; write graph.json/graph.graphml."""
-    _guarded(
-        verbose,
-        lambda: _run(
-            None,
-            out,
-            _config(
-                config,
-                backend=backend,
-                model=model,
-                base_url=base_url,
-                concurrency=concurrency,
-                max_tokens=max_tokens,
-                max_cost=max_cost,
-            ),
-            "fusion",
-            False,
-        ),
-    )
+    _guarded(verbose, lambda: _run(None, out, _config(config, overrides), "fusion", False))
 
 
 @app.command()
+@_with_overrides("backend", "base_url", "model")
 def demo(
     out: OutOpt = Path("runs/demo"),
-    backend: BackendOpt = None,
-    base_url: BaseUrlOpt = None,
-    model: ModelOpt = None,
+    overrides: Overrides = NO_OVERRIDES,
     verbose: VerboseOpt = False,
 ) -> None:
     """Build a graph from the bundled NLP corpus, offline, with the embedded model (a few minutes)."""
     demo_config = REPO_ROOT / "data" / "demo" / "kgc.toml"
-    _guarded(
-        verbose,
-        lambda: _run(
-            DEMO_CORPUS,
-            out,
-            _config(
-                demo_config if demo_config.is_file() else None,
-                backend=backend,
-                model=model,
-                base_url=base_url,
-            ),
-            "fusion",
-            False,
-        ),
-    )
+    config = demo_config if demo_config.is_file() else None
+    _guarded(verbose, lambda: _run(DEMO_CORPUS, out, _config(config, overrides), "fusion", False))
 
 
 @app.command()
