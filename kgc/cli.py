@@ -50,6 +50,9 @@ DryRunOpt = Annotated[
     typer.Option("--dry-run", help="Show the resolved config and the LLM requests/tokens it would need."),
 ]
 VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Debug logs and tracebacks.")]
+KnownCorpusArg = Annotated[
+    Path | None, typer.Argument(help="The corpus (not needed once the run has read it).")
+]
 
 
 @dataclass(frozen=True)
@@ -225,9 +228,7 @@ def build(
 @app.command()
 @_with_overrides("seeds_file")
 def seeds(
-    corpus: Annotated[
-        Path | None, typer.Argument(help="The corpus (not needed once the run has read it).")
-    ] = None,
+    corpus: KnownCorpusArg = None,
     out: OutOpt = Path("runs/latest"),
     config: ConfigOpt = None,
     overrides: Overrides = NO_OVERRIDES,
@@ -240,9 +241,7 @@ def seeds(
 @app.command()
 @_with_overrides(*SERVER_OPTIONS, "mode", *BUDGET_OPTIONS)
 def extract(
-    corpus: Annotated[
-        Path | None, typer.Argument(help="The corpus (not needed once the run has read it).")
-    ] = None,
+    corpus: KnownCorpusArg = None,
     out: OutOpt = Path("runs/latest"),
     config: ConfigOpt = None,
     overrides: Overrides = NO_OVERRIDES,
