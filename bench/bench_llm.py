@@ -19,8 +19,6 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from pydantic import BaseModel, Field
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -28,6 +26,7 @@ from kgc.config import LLMConfig  # noqa: E402
 from kgc.llm.base import Message  # noqa: E402
 from kgc.llm.client import LLMClient  # noqa: E402
 from kgc.llm.openai_backend import OpenAIBackend  # noqa: E402
+from kgc.stages.extraction import ExtractionAnswer  # noqa: E402
 from kgc.testing.scripted_server import ScriptedServer  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
@@ -45,17 +44,6 @@ VOCAB = [
     "dependency parser",
     "speech recognition",
 ]
-
-
-class Triplet(BaseModel):
-    head: str
-    relation: str
-    tail: str
-    evidence: str = ""
-
-
-class ExtractionAnswer(BaseModel):
-    triplets: list[Triplet] = Field(default_factory=list)
 
 
 @dataclass

@@ -9,7 +9,7 @@ import socket
 from pathlib import Path
 
 import pytest
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
 from kgc.config import LLMConfig
 from kgc.errors import BudgetExceededError, ConfigError, LLMError, LLMUnavailableError
@@ -19,6 +19,7 @@ from kgc.llm.factory import make_backend
 from kgc.llm.jsonparse import InvalidAnswerError, extract_json, parse_answer
 from kgc.llm.limits import TokenBucket
 from kgc.llm.openai_backend import OpenAIBackend, is_strict_compatible, retry_after_seconds
+from kgc.stages.extraction import ExtractionAnswer, Triplet
 from kgc.testing.scripted_server import ScriptedServer, default_extraction
 from tests.fixtures_llm import make_scripted_client, scripted_llm_config
 
@@ -30,17 +31,6 @@ TEXT = (
 SECRET = "sk-test-DO-NOT-LEAK-0123456789abcdef"
 
 
-class Triplet(BaseModel):
-    head: str
-    relation: str
-    tail: str
-    evidence: str = ""
-
-
-class ExtractionAnswer(BaseModel):
-    triplets: list[Triplet] = Field(default_factory=list)
-
-
 def prompt(seed: str = "neural network", text: str = TEXT) -> list[Message]:
     user = f"# Task: extraction\n## Relations\n{RELATIONS}\n## Seed\n{seed}\n\n## Text\n{text}\n"
     return [{"role": "system", "content": "Answer with JSON only."}, {"role": "user", "content": user}]
@@ -48,6 +38,16 @@ def prompt(seed: str = "neural network", text: str = TEXT) -> list[Message]:
 
 def expected(seed: str = "neural network", text: str = TEXT) -> ExtractionAnswer:
     return ExtractionAnswer.model_validate(default_extraction(prompt(seed, text)[1]["content"]))
+
+
+def extract_all(client: LLMClient, seeds: list[str]) -> list[ExtractionAnswer | None]:
+    """One extraction request per seed through `client.map`; the answers in input order."""
+    return client.map(
+        lambda seed: client.complete(prompt(seed), ExtractionAnswer, stage="extraction"),
+        seeds,
+        stage="extraction",
+        description="extracting",
+    )
 
 
 def counts(u: UsageReport) -> tuple[int, int, int, int, int]:
@@ -114,18 +114,10 @@ def test_second_identical_run_makes_no_request(scripted_server: ScriptedServer, 
     cfg = scripted_llm_config(scripted_server)
     items = ["neural network", "attention mechanism", "transformer"]
 
-    def run(client: LLMClient) -> list[ExtractionAnswer | None]:
-        return client.map(
-            lambda seed: client.complete(prompt(seed), ExtractionAnswer, stage="extraction"),
-            items,
-            stage="extraction",
-            description="extracting",
-        )
-
     with make_scripted_client(cfg, tmp_path) as first:
-        answers = run(first)
+        answers = extract_all(first, items)
     with make_scripted_client(cfg, tmp_path) as second:
-        assert run(second) == answers == [expected(s) for s in items]
+        assert extract_all(second, items) == answers == [expected(s) for s in items]
         assert counts(second.usage()) == (0, 3, 0, 0, 0)
     assert scripted_server.stats.total == 3
 
@@ -208,12 +200,7 @@ def test_unreachable_server_opens_the_circuit_breaker(tmp_path: Path) -> None:
         assert counts(client.usage()) == (3, 0, 2, 0, 0)
         # Once open, the breaker fails fast: no further request is even tried.
         with pytest.raises(LLMUnavailableError):
-            client.map(
-                lambda seed: client.complete(prompt(seed), ExtractionAnswer, stage="extraction"),
-                ["a", "b", "c"],
-                stage="extraction",
-                description="extracting",
-            )
+            extract_all(client, ["a", "b", "c"])
         assert client.usage().requests == 3
 
 
@@ -384,18 +371,10 @@ def test_token_budget_stops_the_run_and_a_rerun_resumes(
         per_request = probe.usage().total_tokens
     scripted_server.reset_stats()
 
-    def run(client: LLMClient) -> list[ExtractionAnswer | None]:
-        return client.map(
-            lambda seed: client.complete(prompt(seed), ExtractionAnswer, stage="extraction"),
-            items,
-            stage="extraction",
-            description="extracting",
-        )
-
     # Spent >= budget after 3 requests: the 4th is refused before it is sent.
     small = scripted_llm_config(scripted_server, concurrency=1, max_tokens_total=3 * per_request)
     with make_scripted_client(small, tmp_path) as client, pytest.raises(BudgetExceededError) as stopped:
-        run(client)
+        extract_all(client, items)
     assert f"{3 * per_request:,} tokens used of llm.max_tokens_total={3 * per_request:,}" in str(
         stopped.value
     )
@@ -405,7 +384,7 @@ def test_token_budget_stops_the_run_and_a_rerun_resumes(
 
     bigger = scripted_llm_config(scripted_server, concurrency=1, max_tokens_total=100 * per_request)
     with make_scripted_client(bigger, tmp_path) as client:
-        assert run(client) == [ExtractionAnswer()] * 10
+        assert extract_all(client, items) == [ExtractionAnswer()] * 10
         assert counts(client.usage()) == (7, 3, 0, 0, 0)
     assert seeds_seen(scripted_server) == items[3:]
 
@@ -435,12 +414,7 @@ def test_requests_per_minute_spaces_requests(scripted_server: ScriptedServer, tm
     cfg = scripted_llm_config(scripted_server, requests_per_minute=600, concurrency=4)  # one per 100 ms
     seeds = [f"seed {i}" for i in range(8)]
     with make_scripted_client(cfg, tmp_path) as client:
-        client.map(
-            lambda seed: client.complete(prompt(seed), ExtractionAnswer, stage="extraction"),
-            seeds,
-            stage="extraction",
-            description="extracting",
-        )
+        extract_all(client, seeds)
     ts = sorted(scripted_server.stats.timestamps)
     gaps = [round(b - a, 3) for a, b in itertools.pairwise(ts)]
     assert len(ts) == 8
@@ -464,12 +438,7 @@ def test_concurrency_bound_is_honoured(tmp_path: Path) -> None:
         cfg = scripted_llm_config(server, concurrency=3)
         seeds = [f"seed {i}" for i in range(9)]
         with make_scripted_client(cfg, tmp_path) as client:
-            answers = client.map(
-                lambda seed: client.complete(prompt(seed), ExtractionAnswer, stage="extraction"),
-                seeds,
-                stage="extraction",
-                description="extracting",
-            )
+            answers = extract_all(client, seeds)
         assert answers == [expected(s) for s in seeds]  # in input order
         assert server.stats.max_in_flight == 3
         assert server.stats.total == 9
