@@ -223,18 +223,41 @@ def run_cli(*args: str, cwd: Path) -> subprocess.Popen[str]:
     )
 
 
+def run_cli_to_end(
+    *args: str, env: dict[str, str] | None = None, timeout: float | None = None
+) -> subprocess.CompletedProcess[str]:
+    """`kgc *args` run to its end, its stdout and stderr captured apart."""
+    return subprocess.run(
+        [sys.executable, "-m", "kgc.cli", *args], capture_output=True, text=True, env=env, timeout=timeout
+    )
+
+
+DEMO_SEEDS = REPO_ROOT / "data" / "demo" / "seeds.txt"
+
+
+def demo_seed_count() -> int:
+    return len([s for s in DEMO_SEEDS.read_text().splitlines() if s.strip()])
+
+
+def demo_build_args(
+    tmp_path: Path, server: ScriptedServer, *, concurrency: int, max_neighbourhoods: int
+) -> list[str]:
+    """`kgc build` arguments for the demo corpus with only the demo's seeds, against `server`, into tmp_path/run."""
+    config = tmp_path / "kgc.toml"
+    config.write_text(
+        f'[llm]\nbackend = "openai"\nbase_url = "{server.base_url}"\nmodel = "scripted"\n'
+        f"concurrency = {concurrency}\n[seeds]\nuser_seeds_only = true\n"
+        f"[fusion]\nembedding_merge = false\nmax_neighbourhoods = {max_neighbourhoods}\n",
+        encoding="utf-8",
+    )
+    run = tmp_path / "run"
+    return ["build", str(DEMO_CORPUS), "--out", str(run), "-c", str(config), "--seeds-file", str(DEMO_SEEDS)]
+
+
 def test_killed_run_resumes_without_paying_again(tmp_path: Path) -> None:
-    seeds_file = REPO_ROOT / "data" / "demo" / "seeds.txt"
-    n_seeds = len([s for s in seeds_file.read_text().splitlines() if s.strip()])
+    n_seeds = demo_seed_count()
     with ScriptedServer(latency=0.2) as server:
-        config = tmp_path / "kgc.toml"
-        config.write_text(
-            f'[llm]\nbackend = "openai"\nbase_url = "{server.base_url}"\nmodel = "scripted"\nconcurrency = 1\n'
-            "[seeds]\nuser_seeds_only = true\n[fusion]\nembedding_merge = false\nmax_neighbourhoods = 3\n",
-            encoding="utf-8",
-        )
-        args = ["build", str(DEMO_CORPUS), "--out", str(tmp_path / "run"), "-c", str(config)]
-        args += ["--seeds-file", str(seeds_file)]
+        args = demo_build_args(tmp_path, server, concurrency=1, max_neighbourhoods=3)
         proc = run_cli(*args, cwd=tmp_path)
         deadline = time.monotonic() + 120
         while server.stats.by_task.get("extraction", 0) < 5:
@@ -260,9 +283,9 @@ def test_killed_run_resumes_without_paying_again(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("command", ["build", "seeds", "extract", "fuse", "demo", "summary", "export"])
 def test_every_command_has_help(command: str) -> None:
-    out = subprocess.run(
-        [sys.executable, "-m", "kgc.cli", command, "--help"], capture_output=True, text=True, check=True
-    ).stdout
+    done = run_cli_to_end(command, "--help")
+    done.check_returncode()
+    out = done.stdout
     assert "Usage:" in out
     # The docstring summary is shown: a command without help text fails here.
     assert len([line for line in out.splitlines() if line.strip()]) > 3
@@ -275,11 +298,7 @@ def test_every_command_has_help(command: str) -> None:
 
 def test_bad_corpus_is_a_clear_error_and_exit_1(tmp_path: Path) -> None:
     (tmp_path / "empty.txt").write_bytes(b"")
-    proc = subprocess.run(
-        [sys.executable, "-m", "kgc.cli", "build", str(tmp_path), "--out", str(tmp_path / "run")],
-        capture_output=True,
-        text=True,
-    )
+    proc = run_cli_to_end("build", str(tmp_path), "--out", str(tmp_path / "run"))
     assert proc.returncode == 1
     assert "error: no usable document" in proc.stderr
     assert "Traceback" not in proc.stderr
@@ -293,21 +312,8 @@ def test_unreachable_server_stops_with_a_resumable_message(tmp_path: Path) -> No
         'max_retries = 1\ntimeout = 2\n[seeds]\nuser_seeds = ["bleu"]\nuser_seeds_only = true\n',
         encoding="utf-8",
     )
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "kgc.cli",
-            "build",
-            str(corpus),
-            "--out",
-            str(tmp_path / "run"),
-            "-c",
-            str(config),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
+    proc = run_cli_to_end(
+        "build", str(corpus), "--out", str(tmp_path / "run"), "-c", str(config), timeout=120
     )
     assert proc.returncode == 1, proc.stderr
     assert "error:" in proc.stderr and "resumable" in proc.stderr
@@ -325,22 +331,8 @@ def test_dry_run_estimates_without_llm_requests(tmp_path: Path) -> None:
             encoding="utf-8",
         )
         env = {**os.environ, "OPENAI_API_KEY": "sk-very-secret"}
-        proc = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "kgc.cli",
-                "build",
-                str(corpus),
-                "-o",
-                str(tmp_path / "r"),
-                "-c",
-                str(config),
-                "--dry-run",
-            ],
-            capture_output=True,
-            text=True,
-            env=env,
+        proc = run_cli_to_end(
+            "build", str(corpus), "-o", str(tmp_path / "r"), "-c", str(config), "--dry-run", env=env
         )
         assert server.stats.total == 0
     assert proc.returncode == 0, proc.stderr
@@ -349,17 +341,9 @@ def test_dry_run_estimates_without_llm_requests(tmp_path: Path) -> None:
 
 
 def test_budget_stops_cleanly_and_a_bigger_budget_resumes(tmp_path: Path) -> None:
-    seeds_file = REPO_ROOT / "data" / "demo" / "seeds.txt"
-    n_seeds = len([s for s in seeds_file.read_text().splitlines() if s.strip()])
+    n_seeds = demo_seed_count()
     with ScriptedServer() as server:
-        config = tmp_path / "kgc.toml"
-        config.write_text(
-            f'[llm]\nbackend = "openai"\nbase_url = "{server.base_url}"\nmodel = "scripted"\nconcurrency = 2\n'
-            "[seeds]\nuser_seeds_only = true\n[fusion]\nembedding_merge = false\nmax_neighbourhoods = 2\n",
-            encoding="utf-8",
-        )
-        args = ["build", str(DEMO_CORPUS), "-o", str(tmp_path / "run"), "-c", str(config)]
-        args += ["--seeds-file", str(seeds_file)]
+        args = demo_build_args(tmp_path, server, concurrency=2, max_neighbourhoods=2)
         out, _ = run_cli(*args, "--max-tokens", "5000", cwd=tmp_path).communicate(timeout=300)
         assert "error:" in out and "budget" in out.lower(), out
         spent = server.stats.by_task["extraction"]
