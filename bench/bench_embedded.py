@@ -18,7 +18,7 @@ import statistics
 import tempfile
 import time
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
@@ -34,35 +34,14 @@ from kgc.llm.model_assets import (
     ensure_model,
     locate_bundled_parts,
 )
-from kgc.schema import GRAPHUSION_RELATIONS
+from kgc.testing.embedded_task import ExtractedTriplet, extraction_messages
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
-RELATION_NAMES = tuple(t.name for t in GRAPHUSION_RELATIONS)
 
 
-class ExtractedTriplet(BaseModel):
-    head: str
-    relation: Literal[RELATION_NAMES]  # type: ignore[valid-type]
-    tail: str
-    evidence: str
-
-
+# The task tests/test_embedded.py runs too (kgc.testing.embedded_task), without the tests' cap of 4 triplets.
 class ExtractionAnswer(BaseModel):
     triplets: list[ExtractedTriplet]
-
-
-# The same prompt as tests/test_embedded.py: short, the relation names, one worked example.
-SYSTEM_PROMPT = f"""You extract knowledge-graph triplets (head, relation, tail) from a text.
-head and tail are short concept names (1-5 words) as written in the text; relation is exactly one of: {", ".join(RELATION_NAMES)}.
-evidence is the part of the text that states the triplet. Only extract what the text states. Answer with JSON only.
-
-Example
-Text: "BLEU is a metric used to evaluate machine translation. Neural machine translation is a kind of machine translation that relies on an encoder and a decoder."
-Answer: {{"triplets": [
- {{"head": "BLEU", "relation": "Evaluate-for", "tail": "machine translation", "evidence": "BLEU is a metric used to evaluate machine translation"}},
- {{"head": "neural machine translation", "relation": "Hyponym-Of", "tail": "machine translation", "evidence": "Neural machine translation is a kind of machine translation"}},
- {{"head": "encoder", "relation": "Part-of", "tail": "neural machine translation", "evidence": "relies on an encoder and a decoder"}}
-]}}"""
 
 
 class DocResult(BaseModel):
@@ -105,13 +84,9 @@ def time_cold_assembly() -> float:
 
 
 def run_document(backend: EmbeddedBackend, doc_id: str, text: str, max_tokens: int) -> DocResult:
-    messages = [
-        {"role": "system", "content": SYSTEM_PROMPT},
-        {"role": "user", "content": f'Text: "{text}"\nAnswer:'},
-    ]
     start = time.perf_counter()
     reply = backend.chat(
-        messages,
+        extraction_messages(text),
         json_schema=ExtractionAnswer.model_json_schema(),
         temperature=0.0,
         max_tokens=max_tokens,

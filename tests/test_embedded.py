@@ -20,7 +20,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import pytest
 from pydantic import BaseModel, Field
@@ -38,19 +38,10 @@ from kgc.llm.model_assets import (
     locate_bundled_parts,
     verify_gguf,
 )
-from kgc.schema import GRAPHUSION_RELATIONS
+from kgc.testing.embedded_task import ExtractedTriplet, extraction_messages
 
 # ---------------------------------------------------------------------------------------------
-# The extraction task the real model is run on
-
-RELATION_NAMES = tuple(t.name for t in GRAPHUSION_RELATIONS)
-
-
-class ExtractedTriplet(BaseModel):
-    head: str
-    relation: Literal[RELATION_NAMES]  # type: ignore[valid-type]
-    tail: str
-    evidence: str
+# The extraction task the real model is run on (kgc.testing.embedded_task), at most 4 triplets
 
 
 class ExtractionAnswer(BaseModel):
@@ -60,18 +51,6 @@ class ExtractionAnswer(BaseModel):
 
 ANSWER_SCHEMA = ExtractionAnswer.model_json_schema()
 
-SYSTEM_PROMPT = f"""You extract knowledge-graph triplets (head, relation, tail) from a text.
-head and tail are short concept names (1-5 words) as written in the text; relation is exactly one of: {", ".join(RELATION_NAMES)}.
-evidence is the part of the text that states the triplet. Only extract what the text states. Answer with JSON only.
-
-Example
-Text: "BLEU is a metric used to evaluate machine translation. Neural machine translation is a kind of machine translation that relies on an encoder and a decoder."
-Answer: {{"triplets": [
- {{"head": "BLEU", "relation": "Evaluate-for", "tail": "machine translation", "evidence": "BLEU is a metric used to evaluate machine translation"}},
- {{"head": "neural machine translation", "relation": "Hyponym-Of", "tail": "machine translation", "evidence": "Neural machine translation is a kind of machine translation"}},
- {{"head": "encoder", "relation": "Part-of", "tail": "neural machine translation", "evidence": "relies on an encoder and a decoder"}}
-]}}"""
-
 PARAGRAPHS = [
     "Word embeddings such as word2vec and GloVe map words to dense vectors. They are used for text "
     "classification and named entity recognition, and understanding vector spaces is a prerequisite "
@@ -80,13 +59,6 @@ PARAGRAPHS = [
     "feed-forward layers. BERT is a Transformer encoder pre-trained with masked language modeling, "
     "and it is evaluated on the GLUE benchmark, where it outperforms recurrent neural networks.",
 ]
-
-
-def extraction_messages(paragraph: str) -> list[dict[str, str]]:
-    return [
-        {"role": "system", "content": SYSTEM_PROMPT},
-        {"role": "user", "content": f'Text: "{paragraph}"\nAnswer:'},
-    ]
 
 
 # ---------------------------------------------------------------------------------------------
