@@ -50,8 +50,12 @@ class SeedsConfig(BaseModel):
     )
     keywords_per_topic: int = 10
     ngram_range: tuple[int, int] = (1, 3)
+    min_phrase_docs: int = Field(
+        2,
+        description="a keyphrase must occur in this many documents (1: any phrase; lowered to 1 when no phrase does)",
+    )
     min_topic_size: int = 10
-    max_seeds: int = 500
+    max_seeds: int = Field(500, description="topics take turns, best keyphrase first, until this many")
     user_seeds: list[str] = Field(default_factory=list)
     user_seeds_only: bool = False
     random_state: int = 42

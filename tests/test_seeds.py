@@ -16,6 +16,7 @@ from kgc.stages.seeds import (
     find_seeds,
     is_junk,
     kmeans_k,
+    phrase_vocabulary,
     select_seeds,
     umap_shape,
     user_seeds,
@@ -112,8 +113,11 @@ def test_seed_names_are_normalised_unique_and_not_junk(three_topics: SeedResult)
     assert not [n for n in names if n + "s" in names]  # no 'black hole' next to 'black holes'
     assert "black hole" in names and "black holes" not in names
     assert all(s.origin == "topic" and s.topic >= 0 for s in three_topics.seeds)
-    scores = [s.score for s in three_topics.seeds]
-    assert scores == sorted(scores, reverse=True)
+    # The topics take turns: the first three seeds are the best of each topic, largest topic first.
+    assert [s.topic for s in three_topics.seeds[:3]] == [0, 1, 2]
+    for topic in range(3):
+        scores = [s.score for s in three_topics.seeds if s.topic == topic]
+        assert scores == sorted(scores, reverse=True)
 
 
 def test_topics_list_the_keyphrases_as_found(three_topics: SeedResult) -> None:
@@ -195,9 +199,9 @@ def test_max_seeds_keeps_the_user_seeds_and_the_best_topic_seeds(
         ("oven temperature", "user"),
         ("black hole", "user"),
     ]
-    # The topic seed 'black hole' gave way to the user's; the next best topic seeds fill the rest.
-    best_others = [s for s in three_topics.seeds if s.name != "black hole"][:3]
-    assert result.seeds[2:] == best_others
+    # The topic seed 'black hole' gave way to the user's; each topic gives its best other seed.
+    others = [s for s in three_topics.seeds if s.name != "black hole"]
+    assert result.seeds[2:] == [next(s for s in others if s.topic == topic) for topic in (0, 1, 2)]
 
 
 def test_user_seeds_are_all_kept_even_beyond_max_seeds(corpus_vectors: np.ndarray) -> None:
@@ -266,6 +270,45 @@ def test_select_seeds_caps_topic_seeds_only() -> None:
     found = [Seed(name=f"topic seed {i}", topic=0, score=1 - i / 10) for i in range(5)]
     user = [Seed(name="topic seed 3", topic=-1, origin="user")]
     assert [s.name for s in select_seeds(found, user, 3)] == ["topic seed 3", "topic seed 0", "topic seed 1"]
+
+
+def topic_seed(name: str, topic: int, score: float) -> Seed:
+    return Seed(name=name, topic=topic, score=score, origin="topic")
+
+
+def test_select_seeds_lets_the_topics_take_turns() -> None:
+    found = [  # best first, as topic_seeds gives them: topic 1 has the three best scores
+        topic_seed("relation extraction", 1, 0.9),
+        topic_seed("knowledge base", 1, 0.8),
+        topic_seed("information extraction", 1, 0.7),
+        topic_seed("machine translation", 0, 0.6),
+        topic_seed("bleu", 0, 0.5),
+        topic_seed("word embedding", 2, 0.4),
+    ]
+    assert [s.name for s in select_seeds(found, [], 4)] == [
+        "machine translation",  # round 1: topic 0 (the largest), 1, 2
+        "relation extraction",
+        "word embedding",
+        "bleu",  # round 2
+    ]
+    assert len(select_seeds(found, [], 100)) == 6
+
+
+def test_phrase_vocabulary_keeps_phrases_of_several_documents() -> None:
+    docs = [
+        "Neural machine translation uses attention.",
+        "Attention helps machine translation a lot.",
+        "A parser reads sentences.",
+    ]
+    assert phrase_vocabulary(docs, (1, 2), 2) == {
+        "attention",
+        "machine",
+        "translation",
+        "machine translation",
+    }
+    # No phrase in two documents: every phrase stays a candidate rather than none.
+    assert phrase_vocabulary(docs[2:], (1, 1), 2) == {"parser", "reads", "sentences"}
+    assert "neural machine" in phrase_vocabulary(docs, (1, 2), 1)
 
 
 def test_umap_shape_is_graphusions_capped_by_the_corpus() -> None:

@@ -16,8 +16,10 @@ from __future__ import annotations
 import logging
 import math
 import re
+from collections import Counter
 from collections.abc import Mapping
 from functools import partial
+from itertools import zip_longest
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
@@ -90,7 +92,8 @@ def find_seeds(texts: list[str], cfg: SeedsConfig, *, embeddings: np.ndarray | N
         else embed(docs, cfg.embedding_model, show_progress=len(docs) >= PROGRESS_MIN_TEXTS)
     )
     labels, method = cluster_documents(vectors, cfg)
-    topics = describe_topics(docs, vectors, labels, cfg)
+    vocabulary = phrase_vocabulary(docs, cfg.ngram_range, cfg.min_phrase_docs)
+    topics = describe_topics(docs, vectors, labels, vocabulary, cfg)
     seeds = select_seeds(topic_seeds(topics), user, cfg.max_seeds)
     outliers = int(np.sum(labels == -1))
     logger.info(
@@ -198,6 +201,25 @@ def candidate_phrases(text: str, ngram_range: tuple[int, int]) -> list[str]:
     return phrases
 
 
+def phrase_vocabulary(docs: list[str], ngram_range: tuple[int, int], min_docs: int) -> frozenset[str]:
+    """The candidate phrases found in at least `min_docs` documents, or in one if none is that common.
+
+    A phrase seen once is mostly an accident of wording ("relation extraction identify"); BERTopic's
+    own `min_df` cannot do this, as its vectorizer sees one joined document per topic.
+    """
+    document_frequency = Counter(p for doc in docs for p in set(candidate_phrases(doc, ngram_range)))
+    common = frozenset(p for p, n in document_frequency.items() if n >= min_docs)
+    if not common:
+        logger.info("seeds: no phrase is in %d documents, every phrase is a candidate", min_docs)
+        return frozenset(document_frequency)
+    return common
+
+
+def _vocabulary_phrases(text: str, ngram_range: tuple[int, int], vocabulary: frozenset[str]) -> list[str]:
+    """The CountVectorizer analyzer: candidate phrases of the vocabulary only."""
+    return [p for p in candidate_phrases(text, ngram_range) if p in vocabulary]
+
+
 def _is_phrase(tokens: list[str]) -> bool:
     first, last = tokens[0], tokens[-1]
     if first in ENGLISH_STOP_WORDS or last in ENGLISH_STOP_WORDS:
@@ -208,10 +230,11 @@ def _is_phrase(tokens: list[str]) -> bool:
 
 
 def describe_topics(
-    docs: list[str], vectors: np.ndarray, labels: np.ndarray, cfg: SeedsConfig
+    docs: list[str], vectors: np.ndarray, labels: np.ndarray, vocabulary: frozenset[str], cfg: SeedsConfig
 ) -> list[_Topic]:
-    """BERTopic's keyphrases for the given clusters (its own reduction and clustering are bypassed)."""
-    model = _bertopic(cfg)
+    """BERTopic's keyphrases, from `vocabulary`, for the given clusters (its own reduction and
+    clustering are bypassed)."""
+    model = _bertopic(cfg, vocabulary)
     model.fit(docs, embeddings=vectors, y=labels)
     sizes = model.get_topic_freq().set_index("Topic")["Count"].to_dict()
     topics: list[_Topic] = []
@@ -223,13 +246,13 @@ def describe_topics(
     return topics
 
 
-def _bertopic(cfg: SeedsConfig) -> BERTopic:
+def _bertopic(cfg: SeedsConfig, vocabulary: frozenset[str]) -> BERTopic:
     from bertopic import BERTopic
     from bertopic.cluster import BaseCluster
     from bertopic.dimensionality import BaseDimensionalityReduction
     from sklearn.feature_extraction.text import CountVectorizer
 
-    analyzer = partial(candidate_phrases, ngram_range=cfg.ngram_range)
+    analyzer = partial(_vocabulary_phrases, ngram_range=cfg.ngram_range, vocabulary=vocabulary)
     return BERTopic(
         # KeyBERTInspired embeds candidate phrases and representative documents with this model.
         embedding_model=load_embedder(cfg.embedding_model),
@@ -313,7 +336,12 @@ def user_seeds(names: list[str]) -> list[Seed]:
 
 
 def select_seeds(found: list[Seed], user: list[Seed], max_seeds: int) -> list[Seed]:
-    """User seeds first (always all of them), then the best-scored topic seeds up to `max_seeds`."""
+    """User seeds first (always all of them), then topic seeds up to `max_seeds`, the topics taking
+    turns (largest topic first, each its best remaining keyphrase) so a small budget covers them all."""
     user_names = {s.name for s in user}
-    room = max(0, max_seeds - len(user))
-    return user + [s for s in found if s.name not in user_names][:room]
+    queues: dict[int, list[Seed]] = {}
+    for seed in found:  # best first
+        if seed.name not in user_names:
+            queues.setdefault(seed.topic, []).append(seed)
+    turns = [seed for rank in zip_longest(*(queues[t] for t in sorted(queues))) for seed in rank if seed]
+    return user + turns[: max(0, max_seeds - len(user))]
