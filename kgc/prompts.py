@@ -19,15 +19,20 @@ def _template(path: Path) -> Template:
 
 
 def render(prompts_dir: Path, name: str, **values: object) -> list[Message]:
-    """System + user messages of template `name` (e.g. 'extraction.md'), placeholders filled."""
+    """System + user messages of template `name` (e.g. 'extraction.md'), placeholders filled in both."""
     user_path = prompts_dir / name
     system_path = user_path.with_name(user_path.stem + ".system" + user_path.suffix)
-    try:
-        user = _template(user_path).substitute(values)
-    except KeyError as e:
-        raise ConfigError(f"prompt {user_path} uses an unknown placeholder ${e.args[0]}") from e
     messages: list[Message] = []
     if system_path.is_file():
-        messages.append({"role": "system", "content": _template(system_path).template.strip()})
-    messages.append({"role": "user", "content": user})
+        messages.append({"role": "system", "content": _fill(system_path, values).strip()})
+    messages.append({"role": "user", "content": _fill(user_path, values)})
     return messages
+
+
+def _fill(path: Path, values: dict[str, object]) -> str:
+    try:
+        return _template(path).substitute(values)
+    except KeyError as e:
+        raise ConfigError(f"prompt {path} uses an unknown placeholder ${e.args[0]}") from e
+    except ValueError as e:  # a '$' followed by neither a name nor '$'
+        raise ConfigError(f"prompt {path}: {e} (write $$ for a literal $)") from e
