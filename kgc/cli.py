@@ -14,7 +14,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, get_type_hints
+from typing import TYPE_CHECKING, Annotated, Any, get_type_hints
 
 import typer
 from rich.console import Console
@@ -24,6 +24,9 @@ from rich.table import Table
 from kgc import __version__
 from kgc.config import DEMO_CORPUS, REPO_ROOT, KgcConfig, load_config
 from kgc.errors import KgcError
+
+if TYPE_CHECKING:
+    from kgc.rundir import Manifest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # models are local files; never wait for the hub
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -189,10 +192,33 @@ def _summary(run_dir: Path) -> None:
             str(int(llm.get("cache_hits", 0))) if llm else "",
             str(int(llm.get("prompt_tokens", 0) + llm.get("completion_tokens", 0))) if llm else "",
         )
-    Console().print(table)
+    out = Console()
+    if not out.is_terminal:  # a log file: rich's 80 columns would wrap every count onto many lines
+        out.width = 200
+    out.print(table)
+    out.print(_headline(manifest), soft_wrap=True, highlight=False)
     graph = run_dir / "graph.graphml"
     if graph.is_file():
         console.print(f"graph: {graph} and {run_dir / 'graph.json'}")
+
+
+def _headline(manifest: Manifest) -> str:
+    """The run in one line: what went in, what came out, what the LLM cost, how long it took."""
+    stages = manifest.stages
+
+    def count(stage: str, key: str) -> str:
+        rec = stages.get(stage)
+        return f"{rec.counts[key]:,}" if rec is not None and key in rec.counts else "-"
+
+    requests = sum(int(rec.llm.get("requests", 0)) for rec in stages.values())
+    tokens = sum(int(rec.llm.get("total_tokens", 0)) for rec in stages.values())
+    seconds = sum(rec.seconds for rec in stages.values())
+    return (
+        f"{count('corpus', 'documents')} documents -> {count('seeds', 'seeds')} seeds -> "
+        f"{count('extraction', 'candidates')} candidates -> {count('fusion', 'entities')} entities, "
+        f"{count('fusion', 'relations')} relations ({count('fusion', 'merges')} merges); "
+        f"{requests:,} LLM requests, {tokens:,} tokens; {seconds:,.0f} s"
+    )
 
 
 def _run(corpus: Path | None, out: Path, cfg: KgcConfig, until: str, dry_run: bool) -> None:

@@ -8,6 +8,8 @@ where it stopped, and the LLM cache makes even a half-finished stage free to rep
 from __future__ import annotations
 
 import hashlib
+import io
+import json
 import logging
 import resource
 import time
@@ -16,13 +18,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from kgc.config import KgcConfig
 from kgc.corpus import chunk_documents, read_corpus
 from kgc.errors import KgcError
 from kgc.export.graph_files import read_graph, write_graph
 from kgc.llm.client import LLMClient
 from kgc.models import Candidate, Chunk, Document, KnowledgeGraph, Seed, SeedContext
-from kgc.rundir import RunDir, StageRecord, read_jsonl, write_jsonl
+from kgc.rundir import RunDir, StageRecord, atomic_write_bytes, read_jsonl, write_jsonl
 
 log = logging.getLogger(__name__)
 
@@ -160,13 +164,35 @@ class Pipeline:
     def _stage_seeds(self) -> StageOutcome:
         from kgc.stages.seeds import find_seeds  # imports torch and BERTopic: only when needed
 
-        chunks = self.chunks()
-        result = find_seeds([c.text for c in chunks], self.cfg.seeds)
+        texts = [c.text for c in self.chunks()]
+        vectors = None if self.cfg.seeds.user_seeds_only else self._chunk_embeddings(texts)
+        result = find_seeds(texts, self.cfg.seeds, embeddings=vectors)
         write_jsonl(self.run / "seeds.jsonl", result.seeds)
         self.run.write_json("topics.json", [t.model_dump() for t in result.topics])
         return StageOutcome(
             ["seeds.jsonl", "topics.json"], {"seeds": len(result.seeds), "topics": len(result.topics)}
         )
+
+    def _chunk_embeddings(self, texts: list[str]) -> np.ndarray:
+        """The chunks' embeddings, kept in the run directory under a key of model and texts: a changed
+        seeds setting re-runs the topic model, not the embedding (a minute per 1,000 abstracts here)."""
+        from kgc.embeddings import embed
+        from kgc.stages.seeds import PROGRESS_MIN_TEXTS
+
+        model = self.cfg.seeds.embedding_model
+        key = hashlib.sha256(json.dumps([model, texts]).encode()).hexdigest()[:16]
+        path = self.run / f"chunk_embeddings.{key}.npy"
+        if path.is_file():
+            log.info("seeds: re-using the chunk embeddings in %s", path)
+            return np.load(path)
+        vectors = embed(texts, model, show_progress=len(texts) >= PROGRESS_MIN_TEXTS)
+        buffer = io.BytesIO()
+        np.save(buffer, vectors)
+        atomic_write_bytes(path, buffer.getvalue())
+        for stale in self.run.path.glob("chunk_embeddings.*.npy"):
+            if stale != path:
+                stale.unlink()
+        return vectors
 
     def _stage_retrieval(self) -> StageOutcome:
         from kgc.stages.retrieval import retrieve

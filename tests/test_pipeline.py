@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -12,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import networkx as nx
+import numpy as np
 import pytest
 
 from kgc.config import DEMO_CORPUS, REPO_ROOT, KgcConfig, load_config
@@ -211,6 +213,23 @@ def test_demo_corpus_end_to_end_with_topic_seeds_to_graphml(tmp_path: Path) -> N
         assert data["support"] == len(sources)
 
 
+def test_a_changed_seeds_setting_reuses_the_chunk_embeddings(tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    Pipeline(load_config(None, {}), run, corpus=DEMO_CORPUS).run_until("seeds")
+    [stored] = run.glob("chunk_embeddings.*.npy")
+    assert np.load(stored).shape == (40, 384)  # the demo's 40 one-chunk documents, MiniLM's dimension
+    written = stored.stat().st_mtime_ns
+
+    Pipeline(load_config(None, {"seeds.max_seeds": 4}), run).run_until("seeds")
+    assert len((run / "seeds.jsonl").read_text().splitlines()) == 4  # the stage did run again
+    assert list(run.glob("chunk_embeddings.*.npy")) == [stored]
+    assert stored.stat().st_mtime_ns == written
+
+    Pipeline(load_config(None, {"corpus.chunk_chars": 300}), run, corpus=DEMO_CORPUS).run_until("seeds")
+    [replaced] = run.glob("chunk_embeddings.*.npy")  # other chunks, other embeddings; the old file is gone
+    assert replaced != stored and np.load(replaced).shape[0] > 40
+
+
 def run_cli(*args: str, cwd: Path) -> subprocess.Popen[str]:
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
     return subprocess.Popen(
@@ -279,6 +298,16 @@ def test_killed_run_resumes_without_paying_again(tmp_path: Path) -> None:
         out, _ = run_cli(*args, cwd=tmp_path).communicate(timeout=300)
         assert server.stats.total == 0, out
         assert "up to date" in out
+        # The closing summary line speaks of the run as a whole, the requests of the stages it re-used.
+        headline = re.search(
+            r"40 documents -> (\d+) seeds -> \d+ candidates -> \d+ entities, \d+ relations "
+            r"\(\d+ merges\); (\d+) LLM requests, [\d,]+ tokens; \d+ s",
+            out,
+        )
+        assert headline is not None, out
+        manifest = json.loads((tmp_path / "run" / "manifest.json").read_text())
+        requests = sum(int(stage["llm"].get("requests", 0)) for stage in manifest["stages"].values())
+        assert (int(headline.group(1)), int(headline.group(2))) == (n_seeds, requests)
 
 
 @pytest.mark.parametrize("command", ["build", "seeds", "extract", "fuse", "demo", "summary", "export"])
