@@ -3,8 +3,11 @@
     .venv/bin/python bench/eval_gold.py runs/demo            # writes bench/results/demo_quality.json
 
 Names are compared after kgc's own normalisation, through every alias of an entity, so 'NMT' in the
-graph matches 'neural machine translation' in the gold file when fusion merged them. The gold file
-is a sample of what the corpus states, so `precision_vs_gold` is a lower bound of precision.
+graph matches 'neural machine translation' in the gold file when fusion merged them. Measures:
+`gold_recall_exact` (gold triplets in the graph, relation and direction included), `gold_recall_pair`
+(gold pairs joined by any relation), `gold_entity_recall`, and `relations_on_gold_pairs` (graph
+relations joining a gold pair). The gold file is a sample of what the corpus states, so a relation
+outside it is not necessarily wrong.
 """
 
 from __future__ import annotations
