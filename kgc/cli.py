@@ -42,7 +42,18 @@ export_app = typer.Typer(
     help="Write a finished graph somewhere else (GraphML file, Neo4j).", no_args_is_help=True
 )
 app.add_typer(export_app, name="export")
-console = Console(stderr=True)
+
+
+def _console(stderr: bool = False) -> Console:
+    """A rich console; written to a file or pipe it is 160 columns wide, not rich's 80, so log lines
+    and the summary table are not wrapped cell by cell."""
+    out = Console(stderr=stderr)
+    if not out.is_terminal:
+        out.width = 160
+    return out
+
+
+console = _console(stderr=True)
 log = logging.getLogger("kgc")
 
 # Options shared by the commands that run stages.
@@ -192,9 +203,7 @@ def _summary(run_dir: Path) -> None:
             str(int(llm.get("cache_hits", 0))) if llm else "",
             str(int(llm.get("prompt_tokens", 0) + llm.get("completion_tokens", 0))) if llm else "",
         )
-    out = Console()
-    if not out.is_terminal:  # a log file: rich's 80 columns would wrap every count onto many lines
-        out.width = 200
+    out = _console()
     out.print(table)
     out.print(_headline(manifest), soft_wrap=True, highlight=False)
     graph = run_dir / "graph.graphml"
@@ -228,8 +237,8 @@ def _run(corpus: Path | None, out: Path, cfg: KgcConfig, until: str, dry_run: bo
     if dry_run:
         from kgc.estimate import estimate
 
-        Console().print_json(json.dumps(cfg.redacted(), default=str))
-        Console().print_json(estimate(pipeline).model_dump_json())
+        _console().print_json(json.dumps(cfg.redacted(), default=str))
+        _console().print_json(estimate(pipeline).model_dump_json())
         return
     pipeline.run_until(until)
     _summary(out)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import logging
 import re
 import socket
 from pathlib import Path
@@ -120,6 +121,20 @@ def test_second_identical_run_makes_no_request(scripted_server: ScriptedServer, 
         assert extract_all(second, items) == answers == [expected(s) for s in items]
         assert counts(second.usage()) == (0, 3, 0, 0, 0)
     assert scripted_server.stats.total == 3
+
+
+def test_without_a_terminal_progress_is_logged(
+    scripted_server: ScriptedServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    monkeypatch.setattr("kgc.llm.client.LOG_PROGRESS_SECONDS", 0.0)  # a line after every answer
+    caplog.set_level(logging.INFO, logger="kgc.llm.client")
+    with make_scripted_client(scripted_llm_config(scripted_server, concurrency=1), tmp_path) as client:
+        extract_all(client, ["neural network", "attention mechanism"])
+    assert [r.getMessage()[:15] for r in caplog.records] == ["extraction: 1/2", "extraction: 2/2"]
+    assert "req 2 · cached 0 · failed 0" in caplog.records[-1].getMessage()
 
 
 def test_cost_is_priced_per_model_and_missing_price_is_a_config_error(

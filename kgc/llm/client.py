@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 import random
 import threading
 import time
@@ -44,6 +45,10 @@ from kgc.llm.base import ChatBackend, Message, RawReply, TransientLLMError, Usag
 from kgc.llm.cache import AnswerCache, request_key
 from kgc.llm.jsonparse import InvalidAnswerError, parse_answer
 from kgc.llm.limits import CircuitBreaker, RateLimiter
+
+log = logging.getLogger(__name__)
+
+LOG_PROGRESS_SECONDS = 30.0
 
 T = TypeVar("T", bound=BaseModel)
 X = TypeVar("X")
@@ -203,6 +208,8 @@ class LLMClient:
             ThreadPoolExecutor(max_workers=limit, thread_name_prefix=f"kgc-{stage}") as pool,
         ):
             task = progress.add_task(description, total=len(items), stats="")
+            # Without a terminal the bar is not drawn: a log line every LOG_PROGRESS_SECONDS instead.
+            logged_at = time.monotonic() if not progress.console.is_terminal else None
             running: dict[Future[R], int] = {}
             next_index = 0
             while True:
@@ -219,6 +226,9 @@ class LLMClient:
                     except BaseException as e:
                         first_error = first_error or e
                     progress.update(task, advance=1, stats=self._progress_stats(stage))
+                if logged_at is not None and time.monotonic() - logged_at >= LOG_PROGRESS_SECONDS:
+                    logged_at = time.monotonic()
+                    log.info("%s: %d/%d (%s)", stage, len(results), len(items), self._progress_stats(stage))
         if first_error is not None:
             raise first_error
         return [results[i] for i in range(len(items))]
