@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # models are local files; never wait for the hub
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")  # transformers' "Loading weights" bar, every load
 
 app = typer.Typer(
     help="Build a knowledge graph from a text corpus with LLMs: seeds -> extraction -> fusion.",
@@ -161,7 +162,18 @@ def _setup_logging(verbose: bool) -> None:
         handlers=[RichHandler(console=console, show_path=verbose, show_time=False, markup=False)],
         force=True,
     )
-    for noisy in ("httpx", "httpcore", "urllib3", "sentence_transformers", "BERTopic", "numba", "filelock"):
+    # httpx2: the HTTP client of recent openai releases, which logs every request at INFO.
+    noisy_loggers = (
+        "httpx",
+        "httpx2",
+        "httpcore",
+        "urllib3",
+        "sentence_transformers",
+        "BERTopic",
+        "numba",
+        "filelock",
+    )
+    for noisy in noisy_loggers:
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
