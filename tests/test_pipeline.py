@@ -290,6 +290,7 @@ def test_killed_run_resumes_without_paying_again(tmp_path: Path) -> None:
 
         out, _ = run_cli(*args, cwd=tmp_path).communicate(timeout=300)
         assert "fusion: done" in out, out
+        assert "HTTP Request" not in out  # the HTTP client's line per request is kept out of the log
         # Every answer received before the kill came from the cache; at most the one in flight is repeated.
         assert n_seeds <= server.stats.by_task["extraction"] <= n_seeds + 1
         assert server.stats.by_task["fusion"] == 3
