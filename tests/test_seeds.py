@@ -294,6 +294,25 @@ def test_select_seeds_lets_the_topics_take_turns() -> None:
     assert len(select_seeds(found, [], 100)) == 6
 
 
+def test_select_seeds_skips_a_seed_that_abbreviates_a_chosen_one_or_is_spelled_out_by_it() -> None:
+    found = [
+        topic_seed("long short-term memory", 0, 0.9),
+        topic_seed("machine translation", 1, 0.9),
+        topic_seed("lstm", 0, 0.8),  # the acronym of a chosen seed
+        topic_seed("model training", 1, 0.8),  # the same initials as 'machine translation': kept
+        topic_seed("named entity recognition", 0, 0.7),  # spelled out by the user's 'ner'
+        topic_seed("bleu", 1, 0.7),
+    ]
+    user = [Seed(name="ner", topic=-1, origin="user")]
+    assert [s.name for s in select_seeds(found, user, 10)] == [
+        "ner",
+        "long short-term memory",
+        "machine translation",
+        "model training",
+        "bleu",
+    ]
+
+
 def test_phrase_vocabulary_keeps_phrases_of_several_documents() -> None:
     docs = [
         "Neural machine translation uses attention.",

@@ -30,7 +30,7 @@ from kgc.config import SeedsConfig
 from kgc.embeddings import embed, load_embedder
 from kgc.errors import KgcError
 from kgc.models import Seed
-from kgc.text import normalise_name
+from kgc.text import acronym, normalise_name
 
 if TYPE_CHECKING:
     from bertopic import BERTopic
@@ -337,11 +337,26 @@ def user_seeds(names: list[str]) -> list[Seed]:
 
 def select_seeds(found: list[Seed], user: list[Seed], max_seeds: int) -> list[Seed]:
     """User seeds first (always all of them), then topic seeds up to `max_seeds`, the topics taking
-    turns (largest topic first, each its best remaining keyphrase) so a small budget covers them all."""
+    turns (largest topic first, each its best remaining keyphrase) so a small budget covers them all.
+
+    A seed whose name is the acronym of a seed already chosen, or the other way round ('lstm', 'long
+    short-term memory'), is skipped: fusion would merge the two, and its call would be spent twice.
+    """
     user_names = {s.name for s in user}
     queues: dict[int, list[Seed]] = {}
     for seed in found:  # best first
-        if seed.name not in user_names:
+        if seed.name not in user_names:  # before the turns are set: a topic's turn is not lost to it
             queues.setdefault(seed.topic, []).append(seed)
     turns = [seed for rank in zip_longest(*(queues[t] for t in sorted(queues))) for seed in rank if seed]
-    return user + turns[: max(0, max_seeds - len(user))]
+    chosen = list(user)
+    names = set(user_names)
+    initials = {acronym(s.name) for s in user} - {""}
+    for seed in turns:
+        if len(chosen) >= max_seeds:
+            break
+        if seed.name in names or seed.name in initials or acronym(seed.name) in names:
+            continue
+        chosen.append(seed)
+        names.add(seed.name)
+        initials.add(acronym(seed.name))
+    return chosen
