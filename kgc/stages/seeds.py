@@ -204,10 +204,10 @@ def candidate_phrases(text: str, ngram_range: tuple[int, int]) -> list[str]:
 def phrase_vocabulary(docs: list[str], ngram_range: tuple[int, int], min_docs: int) -> frozenset[str]:
     """The candidate phrases found in at least `min_docs` documents, or in one if none is that common.
 
-    A phrase seen once is mostly an accident of wording (a term run into the verb after it, "learning
-    word embedding"); BERTopic's own `min_df` cannot do this, as its vectorizer sees one joined
-    document per topic. Phrases repeated across documents still pass ("relation extraction identify"
-    in the demo corpus): without a part-of-speech tagger no rule here tells them from terms.
+    A phrase seen once is mostly an accident of wording (a term run into the word next to it);
+    BERTopic's own `min_df` cannot do this, as its vectorizer sees one joined document per topic.
+    Such phrases repeated across documents still pass ("relation extraction identify", "learning
+    word embedding" in the demo corpus): without a part-of-speech tagger nothing here tells them apart.
     """
     document_frequency = Counter(p for doc in docs for p in set(candidate_phrases(doc, ngram_range)))
     common = frozenset(p for p, n in document_frequency.items() if n >= min_docs)
