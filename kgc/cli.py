@@ -249,8 +249,9 @@ def _run(corpus: Path | None, out: Path, cfg: KgcConfig, until: str, dry_run: bo
     if dry_run:
         from kgc.estimate import estimate
 
-        _console().print_json(json.dumps(cfg.redacted(), default=str))
-        _console().print_json(estimate(pipeline).model_dump_json())
+        stdout = _console()
+        stdout.print_json(json.dumps(cfg.redacted(), default=str))
+        stdout.print_json(estimate(pipeline).model_dump_json())
         return
     pipeline.run_until(until)
     _summary(out)

@@ -176,8 +176,7 @@ class Pipeline:
     def _chunk_embeddings(self, texts: list[str]) -> np.ndarray:
         """The chunks' embeddings, kept in the run directory under a key of model and texts: a changed
         seeds setting re-runs the topic model, not the embedding (a minute per 1,000 abstracts here)."""
-        from kgc.embeddings import embed
-        from kgc.stages.seeds import PROGRESS_MIN_TEXTS
+        from kgc.stages.seeds import embed_documents
 
         model = self.cfg.seeds.embedding_model
         key = hashlib.sha256(json.dumps([model, texts]).encode()).hexdigest()[:16]
@@ -185,7 +184,7 @@ class Pipeline:
         if path.is_file():
             log.info("seeds: re-using the chunk embeddings in %s", path)
             return np.load(path)
-        vectors = embed(texts, model, show_progress=len(texts) >= PROGRESS_MIN_TEXTS)
+        vectors = embed_documents(texts, model)
         buffer = io.BytesIO()
         np.save(buffer, vectors)
         atomic_write_bytes(path, buffer.getvalue())

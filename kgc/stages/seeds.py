@@ -86,11 +86,7 @@ def find_seeds(texts: list[str], cfg: SeedsConfig, *, embeddings: np.ndarray | N
     if not any(candidate_phrases(d, cfg.ngram_range) for d in docs):  # stops at the first usable one
         logger.info("seeds: no text with a candidate phrase to model; %d user seeds", len(user))
         return SeedResult(seeds=user, method="empty")
-    vectors = (
-        embeddings[keep]
-        if embeddings is not None
-        else embed(docs, cfg.embedding_model, show_progress=len(docs) >= PROGRESS_MIN_TEXTS)
-    )
+    vectors = embeddings[keep] if embeddings is not None else embed_documents(docs, cfg.embedding_model)
     labels, method = cluster_documents(vectors, cfg)
     vocabulary = phrase_vocabulary(docs, cfg.ngram_range, cfg.min_phrase_docs)
     topics = describe_topics(docs, vectors, labels, vocabulary, cfg)
@@ -113,6 +109,11 @@ def find_seeds(texts: list[str], cfg: SeedsConfig, *, embeddings: np.ndarray | N
         method=method,
         outliers=outliers,
     )
+
+
+def embed_documents(texts: list[str], model: str) -> np.ndarray:
+    """The texts' embeddings for topic modeling, with a progress bar from PROGRESS_MIN_TEXTS texts on."""
+    return embed(texts, model, show_progress=len(texts) >= PROGRESS_MIN_TEXTS)
 
 
 # --- clustering -------------------------------------------------------------------------------
