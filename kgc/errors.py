@@ -35,3 +35,7 @@ class ModelAssetError(KgcError):
 
 class ExportError(KgcError):
     """Writing the graph to a file or database failed."""
+
+
+class EvaluationError(KgcError):
+    """A gold, alias or pairs file (or the run being evaluated) cannot be used; says which file and line."""

@@ -1,0 +1,93 @@
+"""Grounding: are a relation's names and evidence in the text it was extracted from?
+
+A relation's source chunks are the chunks of the candidates fusion turned into it (any candidate
+between its two entities); when no candidate is found (a graph fused elsewhere), every chunk of its
+source documents. Matching is deliberately literal, so a low share points at invented names or
+paraphrased evidence, not at the matcher.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+
+from kgc.evaluate.matching import NameIndex, Pair, pair
+from kgc.evaluate.models import Grounding, Offender, ratio
+from kgc.models import Candidate, Chunk, KnowledgeGraph
+
+SAMPLE = 10
+_NON_WORD = re.compile(r"[\W_]+")
+
+
+def plain(text: str) -> str:
+    """Lower case, every run of punctuation and spaces one space, with a leading space."""
+    return " " + _NON_WORD.sub(" ", text.casefold()).strip()
+
+
+def occurs(needle: str, plain_text: str) -> bool:
+    """`needle` appears in the text (given as `plain(text)`) at the start of a word: 'language model'
+    occurs in 'Language-Models are', 'bert' does not occur in 'RoBERTa'."""
+    p = plain(needle)
+    return p != " " and p in plain_text
+
+
+def ground(graph: KnowledgeGraph, candidates: list[Candidate], chunks: list[Chunk]) -> Grounding:
+    index = NameIndex(graph)
+    text_of = {c.id: plain(c.text) for c in chunks}
+    chunks_of_doc: dict[str, list[str]] = defaultdict(list)
+    for c in chunks:
+        chunks_of_doc[c.doc_id].append(c.id)
+    chunks_of_pair: dict[Pair, set[str]] = defaultdict(set)
+    evidence_checked = evidence_grounded = 0
+    ungrounded_evidence: list[str] = []
+    for cand in candidates:
+        h, t = index.strict(cand.head), index.strict(cand.tail)
+        for prov in cand.provenance:
+            if h is not None and t is not None:
+                chunks_of_pair[pair(h, t)].add(prov.chunk_id)
+            if prov.evidence and prov.chunk_id in text_of:
+                evidence_checked += 1
+                if occurs(prov.evidence, text_of[prov.chunk_id]):
+                    evidence_grounded += 1
+                elif len(ungrounded_evidence) < SAMPLE:
+                    ungrounded_evidence.append(f"{prov.chunk_id}: {prov.evidence}")
+
+    surfaces = {e.id: [e.name, *e.aliases] for e in graph.entities}
+    checked = grounded = 0
+    offenders: list[Offender] = []
+    for r in graph.relations:
+        if r.inferred:
+            continue
+        checked += 1
+        sources = chunks_of_pair.get(pair(r.head, r.tail)) or {
+            c for d in r.sources for c in chunks_of_doc.get(d, [])
+        }
+        texts = [text_of[c] for c in sorted(sources) if c in text_of]
+        found = {
+            end: {i for i, text in enumerate(texts) if any(occurs(s, text) for s in surfaces.get(end, [end]))}
+            for end in (r.head, r.tail)
+        }
+        if found[r.head] & found[r.tail]:
+            grounded += 1
+            continue
+        offenders.append(
+            Offender(
+                relation=f"({index.label(r.head)}, {r.relation}, {index.label(r.tail)})",
+                support=r.support,
+                missing=[index.label(end) for end in (r.head, r.tail) if not found[end]],
+                chunks=sorted(sources),
+            )
+        )
+    # Worst first: both names missing, then the best supported (the ones a reader trusts most).
+    offenders.sort(key=lambda o: (-len(o.missing), -o.support, o.relation))
+    return Grounding(
+        relations_checked=checked,
+        relations_grounded=grounded,
+        relations_grounded_share=ratio(grounded, checked),
+        head_or_tail_missing=sum(1 for o in offenders if o.missing),
+        evidence_checked=evidence_checked,
+        evidence_grounded=evidence_grounded,
+        evidence_grounded_share=ratio(evidence_grounded, evidence_checked),
+        worst=offenders[:SAMPLE],
+        ungrounded_evidence=ungrounded_evidence,
+    )

@@ -1,0 +1,89 @@
+"""How a name written in a gold file (or another run) is found in a graph, and how edges compare.
+
+A gold name is matched to a kgc entity through every surface form fusion merged into it (canonical
+name and aliases), compared after kgc's own normalisation (`kgc.text.normalise_name`). So two gold
+names that are aliases of one kgc entity become that one entity and count once. Relaxed matching adds
+a fuzzy comparison, stated in every report as `RELAXED_RULE`.
+"""
+
+from __future__ import annotations
+
+from rapidfuzz import fuzz, process
+
+from kgc.models import KnowledgeGraph
+from kgc.schema import RelationSchema
+from kgc.text import normalise_name
+
+# token_sort_ratio ignores word order ('translation, machine' = 'machine translation') and tolerates
+# a few characters of difference; 85 accepts 'pretrained language model' for 'pre-trained language
+# model' and rejects 'machine learning' for 'machine translation' (40).
+RELAXED_THRESHOLD = 85.0
+_UNMATCHED = "?"  # prefix of a gold name no entity has; entity ids are slugs and never contain '?'
+
+Edge = tuple[str, str, str]  # (head node, relation, tail node)
+Pair = tuple[str, str]  # unordered pair, stored sorted
+
+
+def relaxed_rule(threshold: float) -> str:
+    return f"rapidfuzz token_sort_ratio >= {threshold:g} on normalised names, aliases included"
+
+
+class NameIndex:
+    """Every normalised surface form of a graph's entities, mapped to the entity's id."""
+
+    def __init__(self, graph: KnowledgeGraph, threshold: float = RELAXED_THRESHOLD):
+        self.threshold = threshold
+        self.entity_of: dict[str, str] = {}
+        self.names: dict[str, str] = {e.id: e.name for e in graph.entities}
+        for e in graph.entities:
+            for surface in (e.name, *e.aliases):
+                key = normalise_name(surface)
+                if key:
+                    self.entity_of.setdefault(key, e.id)  # the first entity keeps a shared key
+        self._keys = list(self.entity_of)
+        self._relaxed: dict[str, str | None] = {}
+
+    def strict(self, name: str) -> str | None:
+        """The entity one of whose names normalises exactly like `name`."""
+        return self.entity_of.get(normalise_name(name))
+
+    def relaxed(self, name: str) -> str | None:
+        """`strict`, else the entity with the most similar name above the threshold."""
+        key = normalise_name(name)
+        if key in self.entity_of:
+            return self.entity_of[key]
+        if key not in self._relaxed:
+            best = process.extractOne(
+                key, self._keys, scorer=fuzz.token_sort_ratio, score_cutoff=self.threshold
+            )
+            self._relaxed[key] = self.entity_of[best[0]] if best else None
+        return self._relaxed[key]
+
+    def node(self, name: str, relaxed: bool = False) -> str:
+        """The entity id of `name`, or a node of its own that no graph edge can touch."""
+        found = self.relaxed(name) if relaxed else self.strict(name)
+        return found if found is not None else _UNMATCHED + normalise_name(name)
+
+    def label(self, node: str) -> str:
+        """A node as a person reads it: the entity's name, or the unmatched gold name."""
+        return self.names.get(node, node.removeprefix(_UNMATCHED))
+
+
+def is_matched(node: str) -> bool:
+    return not node.startswith(_UNMATCHED)
+
+
+def edge(head: str, relation: str, tail: str, schema: RelationSchema) -> Edge:
+    """An edge in canonical form: an undirected relation's ends sorted, so either order is equal."""
+    rel = schema.resolve(relation)
+    if rel is not None and not rel.directed and head > tail:
+        head, tail = tail, head
+    return (head, rel.name if rel is not None else relation, tail)
+
+
+def pair(a: str, b: str) -> Pair:
+    return (a, b) if a <= b else (b, a)
+
+
+def graph_edges(graph: KnowledgeGraph, schema: RelationSchema) -> set[Edge]:
+    return {edge(r.head, r.relation, r.tail, schema) for r in graph.relations}

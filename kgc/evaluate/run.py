@@ -1,0 +1,100 @@
+"""Evaluate one run directory: always its health, conformance and grounding; gold scores when given.
+
+The result is returned as an `EvalReport` and written to RUN_DIR/eval.json (atomically), where the
+HTML report and later tools find it.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+from kgc import __version__
+from kgc.errors import EvaluationError
+from kgc.evaluate.aliases import score_aliases
+from kgc.evaluate.compare import compare_graphs
+from kgc.evaluate.gold import read_alias_groups, read_labelled_pairs, read_triplets
+from kgc.evaluate.grounding import ground
+from kgc.evaluate.health import conformance, graph_health
+from kgc.evaluate.links import score_links
+from kgc.evaluate.matching import RELAXED_THRESHOLD
+from kgc.evaluate.models import EvalReport
+from kgc.evaluate.triplets import score_triplets
+from kgc.export.graph_files import read_graph
+from kgc.models import Candidate, Chunk
+from kgc.rundir import RunDir, atomic_write_text, read_jsonl
+from kgc.schema import RelationSchema
+
+EVAL_FILE = "eval.json"
+
+
+def recorded_background(run: Path) -> Path | None:
+    """The background graph the run's fusion was given, as its manifest records it."""
+    manifest = RunDir(run).manifest()
+    fusion = manifest.stages.get("fusion")
+    recorded = fusion.meta.get("background_graph") if fusion else None
+    return Path(recorded) if recorded else None
+
+
+def evaluate_run(
+    run_dir: str | Path,
+    *,
+    gold: str | Path | None = None,
+    aliases: str | Path | None = None,
+    pairs: str | Path | None = None,
+    against: str | Path | None = None,
+    schema: RelationSchema | None = None,
+    background: str | Path | None = None,
+    threshold: float = RELAXED_THRESHOLD,
+    write: bool = True,
+) -> EvalReport:
+    """Everything `kgc eval` measures about `run_dir`.
+
+    gold: triplets (TSV, JSONL or Python-tuple lines); aliases: groups of names for one entity;
+    pairs: labelled pairs for link prediction; against: another run directory to compare with.
+    background: the background graph the run was fused with, when its manifest does not say.
+    write: also write RUN_DIR/eval.json.
+    """
+    run = Path(run_dir)
+    if not run.is_dir():
+        raise EvaluationError(f"no run directory at {run}")
+    schema = schema or RelationSchema()
+    graph = read_graph(run)
+    report = EvalReport(
+        run_dir=str(run),
+        created_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        kgc_version=__version__,
+        health=graph_health(graph, schema),
+    )
+    candidates = (
+        read_jsonl(run / "candidates.jsonl", Candidate) if (run / "candidates.jsonl").is_file() else None
+    )
+    extraction_report = run / "extraction_report.json"
+    if extraction_report.is_file() and candidates is not None:
+        report.conformance = conformance(
+            json.loads(extraction_report.read_text(encoding="utf-8")), len(candidates)
+        )
+    if candidates is not None and (run / "chunks.jsonl").is_file():
+        report.grounding = ground(graph, candidates, read_jsonl(run / "chunks.jsonl", Chunk))
+    if gold is not None:
+        report.triplets = score_triplets(
+            graph, read_triplets(gold, schema), schema, threshold=threshold, gold_file=str(gold)
+        )
+    if aliases is not None:
+        report.aliases = score_aliases(graph, read_alias_groups(aliases), alias_file=aliases)
+    if pairs is not None:
+        background_file = Path(background) if background is not None else recorded_background(run)
+        report.links = score_links(
+            graph,
+            read_labelled_pairs(pairs, schema),
+            schema,
+            background=read_triplets(background_file, schema) if background_file else None,
+            background_file=background_file,
+            pairs_file=pairs,
+        )
+    if against is not None:
+        report.comparison = compare_graphs(graph, read_graph(against), schema, other_run=against)
+    if write:
+        atomic_write_text(run / EVAL_FILE, report.model_dump_json(indent=2) + "\n")
+    return report
