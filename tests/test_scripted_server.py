@@ -162,6 +162,45 @@ def test_delay_makes_a_client_time_out(scripted_server: ScriptedServer) -> None:
         )
 
 
+def test_hang_accepts_and_never_answers_until_the_server_stops() -> None:
+    with ScriptedServer() as server:
+        server.add_faults([{"hang": True}])
+        with pytest.raises(openai.APITimeoutError):
+            client(server, timeout=0.3).chat.completions.create(
+                model="scripted", messages=[{"role": "user", "content": "hello"}]
+            )
+        assert ask(server, "hello") == "{}"  # a fault hangs one request
+        server.hang = True  # a stopped server: every request hangs
+        with pytest.raises(openai.APITimeoutError):
+            client(server, timeout=0.3).chat.completions.create(
+                model="scripted", messages=[{"role": "user", "content": "hello"}]
+            )
+        assert server.stats.total == 3
+    # stop() released the hanging handlers: nothing is left waiting.
+    assert not any(t.name.startswith("scripted-llm") for t in threading.enumerate())
+
+
+def test_max_tokens_cuts_the_answer_with_finish_reason_length(scripted_server: ScriptedServer) -> None:
+    full = json.dumps(default_extraction(extraction_prompt()))
+    messages = [{"role": "user", "content": extraction_prompt()}]
+    cut = client(scripted_server).chat.completions.create(model="scripted", messages=messages, max_tokens=10)
+    assert (cut.choices[0].message.content, cut.choices[0].finish_reason) == (full[:40], "length")
+    assert cut.usage is not None and cut.usage.completion_tokens == 10
+    whole = client(scripted_server).chat.completions.create(
+        model="scripted", messages=messages, max_tokens=1000
+    )
+    assert (whole.choices[0].message.content, whole.choices[0].finish_reason) == (full, "stop")
+    assert [r.max_tokens for r in scripted_server.stats.requests] == [10, 1000]
+
+
+def test_a_fault_can_say_finish_reason_length(scripted_server: ScriptedServer) -> None:
+    scripted_server.add_faults([{"raw": '{"a": 1}', "finish_reason": "length"}])
+    reply = client(scripted_server).chat.completions.create(
+        model="scripted", messages=[{"role": "user", "content": "hello"}]
+    )
+    assert (reply.choices[0].message.content, reply.choices[0].finish_reason) == ('{"a": 1}', "length")
+
+
 def test_json_schema_unsupported_answers_500_but_json_object_works() -> None:
     schema = {"type": "object", "properties": {"triplets": {"type": "array"}}}
     with ScriptedServer(json_schema_supported=False) as server:

@@ -7,8 +7,11 @@ deterministically and cheaply, so the whole pipeline can run without a model:
   the `## Text` section; fusion prompts (`# Task: fusion`) resolve every conflict to its first
   option and link the first two neighbours;
 - `set_rules` scripts exact replies (first matching rule wins);
-- `add_faults` queues misbehaviour (HTTP 429/500, delays, garbage, dropped connections), one per
-  request;
+- `add_faults` queues misbehaviour (HTTP 429/500, delays, garbage, dropped connections, a request
+  that hangs, an answer cut off with finish_reason "length"), one per request;
+- `hang=True` (or setting `server.hang`) makes every request hang: the connection is accepted and
+  never answered, like a server stopped with SIGSTOP;
+- `max_tokens` is honoured: a longer answer is cut at 4 characters per token, finish_reason "length";
 - `json_schema_supported=False` answers HTTP 500 to `response_format: json_schema`, like
   llama-cpp-python's server.
 
@@ -38,7 +41,9 @@ from pathlib import Path
 from typing import Any
 
 Rule = dict[str, Any]  # {"task": str|None, "contains": str|None, "reply": {...}} or "raw": "text"
-Fault = dict[str, Any]  # {"status": 429, "retry_after": 1} | {"delay": s} | {"raw": "..."} | {"drop": True}
+# {"status": 429, "retry_after": 1} | {"delay": s} | {"raw": "..."} | {"drop": True} | {"hang": True}
+# | {"finish_reason": "length"} (with or without "raw": the answer as it is, said to be cut off)
+Fault = dict[str, Any]
 
 _TASK_LINE = re.compile(r"^#\s*Task:\s*(\S+)", re.IGNORECASE)
 _SECTION = re.compile(r"^##\s+(.+?)\s*$", re.MULTILINE)
@@ -57,6 +62,7 @@ _STOPWORDS_TEXT = """a about above after again against all also am an and any ar
     will with within without would yet you your one two new many based well also often can via"""
 _STOPWORDS = frozenset(_STOPWORDS_TEXT.split())
 MAX_EVIDENCE_CHARS = 300
+CHARS_PER_TOKEN = 4  # the usage it reports and the max_tokens cut use the same rough count
 
 
 @dataclass(frozen=True)
@@ -67,6 +73,7 @@ class RecordedRequest:
     response_format_body: dict[str, Any] | None
     messages: list[dict[str, Any]]
     model: str
+    max_tokens: int | None = None
 
 
 @dataclass
@@ -96,8 +103,11 @@ class ScriptedServer:
         json_schema_supported: bool = True,
         host: str = "127.0.0.1",
         port: int = 0,
+        hang: bool = False,
     ):
         self.latency = latency
+        self.hang = hang
+        self._stopping = threading.Event()  # wakes hanging handlers when the server stops
         self.json_schema_supported = json_schema_supported
         self._host = host
         self._port = port
@@ -115,6 +125,7 @@ class ScriptedServer:
     def start(self) -> ScriptedServer:
         if self._httpd is not None:
             return self
+        self._stopping.clear()
         self._httpd = _HTTPServer((self._host, self._port), _Handler, self)
         self._thread = threading.Thread(
             target=self._httpd.serve_forever, args=(0.05,), name="scripted-llm", daemon=True
@@ -125,6 +136,7 @@ class ScriptedServer:
     def stop(self) -> None:
         if self._httpd is None:
             return
+        self._stopping.set()
         self._httpd.shutdown()
         self._httpd.close_connections()
         self._httpd.server_close()
@@ -204,6 +216,7 @@ class ScriptedServer:
                     response_format_body=response_format if isinstance(response_format, dict) else None,
                     messages=messages,
                     model=str(request.get("model", "")),
+                    max_tokens=request.get("max_completion_tokens") or request.get("max_tokens"),
                 )
             )
             self._in_flight += 1
@@ -225,6 +238,9 @@ class ScriptedServer:
         self, request: dict[str, Any], task: str, prompt: str, fault: Fault | None, rules: list[Rule]
     ) -> _Answer | None:
         """The HTTP answer to one chat request; None means: drop the connection."""
+        if self.hang or (fault is not None and fault.get("hang")):
+            self._stopping.wait()  # never answer; the connection closes when the server stops
+            return None
         if fault is not None:
             if fault.get("drop"):
                 return None
@@ -248,7 +264,11 @@ class ScriptedServer:
             text = str(fault["raw"])
         else:
             text = self._reply_text(request, task, prompt, rules)
-        return _Answer(200, completion_body(request, text))
+        finish_reason = str(fault.get("finish_reason", "stop")) if fault is not None else "stop"
+        limit = request.get("max_completion_tokens") or request.get("max_tokens")
+        if isinstance(limit, int) and len(text) > limit * CHARS_PER_TOKEN:
+            text, finish_reason = text[: limit * CHARS_PER_TOKEN], "length"
+        return _Answer(200, completion_body(request, text, finish_reason))
 
     def _reply_text(self, request: dict[str, Any], task: str, prompt: str, rules: list[Rule]) -> str:
         conversation = "\n".join(str(m.get("content", "")) for m in request.get("messages") or [])
@@ -387,9 +407,9 @@ def default_fusion(prompt: str) -> dict[str, Any]:
 # -- HTTP ---------------------------------------------------------------------------------------------
 
 
-def completion_body(request: dict[str, Any], text: str) -> dict[str, Any]:
+def completion_body(request: dict[str, Any], text: str, finish_reason: str = "stop") -> dict[str, Any]:
     prompt_chars = sum(len(str(m.get("content", ""))) for m in request.get("messages") or [])
-    prompt_tokens, completion_tokens = prompt_chars // 4, len(text) // 4
+    prompt_tokens, completion_tokens = prompt_chars // CHARS_PER_TOKEN, len(text) // CHARS_PER_TOKEN
     return {
         "id": f"chatcmpl-scripted-{zlib.crc32(text.encode('utf-8')):08x}",
         "object": "chat.completion",
@@ -399,7 +419,7 @@ def completion_body(request: dict[str, Any], text: str) -> dict[str, Any]:
             {
                 "index": 0,
                 "message": {"role": "assistant", "content": text},
-                "finish_reason": "stop",
+                "finish_reason": finish_reason,
                 "logprobs": None,
             }
         ],
@@ -517,6 +537,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--latency", type=float, default=0.0, help="seconds added to every answer")
     parser.add_argument("--rules", type=Path, help="JSON file with a list of rules")
     parser.add_argument(
+        "--hang", action="store_true", help="accept every request and never answer (a stopped server)"
+    )
+    parser.add_argument(
         "--no-json-schema",
         action="store_true",
         help="reject response_format json_schema like llama-cpp-python",
@@ -529,6 +552,7 @@ def main(argv: list[str] | None = None) -> None:
         json_schema_supported=not args.no_json_schema,
         host=args.host,
         port=args.port,
+        hang=args.hang,
     ).start()
     print(server.base_url, flush=True)
     try:
