@@ -116,10 +116,18 @@ class LLMConfig(BaseModel):
     tokens_per_minute: float | None = None
     max_tokens_total: int | None = Field(None, description="budget: stop cleanly after this many tokens")
     max_cost: float | None = Field(None, description="budget in the price table's currency")
+    deadline_seconds: float | None = Field(
+        None,
+        gt=0,
+        description="budget of time in seconds from the start of the run: after it no LLM request starts "
+        "and the run stops cleanly (resumable); a request already sent may take up to `timeout` longer",
+    )
     prices: dict[str, tuple[float, float]] = Field(
         default_factory=dict, description="model -> (input, output) price per 1M tokens"
     )
-    circuit_breaker_failures: int = Field(5, description="consecutive unreachable errors that stop the run")
+    circuit_breaker_failures: int = Field(
+        5, description="consecutive server failures (connection errors, timeouts, HTTP 5xx) that stop the run"
+    )
     cache: bool = True
     model_path: Path | None = Field(
         None, description="embedded: a GGUF file; default assembles the bundled one"

@@ -29,6 +29,10 @@ class BudgetExceededError(LLMError):
     """The token or cost budget is spent: the run stops at a resumable checkpoint."""
 
 
+class DeadlineExceededError(BudgetExceededError):
+    """The run's time budget (llm.deadline_seconds) is spent: the run stops at a resumable checkpoint."""
+
+
 class ModelAssetError(KgcError):
     """A local model file is missing or corrupt (e.g. a sha256 mismatch)."""
 

@@ -76,11 +76,11 @@ def free_port() -> int:
         ('```json\n{"a": 1}\n```', {"a": 1}),
         ('Sure! Here it is: {"a": 1}. Hope this helps {:}', {"a": 1}),
         ('<think>maybe {"a": 0}</think>{"a": 2}', {"a": 2}),
-        ('{"a": [1, 2', {"a": [1, 2]}),
-        ('```json\n{"t": [{"h": "x"}, {"h": "y', {"t": [{"h": "x"}, {"h": "y"}]}),
+        ('{"a": [1, 2,]}', {"a": [1, 2]}),
+        ("{'a': 'b'}", {"a": "b"}),
     ],
 )
-def test_extract_json_tolerates_fences_prose_and_truncation(text: str, value: object) -> None:
+def test_extract_json_tolerates_fences_prose_and_small_slips(text: str, value: object) -> None:
     assert extract_json(text) == value
 
 
@@ -174,7 +174,8 @@ def test_transient_errors_beyond_max_retries_give_none_and_a_record(
     scripted_server: ScriptedServer, tmp_path: Path
 ) -> None:
     scripted_server.add_faults([{"status": 500}] * 3)
-    with make_scripted_client(scripted_llm_config(scripted_server, max_retries=2), tmp_path) as client:
+    cfg = scripted_llm_config(scripted_server, max_retries=2, circuit_breaker_failures=5)
+    with make_scripted_client(cfg, tmp_path) as client:
         assert client.complete(prompt(), ExtractionAnswer, stage="extraction") is None
         assert counts(client.usage()) == (3, 0, 2, 0, 1)
     [record] = failures(tmp_path)
@@ -263,10 +264,10 @@ def test_invalid_forever_gives_none_and_keeps_the_raw_answers(
     [
         '```json\n{"triplets": [{"head": "a", "relation": "Used-for", "tail": "b"}]}\n```',
         'Here you go: {"triplets": [{"head": "a", "relation": "Used-for", "tail": "b"}]} Anything else?',
-        '{"triplets": [{"head": "a", "relation": "Used-for", "tail": "b"}',  # cut by max_tokens
+        '{"triplets": [{"head": "a", "relation": "Used-for", "tail": "b"},]}',  # a trailing comma
     ],
 )
-def test_fenced_or_truncated_json_is_repaired_without_a_retry(
+def test_fenced_or_slightly_broken_json_is_repaired_without_a_retry(
     scripted_server: ScriptedServer, scripted_llm: LLMClient, raw: str
 ) -> None:
     scripted_server.set_rules([{"task": "extraction", "contains": None, "raw": raw}])

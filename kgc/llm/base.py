@@ -28,15 +28,25 @@ class Usage:
 class RawReply:
     text: str
     usage: Usage
+    finish_reason: str | None = None  # "stop", "length" (cut at max_tokens), ...; None when not said
+
+    @property
+    def truncated(self) -> bool:
+        """The answer stopped at max_tokens: whatever it holds is not the whole answer."""
+        return self.finish_reason == "length"
 
 
 class TransientLLMError(LLMError):
-    """Worth retrying: 429, 5xx, timeouts. `retry_after` is the server's hint in seconds, if any."""
+    """Worth retrying: 429, 5xx, timeouts. `retry_after` is the server's hint in seconds, if any.
 
-    def __init__(self, message: str, retry_after: float | None = None, unreachable: bool = False):
+    `server_failure`: the server did not answer properly (connection refused or reset, timeout, 5xx).
+    These count toward the circuit breaker; a rate limit (429) does not, the server is pacing us.
+    """
+
+    def __init__(self, message: str, retry_after: float | None = None, server_failure: bool = False):
         super().__init__(message)
         self.retry_after = retry_after
-        self.unreachable = unreachable  # connection refused/reset: counts toward the circuit breaker
+        self.server_failure = server_failure
 
 
 class ChatBackend(Protocol):

@@ -6,10 +6,13 @@ budgets, rate limits, accounting and bounded concurrency live here once. Stages 
 
 What `complete` does with each outcome:
 - a schema-valid answer: returned (and cached);
+- an answer cut off at max_tokens (finish_reason "length", or JSON left unfinished): asked again
+  once with twice the budget; cut off again, the item fails (its JSON is never repaired and kept);
 - invalid JSON after `max_invalid_retries` corrective re-asks, or transient errors after
   `max_retries` retries: None, and the attempts are appended to the failures file;
-- the budget is spent: BudgetExceededError; the server is unreachable: LLMUnavailableError
-  (both resumable: answers so far are cached);
+- the token/cost budget or the deadline is spent: BudgetExceededError (DeadlineExceededError); the
+  server is unreachable, hangs or keeps failing: LLMUnavailableError (all resumable: answers so far
+  are cached);
 - a configuration problem (bad key, unknown model, bad request): LLMError.
 """
 
@@ -40,10 +43,10 @@ from rich.progress import (
 )
 
 from kgc.config import LLMConfig
-from kgc.errors import BudgetExceededError, ConfigError
+from kgc.errors import BudgetExceededError, ConfigError, DeadlineExceededError
 from kgc.llm.base import ChatBackend, Message, RawReply, TransientLLMError, Usage
 from kgc.llm.cache import AnswerCache, request_key
-from kgc.llm.jsonparse import InvalidAnswerError, parse_answer
+from kgc.llm.jsonparse import CutOffAnswerError, InvalidAnswerError, parse_answer
 from kgc.llm.limits import CircuitBreaker, RateLimiter
 
 log = logging.getLogger(__name__)
@@ -75,7 +78,8 @@ class UsageReport:
     requests: int = 0  # HTTP requests sent, retries included
     cache_hits: int = 0
     retries: int = 0  # transient errors retried
-    invalid: int = 0  # answers that failed JSON/schema validation
+    invalid: int = 0  # answers that failed JSON/schema validation (cut-off ones included)
+    truncated: int = 0  # answers cut off at max_tokens
     failed: int = 0  # complete() calls that returned None
     prompt_tokens: int = 0
     completion_tokens: int = 0
@@ -98,6 +102,7 @@ class UsageReport:
 class _Attempt:
     raw: str | None
     error: str
+    cut_off: bool = False
 
 
 @dataclass
@@ -142,7 +147,10 @@ class LLMClient:
         failures_path: Path | None,
         retry_policy: RetryPolicy | None = None,
         show_progress: bool = True,
+        started_at: float | None = None,
     ):
+        """`started_at` (time.monotonic()) is when the run started, for `cfg.deadline_seconds`;
+        default: now."""
         if cfg.max_cost is not None and backend.model not in cfg.prices:
             raise ConfigError(
                 f"llm.max_cost is set but llm.prices has no entry for model {backend.model!r}: "
@@ -159,6 +167,8 @@ class LLMClient:
         self._breaker = CircuitBreaker(cfg.circuit_breaker_failures, backend.model)
         self._ledger = _Ledger()
         self._failures_lock = threading.Lock()
+        started = time.monotonic() if started_at is None else started_at
+        self._deadline = None if cfg.deadline_seconds is None else started + cfg.deadline_seconds
 
     # -- public API -----------------------------------------------------------------------------
 
@@ -174,17 +184,31 @@ class LLMClient:
             return cached
         attempts: list[_Attempt] = []
         conversation = list(messages)
-        for _ in range(self.cfg.max_invalid_retries + 1):
+        max_tokens = self.cfg.max_output_tokens
+        corrections_left = self.cfg.max_invalid_retries
+        while True:
             try:
-                reply = self._request(conversation, json_schema, stage)
+                reply = self._request(conversation, json_schema, stage, max_tokens)
             except _RetriesExhausted as e:
                 attempts.append(_Attempt(raw=None, error=str(e)))
                 break
             try:
+                if reply.truncated:
+                    raise CutOffAnswerError(f"the answer was cut off at max_tokens={max_tokens}")
                 answer = parse_answer(reply.text, schema)
+            except CutOffAnswerError as e:
+                self._count(stage, invalid=1, truncated=1)
+                attempts.append(_Attempt(raw=reply.text, error=str(e), cut_off=True))
+                if max_tokens > self.cfg.max_output_tokens:
+                    break  # cut off even with twice the budget: this item fails
+                max_tokens *= 2  # the same question, room for a longer answer
+                continue
             except InvalidAnswerError as e:
                 self._count(stage, invalid=1)
                 attempts.append(_Attempt(raw=reply.text, error=str(e)))
+                if corrections_left == 0:
+                    break
+                corrections_left -= 1
                 conversation = [*messages, *corrective_turn(reply.text, e, json_schema)]
                 continue
             if self._cache is not None:
@@ -257,11 +281,13 @@ class LLMClient:
 
     # -- one request, with retries ---------------------------------------------------------------
 
-    def _request(self, messages: list[Message], json_schema: dict[str, Any], stage: str) -> RawReply:
+    def _request(
+        self, messages: list[Message], json_schema: dict[str, Any], stage: str, max_tokens: int
+    ) -> RawReply:
         """One answer from the backend, retrying transient errors; raises _RetriesExhausted."""
         for attempt in range(self.cfg.max_retries + 1):
             self._breaker.check()
-            estimate = self.estimate_tokens(messages) + self.cfg.max_output_tokens
+            estimate = self.estimate_tokens(messages) + max_tokens
             self._limiter.acquire(estimate)
             self._check_budget()
             self._count(stage, requests=1)
@@ -270,16 +296,16 @@ class LLMClient:
                     messages,
                     json_schema=json_schema,
                     temperature=self.cfg.temperature,
-                    max_tokens=self.cfg.max_output_tokens,
+                    max_tokens=max_tokens,
                 )
             except TransientLLMError as e:
                 self._limiter.settle(estimate, 0)
-                if e.unreachable:
-                    self._breaker.record_unreachable(e)  # raises LLMUnavailableError when it opens
+                if e.server_failure:
+                    self._breaker.record_failure(e)  # raises LLMUnavailableError when it opens
                 if attempt == self.cfg.max_retries:
                     raise _RetriesExhausted(f"gave up after {attempt + 1} attempts: {e}") from e
                 self._count(stage, retries=1)
-                time.sleep(self.retry_policy.delay(attempt, e.retry_after))
+                self._sleep(self.retry_policy.delay(attempt, e.retry_after))
                 continue
             self._breaker.record_success()
             self._limiter.settle(estimate, reply.usage.total)
@@ -287,9 +313,20 @@ class LLMClient:
             return reply
         raise AssertionError("unreachable: the loop returns or raises")
 
+    def _sleep(self, seconds: float) -> None:
+        """Wait before a retry, but not past the deadline (the next check then stops the run)."""
+        if self._deadline is not None:
+            seconds = min(seconds, max(0.0, self._deadline - time.monotonic()))
+        time.sleep(seconds)
+
     def _check_budget(self) -> None:
         """Refuse to start a request once a budget is spent (running requests may overshoot a little)."""
         spent = self.usage()
+        if self._deadline is not None and time.monotonic() >= self._deadline:
+            raise DeadlineExceededError(
+                f"the run's deadline has passed: llm.deadline_seconds={self.cfg.deadline_seconds:g} "
+                f"({spent.requests} requests, {spent.failed} failed). " + _RESUME_HINT
+            )
         if self.cfg.max_tokens_total is not None and spent.total_tokens >= self.cfg.max_tokens_total:
             raise BudgetExceededError(
                 f"LLM token budget spent: {spent.total_tokens:,} tokens used of "
@@ -336,7 +373,7 @@ class LLMClient:
             "stage": stage,
             "model": self.backend.model,
             "schema": schema.__name__,
-            "reason": "invalid" if attempts and attempts[-1].raw is not None else "transient",
+            "reason": _failure_reason(attempts[-1]) if attempts else "transient",
             "messages": messages,
             "attempts": [asdict(a) for a in attempts],
         }
@@ -368,6 +405,13 @@ _RESUME_HINT = (
     "Every answer received so far is cached: run the same command again to resume (each run gets "
     "the budget afresh), or raise the budget in the config / KGC_LLM__* environment variables."
 )
+
+
+def _failure_reason(last: _Attempt) -> str:
+    """Why a call failed, by its last attempt: "transient" (no answer), "truncated" or "invalid"."""
+    if last.raw is None:
+        return "transient"
+    return "truncated" if last.cut_off else "invalid"
 
 
 @functools.cache

@@ -76,7 +76,7 @@ class EmbeddedBackend:
     ) -> RawReply:
         with self._lock:
             llama = self._loaded()
-            self._check_fits(llama, messages, max_tokens)
+            max_tokens = self._answer_budget(llama, messages, max_tokens)
             grammar = self._grammar(json_schema) if json_schema is not None else None
             try:
                 response = llama.create_chat_completion(
@@ -91,12 +91,14 @@ class EmbeddedBackend:
                 raise LLMError(f"the embedded model failed on this request: {e}") from e
         reply = cast(dict[str, Any], response)
         usage = reply.get("usage") or {}
+        choice = reply["choices"][0]
         return RawReply(
-            text=reply["choices"][0]["message"].get("content") or "",
+            text=choice["message"].get("content") or "",
             usage=Usage(
                 prompt_tokens=int(usage.get("prompt_tokens", 0)),
                 completion_tokens=int(usage.get("completion_tokens", 0)),
             ),
+            finish_reason=choice.get("finish_reason"),  # "length" when max_tokens cut the answer
         )
 
     def cache_identity(self) -> str:
@@ -123,19 +125,24 @@ class EmbeddedBackend:
         verify_gguf(self._cfg.model_path)
         return self._cfg.model_path
 
-    def _check_fits(self, llama: Llama, messages: list[Message], max_tokens: int) -> None:
-        """Refuse, like OpenAI's API does, a request whose prompt plus answer cannot fit the context:
-        llama.cpp would otherwise cut the answer short and a cut JSON answer is never valid."""
+    def _answer_budget(self, llama: Llama, messages: list[Message], max_tokens: int) -> int:
+        """The answer tokens this request may use: `max_tokens`, or what the context leaves when a
+        larger budget than configured was asked for (the re-ask of an answer cut off at max_tokens).
+
+        Refuses, like OpenAI's API does, a request whose prompt plus configured answer budget cannot
+        fit the context: llama.cpp would otherwise cut the answer short, and a cut answer is invalid."""
         prompt_tokens = _TEMPLATE_TOKENS + sum(
             _TOKENS_PER_MESSAGE + len(llama.tokenize(m["content"].encode("utf-8"), add_bos=False))
             for m in messages
         )
         n_ctx = llama.n_ctx()
-        if prompt_tokens + max_tokens > n_ctx:
+        needed = min(max_tokens, self._cfg.max_output_tokens)
+        if prompt_tokens + needed > n_ctx:
             raise LLMError(
-                f"prompt of about {prompt_tokens} tokens plus {max_tokens} answer tokens exceeds the "
+                f"prompt of about {prompt_tokens} tokens plus {needed} answer tokens exceeds the "
                 f"embedded model's context of {n_ctx}; raise llm.n_ctx or lower retrieval.max_chars"
             )
+        return min(max_tokens, n_ctx - prompt_tokens)
 
     def _grammar(self, json_schema: dict[str, Any]) -> LlamaGrammar:
         """The schema's grammar, compiled once per distinct schema."""

@@ -1,8 +1,9 @@
 """Tolerant reading of the JSON an LLM wrote, then validation against the expected pydantic model.
 
 Small models wrap JSON in code fences, add a sentence before or after it, think aloud in
-`<think>` blocks, or stop mid-object when they hit the token limit. All of that is recoverable;
-only what still fails pydantic validation is reported as invalid.
+`<think>` blocks, leave a trailing comma or quote keys with single quotes. All of that is
+recoverable. An answer that stops mid-object (cut at the token limit) is not: closing its brackets
+would invent its end (an entity named "machine transl"), so it is reported as cut off.
 """
 
 from __future__ import annotations
@@ -24,8 +25,13 @@ class InvalidAnswerError(ValueError):
     """The reply is not JSON or does not match the schema; the message is fit for a corrective prompt."""
 
 
+class CutOffAnswerError(InvalidAnswerError):
+    """The reply's JSON stops before its end: a string or bracket is left open."""
+
+
 def extract_json(text: str) -> Any:
-    """The JSON value in `text`: strict parse first, then without fences/prose, then repaired."""
+    """The JSON value in `text`: strict parse first, then without fences/prose, then repaired;
+    CutOffAnswerError when the JSON is unfinished."""
     cleaned = _THINK.sub("", text).strip()
     fenced = _FENCE.search(cleaned)
     if fenced:
@@ -39,7 +45,9 @@ def extract_json(text: str) -> Any:
         try:
             return json.JSONDecoder().raw_decode(cleaned, start)[0]  # prose after the JSON
         except ValueError:
-            cleaned = cleaned[start:]  # probably truncated: repair from the outermost bracket
+            cleaned = cleaned[start:]  # repair from the outermost bracket
+        if is_cut_off(cleaned):
+            raise CutOffAnswerError("the JSON stops before its end (cut off at the token limit?)")
     repaired = json_repair.loads(cleaned)
     # json_repair turns text without any JSON into "" (or a bare string): that is not an answer.
     if isinstance(repaired, dict | list) and repaired:
@@ -54,6 +62,27 @@ def _json_start(text: str) -> int | None:
         if index >= 0:
             return index
     return None
+
+
+def is_cut_off(text: str) -> bool:
+    """True when `text` ends inside a double-quoted string or with a bracket still open."""
+    depth = 0
+    in_string = escaped = False
+    for ch in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "{[":
+            depth += 1
+        elif ch in "}]":
+            depth -= 1
+    return in_string or depth > 0
 
 
 def parse_answer(text: str, schema: type[T]) -> T:

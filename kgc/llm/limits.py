@@ -76,7 +76,9 @@ class RateLimiter:
 
 
 class CircuitBreaker:
-    """Opens after `threshold` consecutive unreachable errors; once open every call fails fast."""
+    """Opens after `threshold` consecutive server failures (connection errors, timeouts, 5xx); once
+    open every call fails fast. A hung or failing server thus stops the run within a few timeouts
+    instead of costing every item all its retries."""
 
     def __init__(self, threshold: int, model: str):
         self.threshold = max(1, threshold)
@@ -91,8 +93,8 @@ class CircuitBreaker:
             if self._open:
                 raise self._error()
 
-    def record_unreachable(self, error: Exception) -> None:
-        """Count one unreachable error; raises LLMUnavailableError when the breaker opens."""
+    def record_failure(self, error: Exception) -> None:
+        """Count one server failure; raises LLMUnavailableError when the breaker opens."""
         with self._lock:
             self._consecutive += 1
             self._last_error = str(error)
@@ -107,7 +109,8 @@ class CircuitBreaker:
 
     def _error(self) -> LLMUnavailableError:
         return LLMUnavailableError(
-            f"the LLM server for model {self.model!r} is unreachable ({self._consecutive} consecutive "
-            f"connection failures; last: {self._last_error}). The run stopped at a resumable point: every "
-            "answer received so far is cached, so start the same command again once the server is up."
+            f"the LLM server for model {self.model!r} is unreachable or failing ({self._consecutive} "
+            f"consecutive failed requests: connection errors, timeouts or HTTP 5xx; last: {self._last_error}). "
+            "The run stopped at a resumable point: every answer received so far is cached, so start the "
+            "same command again once the server is up."
         )

@@ -28,6 +28,9 @@ AUTO_ORDER: tuple[FormatMode, ...] = ("json_schema", "json_object", "none")
 OPENAI_DEFAULT_BASE_URL = "https://api.openai.com/v1"
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", "0.0.0.0", "host.docker.internal"}
 TRANSIENT_STATUS = {408, 409, 429}  # plus every 5xx
+# Of the transient statuses, the ones that say the server is failing (for the circuit breaker): 408
+# and 5xx. A 429 means it is alive and pacing us; a 409 is about one request.
+FAILING_STATUS = {408}
 FORMAT_WORDS = ("response_format", "json_schema", "json_object", "schema")
 MAX_RETRY_AFTER_HEADER = 3600.0  # ignore absurd hints; LLMClient caps the actual wait further
 
@@ -143,13 +146,18 @@ class OpenAIBackend:
         except openai.OpenAIError as e:
             raise self._map_error(e) from e
         if not completion.choices:
-            raise TransientLLMError(f"{self._where()}: the server answered without any choice")
-        text = completion.choices[0].message.content or ""
+            raise TransientLLMError(
+                f"{self._where()}: the server answered without any choice", server_failure=True
+            )
+        choice = completion.choices[0]
+        text = choice.message.content or ""
         usage = completion.usage
         if usage is None:  # some servers omit it: estimate so budgets still work
             prompt_chars = sum(len(m.get("content", "")) for m in messages)
-            return RawReply(text, Usage(prompt_chars // 4, len(text) // 4))
-        return RawReply(text, Usage(usage.prompt_tokens or 0, usage.completion_tokens or 0))
+            counted = Usage(prompt_chars // 4, len(text) // 4)
+        else:
+            counted = Usage(usage.prompt_tokens or 0, usage.completion_tokens or 0)
+        return RawReply(text, counted, finish_reason=choice.finish_reason)
 
     def _where(self) -> str:
         return f"model {self.model!r} at {self.base_url}"
@@ -163,9 +171,9 @@ class OpenAIBackend:
     def _map_error(self, e: openai.OpenAIError) -> LLMError:
         where = self._where()
         if isinstance(e, openai.APITimeoutError):
-            return TransientLLMError(f"{where}: request timed out")
+            return TransientLLMError(f"{where}: request timed out", server_failure=True)
         if isinstance(e, openai.APIConnectionError):
-            return TransientLLMError(f"{where}: cannot connect ({self._scrub(str(e))})", unreachable=True)
+            return TransientLLMError(f"{where}: cannot connect ({self._scrub(str(e))})", server_failure=True)
         if isinstance(e, openai.AuthenticationError | openai.PermissionDeniedError):
             # The body of a 401 quotes the key partly: say nothing from it.
             return LLMError(
@@ -181,6 +189,7 @@ class OpenAIBackend:
             return TransientLLMError(
                 f"{where}: HTTP {e.status_code} ({self._scrub(e.message)})",
                 retry_after=retry_after_seconds(e.response.headers),
+                server_failure=e.status_code in FAILING_STATUS or e.status_code >= 500,
             )
         if isinstance(e, openai.APIStatusError):
             return LLMError(f"{where}: HTTP {e.status_code} ({self._scrub(e.message)})")
