@@ -21,7 +21,7 @@ from kgc.evaluate import (
 from kgc.evaluate.report import render
 from kgc.export.graph_files import write_graph
 from kgc.models import Candidate, Chunk, Entity, KnowledgeGraph, Provenance, Relation
-from kgc.rundir import RunDir, StageRecord, write_jsonl
+from kgc.rundir import write_jsonl
 
 
 def write(tmp_path: Path, name: str, text: str) -> Path:
@@ -167,7 +167,7 @@ def test_labelled_pairs_three_and_four_columns_header_and_jsonl(tmp_path: Path) 
         read_labelled_pairs(short)
 
 
-def make_run(tmp_path: Path, background: Path | None = None) -> Path:
+def make_run(tmp_path: Path) -> Path:
     """A run directory as fusion leaves it, with two extracted relations."""
     run = tmp_path / "run"
     graph = KnowledgeGraph(
@@ -199,17 +199,15 @@ def make_run(tmp_path: Path, background: Path | None = None) -> Path:
     (run / "extraction_report.json").write_text(
         json.dumps({"dropped": {"unknown relation": 2}, "failed_tasks": []})
     )
-    rec = StageRecord(meta={"background_graph": str(background)} if background else {})
-    RunDir(run).record("fusion", rec)
     return run
 
 
-def test_evaluate_run_writes_eval_json_and_applies_the_recorded_background(tmp_path: Path) -> None:
+def test_evaluate_run_writes_eval_json_and_applies_the_background_guard(tmp_path: Path) -> None:
     background = write(tmp_path, "bg.tsv", "syntax\tIs-a-Prerequisite-of\tparsing\n")
-    run = make_run(tmp_path, background)
+    run = make_run(tmp_path)
     gold = write(tmp_path, "gold.tsv", "syntax\tIs-a-Prerequisite-of\tparsing\nsemantics\tCompare\tsyntax\n")
     pairs = write(tmp_path, "pairs.tsv", "syntax\tparsing\t1\nsemantics\tparsing\t0\n")
-    report = evaluate_run(run, gold=gold, pairs=pairs)
+    report = evaluate_run(run, gold=gold, pairs=pairs, background=background)
     assert report.triplets is not None and report.triplets.levels["strict"].f1 == 1.0
     assert report.conformance is not None
     assert (report.conformance.candidates_kept, report.conformance.dropped_share) == (2, 0.5)
@@ -242,3 +240,17 @@ def _text(report: EvalReport) -> str:
     console = Console(record=True, width=200)
     console.print(render(report))
     return console.export_text()
+
+
+def test_link_prediction_refused_when_the_run_used_an_unnamed_background(tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    graph = KnowledgeGraph(
+        entities=[Entity(id="a", name="a"), Entity(id="b", name="b")],
+        relations=[Relation(head="a", relation="Used-for", tail="b", decided_by="background")],
+    )
+    write_graph(graph, run)
+    pairs = write(tmp_path, "pairs.tsv", "a\tb\t1\n")
+    with pytest.raises(
+        EvaluationError, match=r"fused with a background graph \(1 relation\(s\) decided by it\): pass it"
+    ):
+        evaluate_run(run, pairs=pairs)

@@ -22,19 +22,22 @@ from kgc.evaluate.matching import RELAXED_THRESHOLD
 from kgc.evaluate.models import EvalReport
 from kgc.evaluate.triplets import score_triplets
 from kgc.export.graph_files import read_graph
-from kgc.models import Candidate, Chunk
-from kgc.rundir import RunDir, atomic_write_text, read_jsonl
+from kgc.models import Candidate, Chunk, KnowledgeGraph
+from kgc.rundir import atomic_write_text, read_jsonl
 from kgc.schema import RelationSchema
 
 EVAL_FILE = "eval.json"
 
 
-def recorded_background(run: Path) -> Path | None:
-    """The background graph the run's fusion was given, as its manifest records it."""
-    manifest = RunDir(run).manifest()
-    fusion = manifest.stages.get("fusion")
-    recorded = fusion.meta.get("background_graph") if fusion else None
-    return Path(recorded) if recorded else None
+def check_background_known(graph: KnowledgeGraph, background: Path | None) -> None:
+    """Refuse to score link prediction on a run whose fusion visibly used a background graph that
+    was not given: its pairs would be scored as found instead of apart."""
+    decided = sum(r.decided_by == "background" for r in graph.relations)
+    if decided and background is None:
+        raise EvaluationError(
+            f"this run was fused with a background graph ({decided} relation(s) decided by it): "
+            "pass it with --background FILE so the pairs it holds are scored apart"
+        )
 
 
 def evaluate_run(
@@ -53,7 +56,8 @@ def evaluate_run(
 
     gold: triplets (TSV, JSONL or Python-tuple lines); aliases: groups of names for one entity;
     pairs: labelled pairs for link prediction; against: another run directory to compare with.
-    background: the background graph the run was fused with, when its manifest does not say.
+    background: the background graph the run was fused with (`fusion.background_graph`); pairs it
+    joins are scored apart.
     write: also write RUN_DIR/eval.json.
     """
     run = Path(run_dir)
@@ -84,7 +88,8 @@ def evaluate_run(
     if aliases is not None:
         report.aliases = score_aliases(graph, read_alias_groups(aliases), alias_file=aliases)
     if pairs is not None:
-        background_file = Path(background) if background is not None else recorded_background(run)
+        background_file = Path(background) if background is not None else None
+        check_background_known(graph, background_file)
         report.links = score_links(
             graph,
             read_labelled_pairs(pairs, schema),
