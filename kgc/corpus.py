@@ -1,15 +1,23 @@
 """Reading a corpus into documents and chunks.
 
 Formats: a folder of .txt/.md files, a .jsonl with id/text fields, a .csv with the same fields, or a
-text file with one document per line. Unusable inputs (empty, binary, undecodable, malformed rows)
-are skipped and reported by name; the run only fails when nothing usable is left.
+text file with one document per line. Unusable inputs (empty, binary, undecodable, malformed rows,
+file names that are not UTF-8, FIFOs and other special files) are skipped and reported by name; the
+run only fails when nothing usable is left.
+
+Text is never split where a reader of the format would not split it: CSV rows are parsed by the csv
+module (a quoted field keeps its newlines), JSONL lines end at "\n" only, and a line-per-document
+file at "\n", "\r\n" or "\r" (never at the form feed, U+0085 or U+2028 that str.splitlines cuts at).
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
+import io
 import json
 import logging
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,7 +30,15 @@ log = logging.getLogger(__name__)
 TEXT_SUFFIXES = {".txt", ".md", ".markdown", ".text"}
 # Encodings tried in order for a file that is not UTF-8; cp1252 before latin-1 because latin-1
 # accepts any byte and would hide the better guess.
-FALLBACK_ENCODINGS = ("utf-8-sig", "cp1252", "latin-1")
+FALLBACK_ENCODINGS = ("cp1252", "latin-1")
+# Byte order marks of the wide encodings, UTF-32 first: its little-endian mark starts like UTF-16's.
+WIDE_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
 @dataclass
@@ -43,6 +59,8 @@ def read_corpus(path: str | Path, cfg: CorpusConfig | None = None) -> CorpusRead
     p = Path(path)
     if not p.exists():
         raise CorpusError(f"corpus not found: {p}")
+    if not p.is_dir() and not p.is_file():  # reading a FIFO or a device would block forever
+        raise CorpusError(f"corpus {p} is neither a regular file nor a folder")
     fmt = cfg.format if cfg.format != "auto" else _detect_format(p)
     reader = {"folder": _read_folder, "jsonl": _read_jsonl, "csv": _read_csv, "lines": _read_lines}[fmt]
     out = CorpusReadout(documents=[])
@@ -74,12 +92,26 @@ def _detect_format(p: Path) -> str:
     return "lines"
 
 
+def printable_path(path: Path) -> str:
+    """`path` as text that can be printed and written to JSON: bytes of a name that is not UTF-8
+    (kept by Python as lone surrogates) are shown as \\xNN."""
+    return str(path).encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
 def decode(data: bytes) -> str | None:
-    """Text of a file, or None when it looks binary (NUL bytes) or decodes to nothing."""
+    """Text of a file, or None when it looks binary (NUL bytes) or decodes to nothing.
+
+    UTF-16 and UTF-32 need their byte order mark (without one they look binary); a UTF-8 one is dropped."""
+    for bom, encoding in WIDE_BOMS:
+        if data.startswith(bom):
+            try:
+                return data.decode(encoding)
+            except UnicodeDecodeError:
+                return None
     if b"\x00" in data[:8192]:
         return None
     try:
-        return data.decode("utf-8")
+        return data.decode("utf-8-sig")
     except UnicodeDecodeError:
         pass
     for enc in FALLBACK_ENCODINGS:
@@ -112,7 +144,13 @@ def _read_text_file(path: Path, out: CorpusReadout) -> str | None:
 
 def _read_folder(root: Path, cfg: CorpusConfig, out: CorpusReadout) -> None:
     for path in sorted(root.rglob("*")):
-        if not path.is_file() or path.name.startswith("."):
+        if path.name.startswith(".") or path.is_dir():
+            continue
+        if printable_path(path) != str(path):
+            out.skipped.append(Skipped(printable_path(path), "the file name is not valid UTF-8"))
+            continue
+        if not path.is_file():  # never opened: reading a FIFO blocks until someone writes to it
+            out.skipped.append(Skipped(str(path), "not a regular file (a FIFO, socket or device)"))
             continue
         if path.suffix.lower() not in TEXT_SUFFIXES:
             out.skipped.append(Skipped(str(path), f"not a text file ({path.suffix or 'no suffix'})"))
@@ -127,8 +165,9 @@ def _read_lines(path: Path, cfg: CorpusConfig, out: CorpusReadout) -> None:
     text = _read_text_file(path, out)
     if text is None:
         return
-    width = len(str(text.count("\n") + 1))
-    for n, line in enumerate(text.splitlines(), start=1):
+    lines = _LINE_BREAK.split(text)
+    width = len(str(len(lines)))
+    for n, line in enumerate(lines, start=1):
         if line.strip():
             out.documents.append(Document(id=f"line-{n:0{width}d}", text=line.strip(), source=f"{path}:{n}"))
 
@@ -150,7 +189,8 @@ def _read_jsonl(path: Path, cfg: CorpusConfig, out: CorpusReadout) -> None:
     text = _read_text_file(path, out)
     if text is None:
         return
-    for n, line in enumerate(text.splitlines(), start=1):
+    # "\n" only: a JSON string may hold U+2028 or U+0085 unescaped, and str.splitlines would cut there.
+    for n, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
             continue
         where = f"{path}:{n}"
@@ -167,12 +207,20 @@ def _read_csv(path: Path, cfg: CorpusConfig, out: CorpusReadout) -> None:
     if text is None:
         return
     dialect = csv.excel_tab if path.suffix.lower() == ".tsv" else csv.excel
-    reader = csv.DictReader(text.splitlines(), dialect=dialect)
-    if reader.fieldnames is None or cfg.text_field not in reader.fieldnames:
-        out.skipped.append(Skipped(str(path), f"no column {cfg.text_field!r} (columns: {reader.fieldnames})"))
-        return
-    for n, row in enumerate(reader, start=2):
-        _row_document(row, cfg, f"{path}:{n}", f"row-{n}", out)
+    # As from a file opened with newline="": the csv module itself decides where a row ends, so a
+    # quoted field keeps its line breaks (and a form feed or U+2028 is just a character).
+    reader = csv.DictReader(io.StringIO(text, newline=""), dialect=dialect)
+    try:
+        if reader.fieldnames is None or cfg.text_field not in reader.fieldnames:
+            columns = reader.fieldnames
+            out.skipped.append(Skipped(str(path), f"no column {cfg.text_field!r} (columns: {columns})"))
+            return
+        first_line = reader.line_num + 1
+        for row in reader:  # a row is named by the line it starts on, as before rows could span lines
+            _row_document(row, cfg, f"{path}:{first_line}", f"row-{first_line}", out)
+            first_line = reader.line_num + 1
+    except csv.Error as e:  # e.g. a NUL character
+        out.skipped.append(Skipped(f"{path}:{reader.line_num}", f"invalid CSV ({e}); the rest of the file"))
 
 
 def chunk_documents(documents: list[Document], cfg: CorpusConfig) -> list[Chunk]:
