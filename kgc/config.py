@@ -80,17 +80,66 @@ class ExtractionConfig(BaseModel):
     max_triplets_per_call: int = 40
 
 
-class FusionConfig(BaseModel):
-    fuzzy_threshold: float = Field(
-        92.0, description="rapidfuzz ratio (0-100) of normalised names to merge them"
+class ResolveConfig(BaseModel):
+    """Entity resolution (kgc.resolve): what `kgc resolve` uses and fusion inherits."""
+
+    merge_threshold: float = Field(
+        0.92, description="string similarity (rapidfuzz ratio of name keys, 0-1) from which two names merge"
     )
-    embedding_merge: bool = Field(True, description="also merge names whose embeddings are close")
-    embedding_threshold: float = Field(0.9, description="cosine similarity to merge two names")
+    band_threshold: float = Field(
+        0.85, description="string similarity from which a pair goes to the LLM band instead of being rejected"
+    )
+    min_fuzzy_chars: int = Field(
+        5, description="names shorter than this never merge by string similarity alone"
+    )
+    lsh_bands: int = Field(20, description="MinHash-LSH bands over character 3-grams")
+    lsh_rows: int = Field(
+        3,
+        description="MinHash rows per band (20 x 3 finds a pair of 3-gram Jaccard 0.5 93% of the time, 0.2 15%)",
+    )
+    max_bucket: int = Field(200, description="LSH buckets with more names than this are skipped (counted)")
+    embedding_merge: bool = Field(
+        True,
+        description="embedding nearest neighbours of name + context as candidates (needs the embedding model)",
+    )
+    embedding_neighbours: int = Field(5, description="nearest neighbours per name")
+    embedding_band_threshold: float = Field(
+        0.85, description="cosine from which a neighbour goes to the LLM band"
+    )
+    embedding_threshold: float = Field(
+        0.9, description="cosine that, with string similarity in the band and no word differing, merges"
+    )
+    embedding_context_chars: int = Field(100, description="characters of context embedded with the name")
+    llm_band: bool = Field(
+        True, description="ask the LLM about pairs in the band (else they stay apart, counted)"
+    )
+    llm_pairs_per_call: int = Field(5, ge=1, description="pairs per LLM call")
+    llm_rounds: int = Field(
+        2, ge=1, description="rounds with reordered pairs; a pair merges only when all agree"
+    )
+    llm_context_chars: int = Field(160, description="characters of context shown with each name")
+    max_llm_pairs: int = Field(
+        2000, description="band pairs asked at most (best scores first); the rest stay apart"
+    )
+    resolve_prompt: str = Field("resolve.md", description="template of the band's question")
+
+
+class FusionConfig(ResolveConfig):
     resolve_with_llm: bool = True
     infer_links: bool = True
     max_neighbourhoods: int = Field(200, description="at most this many entities get a fusion LLM call")
     min_degree_for_inference: int = 2
     inferred_confidence: float = 0.3
+    max_evidence: int = Field(3, description="evidence sentences kept per relation")
+    max_neighbours: int = Field(15, description="neighbours shown in one neighbourhood call")
+    max_known_edges: int = Field(30, description="known relations shown in one neighbourhood call")
+    max_background_lines: int = Field(
+        20, description="background-graph edges shown in one neighbourhood call"
+    )
+    max_new_relations: int = Field(5, description="new relations taken from one neighbourhood call")
+    mine_definitions: bool = Field(
+        True, description="read acronym definitions ('long form (LF)') from the documents for resolution"
+    )
     background_graph: Path | None = Field(
         None, description="TSV of head<TAB>relation<TAB>tail known edges given to fusion as background"
     )

@@ -86,12 +86,31 @@ class Relation(BaseModel):
 
 
 class MergeDecision(BaseModel):
-    """Why a surface form was merged into a canonical entity."""
+    """Why a surface form was merged into a canonical entity (one line of merges.jsonl)."""
 
     alias: str
     canonical: str
-    reason: Literal["normalised", "acronym", "fuzzy", "embedding"]
+    reason: Literal["normalised", "acronym", "definition", "fuzzy", "embedding", "llm"]
     score: float = 1.0
+    entity: str | None = None  # the entity id
+    via: str | None = None  # the name it was linked to (the alias joined the entity through it)
+    generator: str | None = None  # what proposed the pair: key, acronym, definition, ngram, embedding
+    scores: dict[str, float] = Field(default_factory=dict)  # string, embedding, shared_docs, ...
+    votes: list[bool | None] = Field(default_factory=list)  # the LLM's answers, one per round
+    docs: list[str] = Field(default_factory=list)  # only in these documents (an acronym of several meanings)
+
+
+class PairDecision(BaseModel):
+    """A pair of names that was considered and not merged, and why (one line of rejected_pairs.jsonl)."""
+
+    a: str
+    b: str
+    generator: str
+    decision: Literal["reject", "undecided"]
+    band: Literal["veto", "low", "llm", "cluster"]
+    reason: str
+    scores: dict[str, float] = Field(default_factory=dict)
+    votes: list[bool | None] = Field(default_factory=list)
 
 
 class ConflictDecision(BaseModel):

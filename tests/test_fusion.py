@@ -79,7 +79,7 @@ def test_embedding_merge_uses_the_threshold_and_never_chains() -> None:
         return np.stack([vec[n] for n in names])
 
     mentions = Counter({"alpha method": 3, "alfa technique": 2, "omega": 1})
-    index = merge_entities(mentions, FusionConfig(fuzzy_threshold=99, embedding_threshold=0.9), embed)
+    index = merge_entities(mentions, FusionConfig(merge_threshold=0.99, embedding_threshold=0.9), embed)
     assert sorted(e.name for e in index.entities.values()) == ["alpha method", "omega"]
     [merge] = index.merges
     assert (merge.alias, merge.canonical, merge.reason, merge.score) == (

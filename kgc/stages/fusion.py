@@ -120,7 +120,7 @@ def merge_entities(mentions: Counter[str], cfg: FusionConfig, embed: Embed | Non
             if _numbers_differ(k, lead):
                 continue
             ratio = fuzz.ratio(k, lead)
-            if ratio >= cfg.fuzzy_threshold and (best is None or ratio / 100 > best[0]):
+            if ratio >= cfg.merge_threshold * 100 and (best is None or ratio / 100 > best[0]):
                 best = (ratio / 100, lead, "fuzzy")
         if best is None and vectors:
             lead_keys = [lead for lead in leaders if lead in vectors and not _numbers_differ(k, lead)]

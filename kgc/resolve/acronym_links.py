@@ -1,0 +1,120 @@
+"""Acronyms found among the names: which long name each short one stands for, document by document.
+
+A short form with one expansion among the names joins it. One with several ('LM': 'language model',
+'linear model') is decided in each document by the definition that document gives ('linear model
+(LM)') or else by the expansion that document also names; documents that settle nothing keep the
+short form apart. Partial abbreviations ('open IE', 'NMT model') join the one long name they shorten.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+
+from kgc.resolve.acronyms import (
+    abbreviates,
+    abbreviates_partially,
+    long_keys,
+    looks_like_acronym,
+    partial_keys,
+    short_keys,
+    short_letters,
+)
+from kgc.resolve.keys import words
+from kgc.resolve.scoring import ACRONYM_SCORE, DEFINITION_SCORE
+from kgc.resolve.types import Edge, Node
+
+# short form letters -> long form key -> documents defining it ("" when the document is unknown)
+Definitions = dict[str, dict[str, set[str]]]
+
+
+@dataclass
+class AcronymLinks:
+    edges: list[Edge] = field(default_factory=list)
+    by_document: dict[int, dict[str, int]] = field(default_factory=dict)  # short node -> doc -> long node
+    unresolved: list[Edge] = field(default_factory=list)  # short forms with several expansions, undecided
+    counts: Counter[str] = field(default_factory=Counter)
+
+
+def _short_surface(node: Node) -> str | None:
+    forms = [s for s in node.surfaces if looks_like_acronym(s)]
+    return max(forms, key=lambda s: (node.surfaces[s], s)) if forms and " " not in node.key else None
+
+
+def _edge(i: int, j: int, generator: str, score_name: str, score: float, reason: str) -> Edge:
+    a, b = min(i, j), max(i, j)
+    return Edge(a, b, generator, {score_name: score}, decision="merge", band="high", reason=reason)
+
+
+def link_acronyms(nodes: list[Node], definitions: Definitions) -> AcronymLinks:
+    out = AcronymLinks()
+    node_of_key = {n.key: i for i, n in enumerate(nodes)}
+    by_initials: dict[str, list[int]] = defaultdict(list)
+    by_partial: dict[str, list[int]] = defaultdict(list)
+    for i, n in enumerate(nodes):
+        if len(words(n.key)) >= 2:
+            for k in long_keys(n.key):
+                by_initials[k].append(i)
+            for k in partial_keys(n.key):
+                by_partial[k].append(i)
+
+    for i, n in enumerate(nodes):
+        if (surface := _short_surface(n)) is not None:
+            _link_short_form(i, surface, nodes, by_initials, node_of_key, definitions, out)
+        elif " " in n.key and any(looks_like_acronym(w) for s in n.surfaces for w in s.split()):
+            longs = [
+                j for j in by_partial.get(n.key, []) if j != i and abbreviates_partially(n.key, nodes[j].key)
+            ]
+            if len(longs) == 1:
+                out.edges.append(_edge(i, longs[0], "acronym", "acronym", ACRONYM_SCORE, "acronym"))
+                out.counts["partial_abbreviations"] += 1
+    return out
+
+
+def _link_short_form(
+    i: int,
+    surface: str,
+    nodes: list[Node],
+    by_initials: dict[str, list[int]],
+    node_of_key: dict[str, int],
+    definitions: Definitions,
+    out: AcronymLinks,
+) -> None:
+    letters = short_letters(surface)
+    defined = {node_of_key[k]: docs for k, docs in definitions.get(letters, {}).items() if k in node_of_key}
+    defined.pop(i, None)
+    found = {j for k in short_keys(surface) for j in by_initials.get(k, []) if j != i}
+    expansions = sorted({j for j in found if abbreviates(letters, nodes[j].key)} | set(defined))
+    if not expansions:
+        return
+    out.counts["acronyms"] += 1
+
+    def link(j: int) -> Edge:
+        if j in defined:
+            return _edge(i, j, "definition", "definition", DEFINITION_SCORE, "definition")
+        return _edge(i, j, "acronym", "acronym", ACRONYM_SCORE, "acronym")
+
+    if len(expansions) == 1:
+        out.edges.append(link(expansions[0]))
+        return
+    # Several expansions: decide in each document of the short form.
+    chosen: dict[str, int] = {}
+    for doc in sorted(nodes[i].docs):
+        options = [j for j in expansions if doc in defined.get(j, set())]
+        options = options or [j for j in expansions if doc in nodes[j].docs]
+        if len(options) == 1:
+            chosen[doc] = options[0]
+    targets = set(chosen.values())
+    if len(targets) == 1 and len(chosen) == len(nodes[i].docs):
+        out.edges.append(link(targets.pop()))
+        out.counts["acronyms_settled_by_documents"] += 1
+    elif targets:
+        out.by_document[i] = chosen
+        out.counts["acronyms_split_by_documents"] += 1
+    else:
+        out.counts["acronyms_ambiguous"] += 1
+    for j in expansions:
+        if j not in targets:
+            edge = _edge(i, j, "acronym", "acronym", ACRONYM_SCORE, "an acronym with several expansions")
+            edge.decision, edge.band = "undecided", "low"
+            out.unresolved.append(edge)

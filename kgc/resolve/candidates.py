@@ -1,0 +1,123 @@
+"""Candidate pairs without comparing all pairs: each generator costs about O(n·k).
+
+- `key_pairs`: names whose compact keys are equal ('task-oriented dialog' / 'task oriented dialog').
+- `ngram_pairs`: MinHash-LSH over character 3-grams, vectorised over all names at once with numpy
+  (a per-name MinHash object would cost a Python call per shingle: minutes at a million names).
+- `embedding_pairs`: each name's nearest neighbours by cosine, by chunked matrix products.
+Acronym candidates come from kgc.resolve.acronym_links. Pairs are int64 arrays of shape (m, 2), i < j.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import numpy as np
+
+_SHIFT = np.uint64(32)  # multiply-shift hashing: the top 32 bits of a*x + b mod 2**64, a odd
+
+
+def unique_pairs(pairs: np.ndarray) -> np.ndarray:
+    """Sorted, deduplicated pairs with i < j; self-pairs dropped."""
+    if len(pairs) == 0:
+        return np.zeros((0, 2), dtype=np.int64)
+    lo, hi = np.minimum(pairs[:, 0], pairs[:, 1]), np.maximum(pairs[:, 0], pairs[:, 1])
+    keep = lo != hi
+    return np.unique(np.stack([lo[keep], hi[keep]], axis=1), axis=0)
+
+
+def _group_pairs(bucket: np.ndarray, max_bucket: int) -> tuple[np.ndarray, int]:
+    """All pairs of items sharing a bucket value; buckets above `max_bucket` items are skipped (counted)."""
+    order = np.argsort(bucket, kind="stable")
+    sorted_b = bucket[order]
+    starts = np.flatnonzero(np.r_[True, sorted_b[1:] != sorted_b[:-1]])
+    sizes = np.diff(np.r_[starts, len(sorted_b)])
+    out = []
+    for size in np.unique(sizes[(sizes >= 2) & (sizes <= max_bucket)]):
+        rows = order[starts[sizes == size][:, None] + np.arange(size)]  # groups x size
+        a, b = np.triu_indices(int(size), 1)
+        out.append(np.stack([rows[:, a].ravel(), rows[:, b].ravel()], axis=1))
+    skipped = int((sizes > max_bucket).sum())
+    return (np.concatenate(out) if out else np.zeros((0, 2), dtype=np.int64)), skipped
+
+
+def key_pairs(compact_keys: list[str], max_bucket: int = 1000) -> np.ndarray:
+    """Pairs of names with equal compact keys (each group linked as a star to its first member)."""
+    groups: dict[str, list[int]] = defaultdict(list)
+    for i, k in enumerate(compact_keys):
+        groups[k].append(i)
+    pairs = [(g[0], j) for g in groups.values() if 1 < len(g) <= max_bucket for j in g[1:]]
+    return unique_pairs(np.array(pairs, dtype=np.int64).reshape(-1, 2))
+
+
+def _shingle_codes(keys: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Character 3-grams of ' key ' as 24-bit codes, and the index of the first code of each key."""
+    texts = [f" {k} ".encode() for k in keys]
+    lengths = np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts))
+    data = np.frombuffer(b"".join(texts), dtype=np.uint8).astype(np.uint64)
+    ends = np.cumsum(lengths)
+    owner = np.repeat(np.arange(len(keys)), lengths)
+    pos = np.arange(len(data) - 2) if len(data) >= 3 else np.zeros(0, dtype=np.int64)
+    valid = pos + 2 < ends[owner[pos]]
+    pos = pos[valid]
+    codes = (data[pos] << np.uint64(16)) | (data[pos + 1] << np.uint64(8)) | data[pos + 2]
+    starts = np.searchsorted(owner[pos], np.arange(len(keys)))
+    return codes, starts
+
+
+def minhash_signatures(keys: list[str], num_perm: int, seed: int = 1) -> np.ndarray:
+    """MinHash signatures (n x num_perm, uint32) of the keys' character 3-gram sets (keys non-empty)."""
+    codes, starts = _shingle_codes(keys)
+    rng = np.random.default_rng(seed)
+    a = rng.integers(0, 1 << 64, size=num_perm, dtype=np.uint64, endpoint=False) | np.uint64(1)
+    b = rng.integers(0, 1 << 64, size=num_perm, dtype=np.uint64, endpoint=False)
+    sig = np.empty((len(keys), num_perm), dtype=np.uint32)
+    for p in range(num_perm):
+        hashed = (a[p] * codes + b[p]) >> _SHIFT  # wraps modulo 2**64, as the scheme wants
+        sig[:, p] = np.minimum.reduceat(hashed, starts)
+    return sig
+
+
+def ngram_pairs(keys: list[str], *, bands: int, rows: int, max_bucket: int) -> tuple[np.ndarray, int]:
+    """Pairs whose 3-gram MinHash signatures agree on all `rows` of at least one of `bands` bands.
+
+    A pair with 3-gram Jaccard similarity J becomes a candidate with probability 1 - (1 - J^rows)^bands
+    (20 bands of 3 rows: J=0.2 -> 0.15, J=0.5 -> 0.93, J=0.65 -> 0.998). Returns the pairs and how many
+    buckets were skipped as too large.
+    """
+    if len(keys) < 2:
+        return np.zeros((0, 2), dtype=np.int64), 0
+    sig = minhash_signatures(keys, bands * rows).astype(np.uint64)
+    out, skipped = [], 0
+    for band in range(bands):
+        h = np.zeros(len(keys), dtype=np.uint64)
+        for c in sig[:, band * rows : (band + 1) * rows].T:
+            h = (h * np.uint64(0x100000001B3)) ^ c  # FNV-style mixing; overflow wraps, as intended
+        pairs, n_skipped = _group_pairs(h, max_bucket)
+        out.append(pairs)
+        skipped += n_skipped
+    return unique_pairs(np.concatenate(out)), skipped
+
+
+def embedding_pairs(
+    vectors: np.ndarray, *, k: int, min_cosine: float, chunk: int = 2048
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's k nearest rows with cosine >= min_cosine (rows L2-normalised); pairs and cosines."""
+    n = len(vectors)
+    if n < 2:
+        return np.zeros((0, 2), dtype=np.int64), np.zeros(0, dtype=np.float32)
+    k = min(k, n - 1)
+    pairs, sims = [], []
+    for start in range(0, n, chunk):
+        block = vectors[start : start + chunk] @ vectors.T
+        rows = np.arange(block.shape[0])
+        block[rows, rows + start] = -1.0  # not a neighbour of itself
+        top = np.argpartition(-block, k, axis=1)[:, :k]
+        top_sims = block[rows[:, None], top]
+        keep = top_sims >= min_cosine
+        src = (rows[:, None] + start).repeat(k, axis=1)
+        pairs.append(np.stack([src[keep], top[keep]], axis=1))
+        sims.append(top_sims[keep])
+    all_pairs, all_sims = np.concatenate(pairs), np.concatenate(sims)
+    lo, hi = np.minimum(all_pairs[:, 0], all_pairs[:, 1]), np.maximum(all_pairs[:, 0], all_pairs[:, 1])
+    codes, first = np.unique(lo * n + hi, return_index=True)
+    return np.stack([codes // n, codes % n], axis=1), all_sims[first]

@@ -1,0 +1,166 @@
+"""Clusters become entities: an id and a canonical name each, and a recorded reason for every alias."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict, deque
+
+from kgc.models import MergeDecision, PairDecision
+from kgc.resolve.canonical import canonical_name
+from kgc.resolve.cluster import Grouping
+from kgc.resolve.types import Cluster, Edge, Node, Resolution
+from kgc.text import slug
+
+_REASON = {"key": "normalised", "acronym": "acronym", "definition": "definition"}
+
+
+def _reason(edge: Edge) -> str:
+    if edge.reason == "llm":
+        return "llm"
+    if edge.generator in _REASON:
+        return _REASON[edge.generator]
+    return "embedding" if edge.reason == "embedding" else "fuzzy"
+
+
+def _unique_id(name: str, taken: set[str]) -> str:
+    base = slug(name)
+    eid, n = base, 1
+    while eid in taken:  # different names that slug alike ('c++' / 'c')
+        n += 1
+        eid = f"{base}-{n}"
+    taken.add(eid)
+    return eid
+
+
+def _rejected(edge: Edge, nodes: list[Node], band: str | None = None) -> PairDecision:
+    return PairDecision(
+        a=nodes[edge.i].label,
+        b=nodes[edge.j].label,
+        generator=edge.generator,
+        decision="reject" if edge.decision == "reject" else "undecided",
+        band=band or ("llm" if edge.band == "high" else edge.band),
+        reason=edge.reason,
+        scores=edge.scores,
+        votes=edge.votes,
+    )
+
+
+def _explain_cluster(c: Cluster, home: int, nodes: list[Node], grouping: Grouping) -> list[MergeDecision]:
+    """Why each alias is in the cluster: the merge edge on its path to `home`, the canonical name's node."""
+    tree: dict[int, list[Edge]] = defaultdict(list)
+    for i in c.nodes:
+        if (e := grouping.joined_by.get(i)) is not None:
+            tree[e.i].append(e)
+            tree[e.j].append(e)
+    reached: dict[int, tuple[Edge, int] | None] = {home: None}  # node -> (edge, the node it came from)
+    queue = deque([home])
+    while queue:
+        u = queue.popleft()
+        for e in tree[u]:
+            v = e.j if e.i == u else e.i
+            if v not in reached:
+                reached[v] = (e, u)
+                queue.append(v)
+    out = []
+    for i in c.nodes:
+        label = nodes[i].label
+        for surface in sorted(nodes[i].surfaces):
+            if surface == c.canonical:
+                continue
+            link = reached.get(i)
+            if surface != label or link is None:  # the same key as a joined name: case, plural, punctuation
+                via = label if surface != label else c.canonical
+                out.append(
+                    MergeDecision(
+                        alias=surface,
+                        canonical=c.canonical,
+                        reason="normalised",
+                        entity=c.id,
+                        via=via,
+                        generator="key",
+                    )
+                )
+                continue
+            edge, came_from = link
+            out.append(
+                MergeDecision(
+                    alias=surface,
+                    canonical=c.canonical,
+                    reason=_reason(edge),
+                    score=round(edge.score, 4),
+                    entity=c.id,
+                    via=nodes[came_from].label,
+                    generator=edge.generator,
+                    scores=edge.scores,
+                    votes=edge.votes,
+                )
+            )
+    return out
+
+
+def build_resolution(
+    nodes: list[Node],
+    node_of: dict[str, int],
+    grouping: Grouping,
+    by_document: dict[int, dict[str, int]],
+    unresolved: list[Edge],
+    counts: Counter[str],
+) -> Resolution:
+    taken: set[str] = set()
+    home: dict[str, int] = {}
+    clusters: dict[str, Cluster] = {}
+    cluster_of_node: dict[int, str] = {}
+    # Largest clusters first, so the best-known entity keeps the plain slug.
+    ranked = sorted(grouping.members, key=lambda m: (-sum(nodes[i].count for i in m), nodes[m[0]].key))
+    weakest = {id(m): w for m, w in zip(grouping.members, grouping.weakest, strict=True)}
+    for members in ranked:
+        at, name = canonical_name([nodes[i] for i in members])
+        home[cid := _unique_id(name, taken)] = members[at]
+        w = weakest[id(members)]
+        clusters[cid] = Cluster(
+            id=cid,
+            canonical=name,
+            nodes=members,
+            weakest=w[0] if w else 1.0,
+            weakest_pair=(nodes[w[1]].label, nodes[w[2]].label) if w else None,
+        )
+        for i in members:
+            cluster_of_node[i] = cid
+
+    merges: list[MergeDecision] = []
+    for cid, c in clusters.items():
+        merges += _explain_cluster(c, home[cid], nodes, grouping)
+    cluster_in_doc: dict[tuple[str, str], str] = {}
+    for short, chosen in by_document.items():
+        for doc, long in sorted(chosen.items()):
+            for surface in nodes[short].surfaces:
+                cluster_in_doc[(surface, doc)] = cluster_of_node[long]
+        for long in sorted(set(chosen.values())):
+            docs = sorted(d for d, x in chosen.items() if x == long)
+            target = clusters[cluster_of_node[long]]
+            merges.append(
+                MergeDecision(
+                    alias=nodes[short].label,
+                    canonical=target.canonical,
+                    reason="acronym",
+                    score=0.95,
+                    entity=target.id,
+                    via=nodes[long].label,
+                    generator="acronym",
+                    docs=docs,
+                )
+            )
+
+    rejected = [_rejected(e, nodes) for e in unresolved if e.band != "low" or e.generator == "acronym"]
+    for e in grouping.refused:
+        e.reason = "another member of the cluster is too different (a chain was prevented)"
+        rejected.append(_rejected(e, nodes, "cluster"))
+    counts["entities"] = len(clusters)
+    counts["merged_names"] = len(merges)
+    return Resolution(
+        clusters=clusters,
+        cluster_of_surface={s: cluster_of_node[i] for s, i in node_of.items()},
+        cluster_in_doc=cluster_in_doc,
+        merges=merges,
+        rejected=rejected,
+        counts=counts,
+    )

@@ -1,0 +1,159 @@
+"""Entity resolution: names in, clusters with canonical names and explained decisions out.
+
+(1) names sharing a key become one node; (2) generators propose pairs of nodes (equal compact keys,
+acronyms, character n-gram MinHash-LSH, embedding neighbours); (3) each pair is scored and put in a
+band: merge, the LLM's, or reject; (4) the LLM band is voted on; (5) merge edges are clustered so
+that chains cannot form; (6) each cluster gets a canonical name, and every alias a reason.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Callable, Iterable
+
+import numpy as np
+
+from kgc.config import ResolveConfig
+from kgc.resolve.acronym_links import Definitions, link_acronyms
+from kgc.resolve.acronyms import abbreviates, looks_like_acronym, short_letters
+from kgc.resolve.candidates import embedding_pairs, key_pairs, ngram_pairs
+from kgc.resolve.cluster import cluster
+from kgc.resolve.decisions import build_resolution
+from kgc.resolve.definitions import Definition
+from kgc.resolve.keys import compact_key, name_key, split_parenthetical
+from kgc.resolve.llm_band import Judge, vote
+from kgc.resolve.scoring import decide, string_similarity
+from kgc.resolve.types import Edge, NameRecord, Node, Resolution
+
+log = logging.getLogger(__name__)
+
+Embed = Callable[[list[str]], np.ndarray]  # texts -> L2-normalised vectors
+
+
+def build_nodes(
+    records: Iterable[NameRecord], max_context: int = 3
+) -> tuple[list[Node], dict[str, int], int]:
+    """Group names by key; returns the nodes, the node of each surface form and the names without a key."""
+    nodes: list[Node] = []
+    index: dict[str, int] = {}
+    node_of: dict[str, int] = {}
+    empty = 0
+    for r in records:
+        key = name_key(r.name)
+        if not key:
+            empty += 1
+            continue
+        i = index.setdefault(key, len(nodes))
+        if i == len(nodes):
+            nodes.append(Node(key=key))
+        n = nodes[i]
+        n.surfaces[r.name] += r.count
+        n.docs.update(r.docs)
+        for c in r.context:
+            if len(n.context) < max_context and c not in n.context:
+                n.context.append(c)
+        if r.type:
+            n.types[r.type] += r.count
+        node_of[r.name] = i
+    return nodes, node_of, empty
+
+
+def collect_definitions(nodes: list[Node], mined: Iterable[tuple[str, Definition]] = ()) -> Definitions:
+    """Acronym definitions from the documents (`(doc, definition)`) and from names like 'x y z (XYZ)'."""
+    defs: Definitions = {}
+
+    def add(short: str, long: str, docs: Iterable[str]) -> None:
+        key = name_key(long)
+        if key and abbreviates(short_letters(short), key):
+            defs.setdefault(short_letters(short), {}).setdefault(key, set()).update(docs or {""})
+
+    for n in nodes:
+        for surface in n.surfaces:
+            base, inner = split_parenthetical(surface)
+            if inner is None:
+                continue
+            if looks_like_acronym(inner):
+                add(inner, base, n.docs)
+            elif looks_like_acronym(base.strip()):
+                add(base.strip(), inner, n.docs)
+    for doc, d in mined:
+        add(d.short, d.long, [doc])
+    return defs
+
+
+def _embedding_texts(nodes: list[Node], cfg: ResolveConfig) -> list[str]:
+    """The name plus a little of its first context, so that the neighbours are about the same thing."""
+    return [
+        f"{n.label}: {n.context[0][: cfg.embedding_context_chars]}" if n.context else n.label for n in nodes
+    ]
+
+
+def propose(nodes: list[Node], cfg: ResolveConfig, embed: Embed | None, counts: Counter[str]) -> list[Edge]:
+    """Scored candidate pairs from the string generators (keys and acronyms are handled apart)."""
+    keys = [n.key for n in nodes]
+    ngrams, skipped = ngram_pairs(keys, bands=cfg.lsh_bands, rows=cfg.lsh_rows, max_bucket=cfg.max_bucket)
+    counts["pairs_ngram"] = len(ngrams)
+    counts["lsh_buckets_skipped"] = skipped
+    cosine: dict[tuple[int, int], float] = {}
+    if embed is not None and cfg.embedding_merge and len(nodes) > 1:
+        vectors = np.asarray(embed(_embedding_texts(nodes, cfg)), dtype=np.float32)
+        pairs, sims = embedding_pairs(
+            vectors, k=cfg.embedding_neighbours, min_cosine=cfg.embedding_band_threshold
+        )
+        counts["pairs_embedding"] = len(pairs)
+        cosine = {(int(i), int(j)): round(float(s), 4) for (i, j), s in zip(pairs, sims, strict=True)}
+    edges: list[Edge] = []
+    seen = {(int(i), int(j)) for i, j in ngrams}
+    for i, j in sorted(seen | set(cosine)):
+        emb = cosine.get((i, j))
+        string = string_similarity(keys[i], keys[j])
+        scores = {"string": string} if emb is None else {"string": string, "embedding": emb}
+        verdict = decide(nodes[i], nodes[j], string, emb, cfg)
+        generator = "ngram" if (i, j) in seen else "embedding"
+        edges.append(Edge(i, j, generator, scores, verdict.decision, verdict.band, verdict.reason))
+    return edges
+
+
+def resolve(
+    records: Iterable[NameRecord],
+    cfg: ResolveConfig,
+    *,
+    definitions: Iterable[tuple[str, Definition]] = (),
+    embed: Embed | None = None,
+    judge: Judge | None = None,
+) -> Resolution:
+    """Resolve names into entities. `definitions` are acronym definitions mined from the documents
+    (kgc.resolve.definitions.find_definitions); `embed` adds embedding neighbours; `judge` (the LLM)
+    decides the middle band, which is otherwise left unmerged and counted."""
+    nodes, node_of, empty = build_nodes(records)
+    counts: Counter[str] = Counter(names=len(node_of), keys=len(nodes), names_without_key=empty)
+
+    edges: dict[tuple[int, int], Edge] = {}
+    for i, j in key_pairs([compact_key(n.key) for n in nodes]):
+        edges[(int(i), int(j))] = Edge(int(i), int(j), "key", {"key": 1.0}, "merge", "high", "normalised")
+    counts["pairs_key"] = len(edges)
+    acronyms = link_acronyms(nodes, collect_definitions(nodes, definitions))
+    counts.update(acronyms.counts)
+    counts["pairs_acronym"] = len(acronyms.edges)
+    for e in acronyms.edges:
+        edges.setdefault((e.i, e.j), e)
+    for e in propose(nodes, cfg, embed, counts):
+        edges.setdefault((e.i, e.j), e)
+    band = sorted((e for e in edges.values() if e.band == "llm"), key=lambda e: (-e.score, e.i, e.j))
+    counts["band_pairs"] = len(band)
+    if judge is not None and cfg.llm_band and band:
+        asked = band[: cfg.max_llm_pairs]
+        vote(asked, nodes, judge, cfg)
+        counts["band_asked"] = len(asked)
+        counts["band_merged"] = sum(e.decision == "merge" for e in asked)
+        counts["band_rejected"] = sum(e.decision == "reject" for e in asked)
+    counts["band_undecided"] = sum(e.decision == "undecided" for e in band)
+
+    merges = [e for e in edges.values() if e.decision == "merge"]
+    forbidden = {(e.i, e.j) for e in edges.values() if e.band in ("veto", "llm") and e.decision == "reject"}
+    grouping = cluster(nodes, merges, forbidden, cfg)
+    counts["merge_edges"] = len(merges)
+    counts["merge_edges_refused"] = len(grouping.refused)
+    unresolved = [*acronyms.unresolved, *(e for e in edges.values() if e.decision != "merge")]
+    return build_resolution(nodes, node_of, grouping, acronyms.by_document, unresolved, counts)

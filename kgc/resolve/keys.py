@@ -1,0 +1,51 @@
+"""Keys of a name: what 'the same name' means before any similarity is computed.
+
+`name_key` groups surface forms that differ only in case, spacing, plural, possessive, a leading
+article or `&`/`and`; `compact_key` also ignores spaces and hyphens ('pre-trained' = 'pretrained').
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from kgc.text import normalise_name
+
+_PAREN = re.compile(r"^(?P<name>.+?)\s*\((?P<inner>[^()]+)\)$")
+_POSSESSIVE = re.compile(r"(?<=\w)['\u2019]s?\b")
+_AMPERSAND = re.compile(r"\s*&\s*")
+_ARTICLE = re.compile(r"^(the|a|an)\s+", re.IGNORECASE)
+_NON_ALNUM = re.compile(r"[\W_]+")
+_DIGITS = re.compile(r"\d+(?:\.\d+)*")
+_WORDS = re.compile(r"[\s\-/]+")
+
+
+def split_parenthetical(name: str) -> tuple[str, str | None]:
+    """'neural machine translation (NMT)' -> ('neural machine translation', 'NMT')."""
+    m = _PAREN.match(name.strip())
+    return (m["name"], m["inner"].strip()) if m else (name, None)
+
+
+@lru_cache(maxsize=500_000)
+def name_key(name: str) -> str:
+    """'The Transformer's  Attention & Heads.' -> 'transformer attention and head'."""
+    base, _ = split_parenthetical(name)
+    base = _POSSESSIVE.sub("", base)
+    base = _AMPERSAND.sub(" and ", base)
+    base = _ARTICLE.sub("", base.strip())
+    return normalise_name(base)
+
+
+def compact_key(key: str) -> str:
+    """A name key without spaces, hyphens or punctuation: 'task-oriented dialog' -> 'taskorienteddialog'."""
+    return _NON_ALNUM.sub("", key)
+
+
+def words(key: str) -> list[str]:
+    """Words of a key, hyphenated compounds split: 'retrieval-augmented generation' -> 3 words."""
+    return [w for w in _WORDS.split(key) if w]
+
+
+def numbers(key: str) -> tuple[str, ...]:
+    """The numbers in a name; 'gpt-3' and 'gpt-4' differ in them and are different things."""
+    return tuple(_DIGITS.findall(key))

@@ -1,0 +1,92 @@
+"""What entity resolution takes and gives: names in, clusters with explained decisions out."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Literal
+
+from kgc.models import MergeDecision, PairDecision
+
+
+@dataclass(frozen=True)
+class NameRecord:
+    """One name to resolve, with how often it occurs, where, and a line of context."""
+
+    name: str
+    count: int = 1
+    docs: tuple[str, ...] = ()
+    context: tuple[str, ...] = ()
+    type: str | None = None
+
+
+@dataclass
+class Node:
+    """The surface forms sharing one name key ('NMT', 'nmt', "NMT's" -> 'nmt')."""
+
+    key: str
+    surfaces: Counter[str] = field(default_factory=Counter)
+    docs: set[str] = field(default_factory=set)
+    context: list[str] = field(default_factory=list)
+    types: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def count(self) -> int:
+        return sum(self.surfaces.values())
+
+    @property
+    def label(self) -> str:
+        """The most used surface form: how the node is shown in decisions and prompts."""
+        return max(self.surfaces, key=lambda s: (self.surfaces[s], -len(s), s))
+
+    @property
+    def type(self) -> str | None:
+        return self.types.most_common(1)[0][0] if self.types else None
+
+
+Generator = Literal["key", "acronym", "ngram", "embedding", "definition"]
+
+
+@dataclass
+class Edge:
+    """A proposed pair of nodes (i < j) and what is known about it after scoring."""
+
+    i: int
+    j: int
+    generator: str
+    scores: dict[str, float] = field(default_factory=dict)
+    decision: Literal["merge", "reject", "undecided"] = "reject"
+    band: Literal["high", "llm", "low", "veto"] = "low"
+    reason: str = ""
+    votes: list[bool | None] = field(default_factory=list)
+
+    @property
+    def score(self) -> float:
+        return max(self.scores.values(), default=0.0)
+
+
+@dataclass
+class Cluster:
+    id: str
+    canonical: str
+    nodes: list[int]
+    weakest: float = 1.0  # lowest pair score inside the cluster that was checked
+    weakest_pair: tuple[str, str] | None = None
+
+
+@dataclass
+class Resolution:
+    """The resolved names: which entity each surface form (in which document) belongs to, and why."""
+
+    clusters: dict[str, Cluster]
+    cluster_of_surface: dict[str, str]
+    cluster_in_doc: dict[tuple[str, str], str]  # (surface, doc) -> cluster id, for split acronyms
+    merges: list[MergeDecision]
+    rejected: list[PairDecision]
+    counts: Counter[str] = field(default_factory=Counter)
+
+    def lookup(self, name: str, doc: str | None = None) -> str | None:
+        """The entity id of `name` (as used in `doc`, when an acronym means different things)."""
+        if doc is not None and (hit := self.cluster_in_doc.get((name, doc))) is not None:
+            return hit
+        return self.cluster_of_surface.get(name)
