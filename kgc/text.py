@@ -1,4 +1,5 @@
-"""Name normalisation shared by seeds and fusion: one definition of 'the same name'."""
+"""Name normalisation shared by seeds and fusion: one definition of 'the same name'; cleaning of
+LLM-written text before it becomes a name."""
 
 from __future__ import annotations
 
@@ -11,6 +12,13 @@ import inflect
 _inflect = inflect.engine()
 _SPACES = re.compile(r"[\s_]+")
 _EDGE_PUNCT = re.compile(r"^[\W_]+|[\W_]+$")
+# Terminal escape sequences: CSI (colours, cursor moves: ESC [ ... letter), OSC (a window title:
+# ESC ] ... BEL or ESC \), and ESC with one character.
+_TERMINAL_ESCAPE = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_])")
+# Control characters (NUL, BEL...), lone surrogates (a JSON "\ud83d" without its pair) and the two
+# noncharacters: none can be written as XML or UTF-8.
+_UNWRITABLE_CATEGORIES = {"Cc", "Cs"}
+_NONCHARACTERS = {"\ufffe", "\uffff"}
 # Words inflect would wrongly singularise; "-ss", "-us", "-is" endings are left alone below anyway.
 _KEEP = {
     "data",
@@ -40,6 +48,22 @@ def singular(word: str) -> str:
         return word
     s = _inflect.singular_noun(word)
     return s if isinstance(s, str) and s else word
+
+
+def clean_text(text: str) -> str:
+    """`text` without terminal escape sequences, control characters or lone surrogates, its whitespace
+    collapsed to single spaces: what an LLM wrote, made fit for a name, an XML attribute or a log.
+
+    'machine\x00 \x1b[31mtranslation\x1b[0m\n' -> 'machine translation'.
+    """
+    without_escapes = _TERMINAL_ESCAPE.sub("", text)
+    visible = "".join(
+        ch
+        for ch in without_escapes
+        if ch.isspace()
+        or (unicodedata.category(ch) not in _UNWRITABLE_CATEGORIES and ch not in _NONCHARACTERS)
+    )
+    return " ".join(visible.split())
 
 
 def normalise_name(name: str) -> str:

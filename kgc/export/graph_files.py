@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from pathlib import Path
 
 import networkx as nx
@@ -15,6 +16,9 @@ from kgc.rundir import atomic_write_text, write_jsonl
 # GraphML attributes are scalars: list-valued fields travel as JSON strings.
 _ENTITY_LISTS = ("aliases", "sources")
 _RELATION_LISTS = ("sources", "evidence")
+# Characters XML 1.0 cannot hold at all (not even escaped): control characters but tab and line
+# breaks, lone surrogates, U+FFFE/U+FFFF. Gephi, yEd and networkx refuse a file with one.
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 def to_networkx(graph: KnowledgeGraph) -> nx.DiGraph:
@@ -43,12 +47,18 @@ def from_networkx(g: nx.DiGraph) -> KnowledgeGraph:
     return KnowledgeGraph(entities=entities, relations=relations)
 
 
+def xml_safe(text: str) -> str:
+    """`text` with each character XML cannot hold replaced by U+FFFD (graph.json keeps the original)."""
+    return _NOT_XML.sub("\ufffd", text)
+
+
 def _encode(data: dict[str, object]) -> dict[str, object]:
     out: dict[str, object] = {}
     for k, v in data.items():
         if v is None:
             continue  # GraphML has no null; a missing attribute reads back as the model default
-        out[k] = json.dumps(v, ensure_ascii=False) if isinstance(v, list) else v
+        value = json.dumps(v, ensure_ascii=False) if isinstance(v, list) else v
+        out[k] = xml_safe(value) if isinstance(value, str) else value
     return out
 
 
@@ -63,8 +73,10 @@ def _decode(data: dict[str, object], list_fields: tuple[str, ...]) -> dict[str, 
 def graphml_text(graph: KnowledgeGraph) -> str:
     g = to_networkx(graph)
     flat = nx.DiGraph()
-    flat.add_nodes_from((n, _encode(d)) for n, d in g.nodes(data=True))
-    flat.add_edges_from((u, v, _encode(d)) for u, v, d in g.edges(data=True))
+    flat.add_nodes_from((xml_safe(n), _encode(d)) for n, d in g.nodes(data=True))
+    flat.add_edges_from((xml_safe(u), xml_safe(v), _encode(d)) for u, v, d in g.edges(data=True))
+    if flat.number_of_nodes() != g.number_of_nodes():
+        raise ExportError("entity ids differ only by characters XML cannot hold: cannot write GraphML")
     buf = io.BytesIO()
     nx.write_graphml(flat, buf, encoding="utf-8", named_key_ids=True)
     return buf.getvalue().decode("utf-8")

@@ -20,7 +20,7 @@ from kgc.llm.client import LLMClient
 from kgc.models import Candidate, Chunk, Provenance, SeedContext
 from kgc.prompts import render
 from kgc.schema import RelationSchema
-from kgc.text import normalise_name
+from kgc.text import clean_text, normalise_name
 
 STAGE = "extraction"
 
@@ -122,7 +122,7 @@ def validate_triplets(
     kept: list[Candidate] = []
     dropped: Counter[str] = Counter()
     for t in answer.triplets[: cfg.max_triplets_per_call]:
-        head, tail = " ".join(t.head.split()), " ".join(t.tail.split())
+        head, tail = clean_text(t.head), clean_text(t.tail)
         rel = schema.resolve(t.relation)
         if rel is None:
             dropped["unknown relation"] += 1
@@ -134,7 +134,7 @@ def validate_triplets(
             dropped["head equals tail"] += 1
         else:
             chunk = _best_chunk(t, task.chunks)
-            evidence = " ".join(t.evidence.split())[:500] or None
+            evidence = clean_text(t.evidence)[:500] or None
             prov = Provenance(doc_id=chunk.doc_id, chunk_id=chunk.id, seed=task.seed, evidence=evidence)
             kept.append(Candidate(head=head, relation=rel.name, tail=tail, provenance=[prov]))
     if len(answer.triplets) > cfg.max_triplets_per_call:
