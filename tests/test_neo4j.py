@@ -10,6 +10,7 @@ import pytest
 
 from kgc.errors import ConfigError, ExportError, SchemaError
 from kgc.export.neo4j import (
+    MAX_ID_BYTES,
     ExportCheckpoint,
     ExportProgress,
     Neo4jAuthError,
@@ -344,6 +345,39 @@ def test_plan_rejects_duplicate_edges_and_ids() -> None:
     graph.entities.append(graph.entities[0])
     with pytest.raises(ExportError, match="duplicate entity id 'backprop'"):
         plan_export(graph, SCHEMA)
+
+
+def test_plan_rejects_an_id_too_long_for_the_index_naming_the_entity() -> None:
+    graph = small_graph()
+    graph.entities.append(Entity(id="x" * 10_000, name="a very long name"))
+    with pytest.raises(
+        ExportError,
+        match=r"entity 'a very long name' has an id of 10,000 bytes \('x{40}'...\); Neo4j's index on id "
+        r"takes at most 4,096: shorten it in graph.json \(nothing was written\)",
+    ):
+        plan_export(graph, SCHEMA)
+    graph.entities[-1] = Entity(id="é" * (MAX_ID_BYTES // 2 + 1), name="two bytes each")  # counted in bytes
+    with pytest.raises(ExportError, match=f"has an id of {MAX_ID_BYTES + 2:,} bytes"):
+        plan_export(graph, SCHEMA)
+
+
+@pytest.mark.neo4j
+def test_the_longest_id_allowed_is_written_and_a_longer_one_writes_nothing(
+    target: Neo4jTarget, clean_neo4j: neo4j.Driver
+) -> None:
+    longest = "é" * (MAX_ID_BYTES // 2)
+    graph = small_graph()
+    graph.entities.append(Entity(id=longest, name="long"))
+    graph.relations.append(Relation(head=longest, relation="Used-for", tail="backprop"))
+    stats = export_graph(graph, target, schema=SCHEMA)
+    assert (stats.nodes_written, stats.relationships_written) == (len(graph.entities), len(graph.relations))
+    assert longest in {e.id for e in import_graph(target).entities}
+
+    clean_neo4j.execute_query("MATCH (n) DETACH DELETE n")
+    graph.entities.append(Entity(id="x" * 10_000, name="too long"))
+    with pytest.raises(ExportError, match="entity 'too long' has an id of 10,000 bytes"):
+        export_graph(graph, target, schema=SCHEMA)
+    assert db_counts(clean_neo4j) == (0, 0)
 
 
 # ---------------------------------------------------------------------------------------------

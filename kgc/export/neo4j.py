@@ -53,6 +53,10 @@ BOLT_SCHEMES = ("neo4j", "neo4j+s", "neo4j+ssc", "bolt", "bolt+s", "bolt+ssc")
 _CYPHER_TYPE = re.compile(r"[A-Z][A-Z0-9_]{0,63}")
 _DATABASE_NOT_FOUND = "Neo.ClientError.Database.DatabaseNotFound"
 _PROPERTY_NAME = re.compile(r"[a-z][a-z0-9_]*")
+# The uniqueness constraint's range index refuses a key over about 8 KiB (8,167 bytes less overhead)
+# and the write fails, batch after batch, on every rerun. Half that is far above any kgc id (slugs of
+# names of at most extraction.max_name_chars characters) and safely below the limit.
+MAX_ID_BYTES = 4096
 # IncompleteCommit: the connection died during COMMIT. Re-running is safe either way (MERGE).
 _CONNECTION_LOST = (
     neo4j_errors.ServiceUnavailable,
@@ -265,6 +269,12 @@ def _unique_entity_ids(entities: list[Entity]) -> set[str]:
     for e in entities:
         if e.id in ids:
             raise ExportError(f"duplicate entity id {e.id!r} in the graph")
+        size = len(e.id.encode("utf-8", "surrogatepass"))
+        if size > MAX_ID_BYTES:
+            raise ExportError(
+                f"entity {e.name[:80]!r} has an id of {size:,} bytes ({e.id[:40]!r}...); Neo4j's index "
+                f"on id takes at most {MAX_ID_BYTES:,}: shorten it in graph.json (nothing was written)"
+            )
         ids.add(e.id)
     return ids
 
