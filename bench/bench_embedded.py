@@ -24,7 +24,7 @@ from pydantic import BaseModel, ValidationError
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from kgc.config import DEMO_CORPUS, LLMConfig
+from kgc.config import LLMConfig
 from kgc.llm.embedded import EmbeddedBackend
 from kgc.llm.jsonparse import InvalidAnswerError, parse_answer
 from kgc.llm.model_assets import (
@@ -34,6 +34,7 @@ from kgc.llm.model_assets import (
     ensure_model,
     locate_bundled_parts,
 )
+from kgc.resources import demo_corpus
 from kgc.testing.embedded_task import ExtractedTriplet, extraction_messages
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
@@ -179,7 +180,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--corpus", type=Path, default=DEMO_CORPUS)
+    parser.add_argument("--corpus", type=Path, default=demo_corpus())
     parser.add_argument("--limit", type=int, default=None, help="only the first N documents")
     parser.add_argument("--max-tokens", type=int, default=LLMConfig().max_output_tokens)
     parser.add_argument("--n-ctx", type=int, default=LLMConfig().n_ctx)

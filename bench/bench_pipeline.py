@@ -18,10 +18,11 @@ from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from kgc.config import REPO_ROOT, load_config
+from kgc.config import load_config
 from kgc.pipeline import Pipeline
 from kgc.testing.scripted_server import ScriptedServer
 
+REPO_ROOT = Path(__file__).resolve().parents[1]
 ABSTRACTS = REPO_ROOT.parent / "shared" / "data" / "graphusion" / "abstracts.txt"
 RESULTS = REPO_ROOT / "bench" / "results"
 

@@ -99,9 +99,9 @@ def run(limit: int | None, model: str, ngram_ranges: list[tuple[int, int]]) -> S
 
     runs = []
     for ngram_range in ngram_ranges:
-        cfg = SeedsConfig(embedding_model=model, ngram_range=ngram_range)
+        cfg = SeedsConfig(ngram_range=ngram_range)
         started = time.perf_counter()
-        result = find_seeds(abstracts, cfg, embeddings=vectors)
+        result = find_seeds(abstracts, cfg, embedding_model=model, embeddings=vectors)
         topic_seconds = time.perf_counter() - started
         names = [s.name for s in result.seeds]
         runs.append(

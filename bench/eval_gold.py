@@ -17,11 +17,11 @@ import csv
 import json
 from pathlib import Path
 
-from kgc.config import REPO_ROOT
 from kgc.export.graph_files import read_graph
 from kgc.schema import RelationSchema
 from kgc.text import normalise_name
 
+REPO_ROOT = Path(__file__).resolve().parents[1]
 GOLD = REPO_ROOT / "data" / "demo" / "gold_triplets.tsv"
 RESULTS = REPO_ROOT / "bench" / "results"
 

@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, Field, SecretStr, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -21,11 +21,8 @@ from pydantic_settings import (
 )
 
 from kgc.errors import ConfigError
+from kgc.resources import prompts_dir as bundled_prompts_dir
 from kgc.schema import RelationSchema
-
-REPO_ROOT = Path(__file__).resolve().parent.parent
-PROMPTS_DIR = REPO_ROOT / "prompts"
-DEMO_CORPUS = REPO_ROOT / "data" / "demo" / "corpus.jsonl"
 
 
 def kgc_home() -> Path:
@@ -33,7 +30,13 @@ def kgc_home() -> Path:
     return Path(os.environ.get("KGC_HOME", Path.home() / ".cache" / "kgc"))
 
 
-class CorpusConfig(BaseModel):
+class Section(BaseModel):
+    """A config section: an unknown key is an error (a typo must not silently keep a default)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class CorpusConfig(Section):
     format: Literal["auto", "folder", "jsonl", "csv", "lines"] = "auto"
     id_field: str = "id"
     text_field: str = "text"
@@ -41,10 +44,18 @@ class CorpusConfig(BaseModel):
     chunk_overlap: int = Field(200, ge=0)
 
 
-class SeedsConfig(BaseModel):
-    embedding_model: str = Field(
-        "minilm", description="'minilm' (bundled all-MiniLM-L6-v2) or a local sentence-transformers folder"
+class EmbeddingConfig(Section):
+    """The sentence embedding model, shared by the stages that embed (seeds, fusion): both name this
+    section in their keys, so changing the model re-runs both."""
+
+    model: str = Field(
+        "minilm",
+        description="'minilm' (bundled all-MiniLM-L6-v2), 'mpnet' (all-mpnet-base-v2, Graphusion's) "
+        "or a local sentence-transformers folder",
     )
+
+
+class SeedsConfig(Section):
     nr_topics: int | None = Field(
         None, description="reduce to this many topics; None keeps BERTopic's choice"
     )
@@ -61,16 +72,17 @@ class SeedsConfig(BaseModel):
     random_state: int = 42
 
 
-class RetrievalConfig(BaseModel):
+class RetrievalConfig(Section):
     min_score: float = Field(70.0, description="rapidfuzz partial_ratio threshold (Graphusion: 70)")
     max_chars: int = Field(10_000, description="character budget of the context given for one seed")
     max_chunks: int = 20
 
 
-class ExtractionConfig(BaseModel):
+class ExtractionConfig(Section):
     mode: Literal["seed", "document"] = Field(
         "seed", description="'seed': one call per seed with its retrieved chunks; 'document': one per chunk"
     )
+    max_chars: int = Field(10_000, description="characters of text given to one extraction call")
     prompt: str = Field(
         "auto",
         description="template in prompts/; 'auto': extraction_compact.md for the embedded model, "
@@ -80,7 +92,7 @@ class ExtractionConfig(BaseModel):
     max_triplets_per_call: int = 40
 
 
-class ResolveConfig(BaseModel):
+class ResolveConfig(Section):
     """Entity resolution (kgc.resolve): what `kgc resolve` uses and fusion inherits."""
 
     merge_threshold: float = Field(
@@ -146,14 +158,13 @@ class FusionConfig(ResolveConfig):
     prompt: str = "fusion.md"
 
 
-class LLMConfig(BaseModel):
+class LLMConfig(Section):
     backend: Literal["embedded", "openai"] = Field(
         "embedded",
         description="'embedded': llama.cpp in-process (offline); 'openai': any OpenAI-compatible server",
     )
     model: str = "qwen2.5-coder-1.5b-instruct-q4_k_m"
     base_url: str | None = Field(None, description="defaults to $OPENAI_BASE_URL")
-    api_key: SecretStr | None = Field(None, exclude=True, description="from $OPENAI_API_KEY only")
     response_format: Literal["auto", "json_schema", "json_object", "none"] = "auto"
     temperature: float = 0.0
     max_output_tokens: int = 1024
@@ -183,18 +194,31 @@ class LLMConfig(BaseModel):
     )
     n_ctx: int = 8192
 
+    @model_validator(mode="before")
+    @classmethod
+    def _no_key_in_config(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "api_key" in data:
+            raise ValueError(
+                "llm.api_key is not read from config files or KGC_LLM__API_KEY: a key there ends up in "
+                "shell history, dotfiles and commits. Set OPENAI_API_KEY in the environment instead"
+            )
+        return data
+
 
 class KgcConfig(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="KGC_", env_nested_delimiter="__", extra="forbid")
 
     corpus: CorpusConfig = Field(default_factory=CorpusConfig)
+    embedding: EmbeddingConfig = Field(default_factory=EmbeddingConfig)
     seeds: SeedsConfig = Field(default_factory=SeedsConfig)
     retrieval: RetrievalConfig = Field(default_factory=RetrievalConfig)
     extraction: ExtractionConfig = Field(default_factory=ExtractionConfig)
     fusion: FusionConfig = Field(default_factory=FusionConfig)
     llm: LLMConfig = Field(default_factory=LLMConfig)
     relations: RelationSchema = Field(default_factory=RelationSchema)
-    prompts_dir: Path = PROMPTS_DIR
+    prompts_dir: Path | None = Field(
+        None, description="a folder with your own prompt templates; None: the bundled ones"
+    )
 
     toml_file: ClassVar[Path | None] = None
 
@@ -222,6 +246,10 @@ class KgcConfig(BaseSettings):
             self.extraction.prompt = "extraction_compact.md" if compact else "extraction.md"
         return self
 
+    def prompts_path(self) -> Path:
+        """Where the prompt templates are read from: `prompts_dir`, else the bundled templates."""
+        return self.prompts_dir if self.prompts_dir is not None else bundled_prompts_dir()
+
     def section_hash(self, *sections: str) -> str:
         """A stable hash of some config sections: a stage re-runs when its own part changes."""
         dumped = self.model_dump(mode="json", include=set(sections))
@@ -230,13 +258,12 @@ class KgcConfig(BaseSettings):
     def redacted(self) -> dict[str, Any]:
         """The resolved config for display (`--dry-run`); the API key never appears."""
         data = self.model_dump(mode="json")
-        data["llm"]["api_key"] = "***" if self.resolved_api_key() else None
+        data["llm"]["api_key"] = "*** (from OPENAI_API_KEY)" if self.resolved_api_key() else None
         return data
 
     def resolved_api_key(self) -> str | None:
-        if self.llm.api_key is not None:
-            return self.llm.api_key.get_secret_value()
-        return os.environ.get("OPENAI_API_KEY")
+        """The API key: from the OPENAI_API_KEY environment variable, and nowhere else."""
+        return os.environ.get("OPENAI_API_KEY") or None
 
 
 def load_config(path: str | Path | None = None, overrides: dict[str, Any] | None = None) -> KgcConfig:

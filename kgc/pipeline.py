@@ -1,59 +1,37 @@
-"""The pipeline: an ordered list of stages over one run directory.
+"""The pipeline: the loop over the declared stages of one run directory, and its manifest.
 
-Each stage reads its inputs from the run directory, skips itself when the manifest says it already ran
-with the same config and inputs, and writes its artifacts atomically. A killed run therefore resumes
-where it stopped, and the LLM cache makes even a half-finished stage free to repeat.
+Each stage is skipped when the manifest says it already ran with the same key (config sections, LLM,
+prompt templates, inputs) and its outputs still exist; otherwise it runs and writes its artifacts
+atomically. A killed run therefore resumes where it stopped, and the LLM cache makes even a
+half-finished stage free to repeat.
 """
 
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import logging
 import resource
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import numpy as np
 
 from kgc.config import KgcConfig
-from kgc.corpus import chunk_documents, read_corpus
-from kgc.errors import KgcError
-from kgc.export.graph_files import read_graph, write_graph
-from kgc.llm.client import LLMClient
-from kgc.models import Candidate, Chunk, Document, KnowledgeGraph, Seed, SeedContext
-from kgc.rundir import RunDir, StageRecord, atomic_write_bytes, read_jsonl, write_jsonl
+from kgc.errors import ConfigError, KgcError
+from kgc.export.graph_files import read_graph
+from kgc.llm.client import LLMClient, StageLLM
+from kgc.models import KnowledgeGraph
+from kgc.rundir import RunDir, StageRecord, file_hash
+from kgc.stages import Stage, StageContext, stages_for
 
 log = logging.getLogger(__name__)
 
-STAGES = ("corpus", "seeds", "retrieval", "extraction", "fusion")
-GRAPH_FILES = ["graph.json", "graph.graphml", "entities.jsonl", "relations.jsonl"]
-
-
-@dataclass
-class StageOutcome:
-    outputs: list[str]
-    counts: dict[str, int] = field(default_factory=dict)
-    complete: bool = True  # False: some items failed and will be retried by the next run
-
-
-def corpus_fingerprint(path: Path) -> str:
-    """Content hash of the corpus file or folder: a changed corpus re-runs everything."""
-    h = hashlib.sha256()
-    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
-    for f in files:
-        h.update(str(f.relative_to(path) if path.is_dir() else f.name).encode())
-        h.update(f.read_bytes())
-    return h.hexdigest()[:16]
+LLMFactory = Callable[[RunDir], LLMClient]
 
 
 class Pipeline:
     """Runs the stages of one run directory. `llm_factory` builds the LLM client only when a stage
-    actually needs one, so a resumed run whose LLM stages are done never loads a model."""
+    actually needs one (tests inject a scripted backend through it)."""
 
     def __init__(
         self,
@@ -61,19 +39,15 @@ class Pipeline:
         run_dir: str | Path,
         *,
         corpus: str | Path | None = None,
-        llm_factory: Callable[[RunDir], LLMClient] | None = None,
+        llm_factory: LLMFactory | None = None,
     ):
         self.cfg = cfg
         self.run = RunDir(run_dir)
-        self.corpus = Path(corpus) if corpus is not None else self._remembered_corpus()
-        self._llm_factory = llm_factory or _default_llm_factory(cfg)
+        remembered = self.run.manifest().corpus
+        self.corpus = Path(corpus) if corpus is not None else Path(remembered) if remembered else None
+        self.stages = stages_for(cfg)
+        self._llm_factory = llm_factory or default_llm_factory(cfg)
         self._llm: LLMClient | None = None
-
-    # -- plumbing -------------------------------------------------------------------------------
-
-    def _remembered_corpus(self) -> Path | None:
-        rec = self.run.manifest().stages.get("corpus")
-        return Path(rec.meta["corpus"]) if rec and "corpus" in rec.meta else None
 
     @property
     def llm(self) -> LLMClient:
@@ -81,52 +55,66 @@ class Pipeline:
             self._llm = self._llm_factory(self.run)
         return self._llm
 
-    def stages_for(self, until: str) -> list[str]:
-        if until not in STAGES:
-            raise KgcError(f"unknown stage {until!r}; stages: {', '.join(STAGES)}")
-        wanted = list(STAGES[: STAGES.index(until) + 1])
-        if self.cfg.extraction.mode == "document":  # one call per chunk: no seeds, no retrieval
-            wanted = [s for s in wanted if s not in ("seeds", "retrieval")] or ["corpus"]
-        return wanted
+    def stage_names(self) -> list[str]:
+        return [s.name for s in self.stages]
+
+    def stages_until(self, until: str) -> list[Stage]:
+        names = self.stage_names()
+        if until not in names:
+            raise KgcError(f"unknown stage {until!r} in this run; its stages: {', '.join(names)}")
+        return self.stages[: names.index(until) + 1]
 
     def run_until(self, until: str = "fusion") -> KnowledgeGraph | None:
-        """Run (or resume) every stage up to `until`; returns the graph when fusion is included."""
-        for name in self.stages_for(until):
-            self._run_stage(name)
+        """Run (or resume) every stage up to `until`; returns the graph when fusion is included.
+        A stage that finished with failed items is recorded `partial` (see `failed_items`)."""
+        if until in ("seeds", "retrieval") and self.cfg.extraction.mode == "document":
+            until = "corpus"  # document mode has no seeds: asking for them reads the corpus only
+        for stage in self.stages_until(until):
+            self.run_stage(stage)
+        failed = self.failed_items()
+        if failed:
+            log.warning("incomplete run: %s; rerun the same command to retry only those", describe(failed))
         return read_graph(self.run.path) if until == "fusion" else None
 
-    def _stage_key(self, name: str) -> tuple[str, str]:
-        cfg = self.cfg
-        llm_identity = cfg.llm.model_dump(
-            mode="json", include={"backend", "model", "temperature", "model_path"}
-        )
-        sections: dict[str, tuple[list[str], list[str]]] = {
-            "corpus": (["corpus"], []),
-            "seeds": (["seeds"], ["chunks.jsonl"]),
-            "retrieval": (["retrieval"], ["seeds.jsonl", "chunks.jsonl"]),
-            "extraction": (
-                ["extraction", "relations", "retrieval"],
-                ["contexts.jsonl", "chunks.jsonl"] if cfg.extraction.mode == "seed" else ["chunks.jsonl"],
-            ),
-            "fusion": (["fusion", "relations", "seeds"], ["candidates.jsonl"]),
+    def failed_items(self) -> dict[str, int]:
+        """Stages of this run recorded `partial`, with their number of failed items."""
+        stages = self.run.manifest().stages
+        return {
+            s.name: stages[s.name].failed
+            for s in self.stages
+            if s.name in stages and stages[s.name].status == "partial"
         }
-        cfg_sections, inputs = sections[name]
-        config_hash = cfg.section_hash(*cfg_sections)
-        if name in ("extraction", "fusion"):
-            config_hash += hashlib.sha256(repr(sorted(llm_identity.items())).encode()).hexdigest()[:8]
-        if name == "corpus":
-            if self.corpus is None:
-                raise KgcError("no corpus given and none recorded in this run directory")
-            return config_hash, corpus_fingerprint(self.corpus)
-        return config_hash, self.run.inputs_hash(*inputs)
 
-    def _run_stage(self, name: str) -> None:
-        config_hash, input_hash = self._stage_key(name)
-        if self.run.is_done(name, config_hash, input_hash):
-            log.info("%s: up to date, re-using %s", name, self.run.path)
+    def context(self, stage: Stage) -> StageContext:
+        return StageContext(self.cfg, self.run, self.corpus, lambda: self._stage_llm(stage))
+
+    def _stage_llm(self, stage: Stage) -> StageLLM:
+        if not stage.uses_llm:
+            raise KgcError(f"stage {stage.name} is not declared to use the LLM (Stage.uses_llm)")
+        return self.llm.for_stage(stage.name)
+
+    def stage_key(self, stage: Stage) -> tuple[str, str]:
+        """(config hash, input hash) of a stage: when both match the manifest, the stage is up to date."""
+        cfg = self.cfg
+        parts = [cfg.section_hash(*stage.sections)]
+        if stage.uses_llm:
+            identity = cfg.llm.model_dump(
+                mode="json", include={"backend", "model", "temperature", "model_path"}
+            )
+            parts.append(json.dumps(identity, sort_keys=True))
+        parts += [f"{p.name}:{_template_hash(p)}" for p in stage.prompts(cfg)]
+        config_hash = hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
+        if stage.fingerprint is not None:
+            return config_hash, stage.fingerprint(self.context(stage))
+        return config_hash, self.run.inputs_hash(*stage.inputs(cfg))
+
+    def run_stage(self, stage: Stage) -> None:
+        config_hash, input_hash = self.stage_key(stage)
+        if self.run.is_done(stage.name, config_hash, input_hash):
+            log.info("%s: up to date, re-using %s", stage.name, self.run.path)
             return
         started = time.perf_counter()
-        outcome: StageOutcome = getattr(self, f"_stage_{name}")()
+        outcome = stage.run(self.context(stage))
         seconds = time.perf_counter() - started
         rec = StageRecord(
             status="done" if outcome.complete else "partial",
@@ -134,148 +122,35 @@ class Pipeline:
             input_hash=input_hash,
             outputs=outcome.outputs,
             counts=outcome.counts,
+            failed=outcome.failed,
             seconds=round(seconds, 3),
             peak_rss_mb=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         )
-        if name == "corpus":
-            rec.meta["corpus"] = str(self.corpus)
-        if self._llm is not None:  # usage is kept per stage name, so this is this stage's alone
-            rec.llm = self._llm.usage(name).as_dict()
-        self.run.record(name, rec)
+        if self._llm is not None and stage.uses_llm:
+            rec.llm = self._llm.for_stage(stage.name).usage().as_dict()
+        self.run.record(stage.name, rec)
         counts = ", ".join(f"{k}={v}" for k, v in outcome.counts.items())
-        log.info("%s: done in %.1fs (%s) -> %s", name, seconds, counts, self.run.path)
+        log.info("%s: done in %.1fs (%s) -> %s", stage.name, seconds, counts, self.run.path)
         if not outcome.complete:
-            log.warning("%s: some items failed (see llm_failures.jsonl); rerun to retry only those", name)
-
-    # -- stages ---------------------------------------------------------------------------------
-
-    def _stage_corpus(self) -> StageOutcome:
-        assert self.corpus is not None
-        readout = read_corpus(self.corpus, self.cfg.corpus)
-        chunks = chunk_documents(readout.documents, self.cfg.corpus)
-        write_jsonl(self.run / "documents.jsonl", readout.documents)
-        write_jsonl(self.run / "chunks.jsonl", chunks)
-        self.run.write_json("skipped.json", [{"where": s.where, "reason": s.reason} for s in readout.skipped])
-        return StageOutcome(
-            ["documents.jsonl", "chunks.jsonl", "skipped.json"],
-            {"documents": len(readout.documents), "chunks": len(chunks), "skipped": len(readout.skipped)},
-        )
-
-    def _stage_seeds(self) -> StageOutcome:
-        from kgc.stages.seeds import find_seeds  # imports torch and BERTopic: only when needed
-
-        texts = [c.text for c in self.chunks()]
-        vectors = None if self.cfg.seeds.user_seeds_only else self._chunk_embeddings(texts)
-        result = find_seeds(texts, self.cfg.seeds, embeddings=vectors)
-        write_jsonl(self.run / "seeds.jsonl", result.seeds)
-        self.run.write_json("topics.json", [t.model_dump() for t in result.topics])
-        return StageOutcome(
-            ["seeds.jsonl", "topics.json"], {"seeds": len(result.seeds), "topics": len(result.topics)}
-        )
-
-    def _chunk_embeddings(self, texts: list[str]) -> np.ndarray:
-        """The chunks' embeddings, kept in the run directory under a key of model and texts: a changed
-        seeds setting re-runs the topic model, not the embedding (a minute per 1,000 abstracts here)."""
-        from kgc.stages.seeds import embed_documents
-
-        model = self.cfg.seeds.embedding_model
-        key = hashlib.sha256(json.dumps([model, texts]).encode()).hexdigest()[:16]
-        path = self.run / f"chunk_embeddings.{key}.npy"
-        if path.is_file():
-            log.info("seeds: re-using the chunk embeddings in %s", path)
-            return np.load(path)
-        vectors = embed_documents(texts, model)
-        buffer = io.BytesIO()
-        np.save(buffer, vectors)
-        atomic_write_bytes(path, buffer.getvalue())
-        for stale in self.run.path.glob("chunk_embeddings.*.npy"):
-            if stale != path:
-                stale.unlink()
-        return vectors
-
-    def _stage_retrieval(self) -> StageOutcome:
-        from kgc.stages.retrieval import retrieve
-
-        contexts = retrieve(self.seeds(), self.chunks(), self.cfg.retrieval)
-        write_jsonl(self.run / "contexts.jsonl", contexts)
-        empty = sum(1 for c in contexts if not c.chunk_ids)
-        return StageOutcome(
-            ["contexts.jsonl"], {"seeds_with_context": len(contexts) - empty, "seeds_without": empty}
-        )
-
-    def _stage_extraction(self) -> StageOutcome:
-        from kgc.stages.extraction import chunk_tasks, extract, seed_tasks
-
-        chunks = self.chunks()
-        tasks = (
-            seed_tasks(self.contexts(), chunks) if self.cfg.extraction.mode == "seed" else chunk_tasks(chunks)
-        )
-        result = extract(
-            tasks,
-            self.llm,
-            self.cfg.relations,
-            self.cfg.extraction,
-            self.cfg.prompts_dir,
-            self.cfg.retrieval.max_chars,
-        )
-        write_jsonl(self.run / "candidates.jsonl", result.candidates)
-        self.run.write_json(
-            "extraction_report.json", {"dropped": dict(result.dropped), "failed_tasks": result.failed_tasks}
-        )
-        counts = {
-            "tasks": len(tasks),
-            "candidates": len(result.candidates),
-            "failed_tasks": len(result.failed_tasks),
-        }
-        counts.update({f"dropped_{k.replace(' ', '_')}": v for k, v in result.dropped.items()})
-        return StageOutcome(
-            ["candidates.jsonl", "extraction_report.json"], counts, complete=not result.failed_tasks
-        )
-
-    def _stage_fusion(self) -> StageOutcome:
-        from kgc.stages.fusion import fuse, load_background
-
-        cfg = self.cfg
-        embed = None
-        if cfg.fusion.embedding_merge:
-            from kgc.embeddings import embed as embed_texts
-
-            def embed(names: list[str]) -> Any:
-                return embed_texts(names, model=cfg.seeds.embedding_model)
-
-        llm = self.llm if (cfg.fusion.resolve_with_llm or cfg.fusion.infer_links) else None
-        result = fuse(
-            self.candidates(),
-            cfg.relations,
-            cfg.fusion,
-            llm=llm,
-            prompts_dir=cfg.prompts_dir,
-            embed=embed,
-            background=load_background(cfg.fusion.background_graph),
-        )
-        write_graph(result.graph, self.run.path)
-        write_jsonl(self.run / "merges.jsonl", result.graph.merges)
-        return StageOutcome([*GRAPH_FILES, "merges.jsonl"], dict(result.counts))
-
-    # -- artifacts ------------------------------------------------------------------------------
-
-    def documents(self) -> list[Document]:
-        return read_jsonl(self.run / "documents.jsonl", Document)
-
-    def chunks(self) -> list[Chunk]:
-        return read_jsonl(self.run / "chunks.jsonl", Chunk)
-
-    def seeds(self) -> list[Seed]:
-        return read_jsonl(self.run / "seeds.jsonl", Seed)
-
-    def contexts(self) -> list[SeedContext]:
-        return read_jsonl(self.run / "contexts.jsonl", SeedContext)
-
-    def candidates(self) -> list[Candidate]:
-        return read_jsonl(self.run / "candidates.jsonl", Candidate)
+            log.warning(
+                "%s: %d items failed (see llm_failures.jsonl); rerun to retry only those",
+                stage.name,
+                outcome.failed,
+            )
 
 
-def _default_llm_factory(cfg: KgcConfig) -> Callable[[RunDir], LLMClient]:
+def _template_hash(path: Path) -> str:
+    if not path.is_file():
+        raise ConfigError(f"prompt template not found: {path} (see prompts_dir and the stage's prompt key)")
+    return file_hash(path)
+
+
+def describe(failed: dict[str, int]) -> str:
+    """{'extraction': 7} -> '7 failed items in extraction'."""
+    return ", ".join(f"{n} failed item{'s' if n != 1 else ''} in {stage}" for stage, n in failed.items())
+
+
+def default_llm_factory(cfg: KgcConfig) -> LLMFactory:
     def factory(run: RunDir) -> LLMClient:
         from kgc.llm.factory import make_backend
 

@@ -13,11 +13,12 @@ import tempfile
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, Field
 
 from kgc.errors import KgcError
+from kgc.models import Candidate, Chunk, Document, Seed, SeedContext
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -60,31 +61,35 @@ def file_hash(path: Path) -> str:
 
 
 class StageRecord(BaseModel):
-    status: str = "done"
+    status: Literal["done", "partial"] = "done"  # partial: `failed` items are retried by the next run
     config_hash: str = ""
     input_hash: str = ""
     outputs: list[str] = Field(default_factory=list)
     counts: dict[str, int] = Field(default_factory=dict)
+    failed: int = 0
     seconds: float = 0.0
     peak_rss_mb: float = 0.0  # of the whole process so far
-    meta: dict[str, str] = Field(
-        default_factory=dict
-    )  # e.g. the corpus path, so later commands need no argument
     llm: dict[str, float] = Field(default_factory=dict)  # requests, tokens, cost, cache hits...
     finished_at: str = ""
 
 
 class Manifest(BaseModel):
     kgc_version: str = ""
+    corpus: str = ""  # the corpus path the run read, so later commands need no argument
     stages: dict[str, StageRecord] = Field(default_factory=dict)
 
 
 class RunDir:
     """A folder holding one run's artifacts and its manifest.json."""
 
-    def __init__(self, path: str | Path):
+    def __init__(self, path: str | Path, *, create: bool = True):
         self.path = Path(path)
-        self.path.mkdir(parents=True, exist_ok=True)
+        if self.path.exists() and not self.path.is_dir():
+            raise KgcError(f"run directory {self.path} is a file, not a directory: choose another --out")
+        if create:
+            self.path.mkdir(parents=True, exist_ok=True)
+        elif not self.manifest_path.is_file():
+            raise KgcError(f"{self.path} is not a kgc run directory (no manifest.json)")
 
     def __truediv__(self, name: str) -> Path:
         return self.path / name
@@ -110,12 +115,20 @@ class RunDir:
         )
 
     def record(self, stage: str, rec: StageRecord) -> None:
+        rec.finished_at = datetime.now(UTC).isoformat(timespec="seconds")
+        m = self.manifest()
+        m.stages[stage] = rec
+        self._save(m)
+
+    def remember_corpus(self, corpus: Path) -> None:
+        m = self.manifest()
+        m.corpus = str(corpus.resolve())
+        self._save(m)
+
+    def _save(self, m: Manifest) -> None:
         from kgc import __version__
 
-        m = self.manifest()
         m.kgc_version = __version__
-        rec.finished_at = datetime.now(UTC).isoformat(timespec="seconds")
-        m.stages[stage] = rec
         atomic_write_text(self.manifest_path, m.model_dump_json(indent=2) + "\n")
 
     def inputs_hash(self, *names: str) -> str:
@@ -131,3 +144,20 @@ class RunDir:
         p = self.path / name
         atomic_write_text(p, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
         return p
+
+    # -- the artifacts, typed ---------------------------------------------------------------------
+
+    def documents(self) -> list[Document]:
+        return read_jsonl(self / "documents.jsonl", Document)
+
+    def chunks(self) -> list[Chunk]:
+        return read_jsonl(self / "chunks.jsonl", Chunk)
+
+    def seeds(self) -> list[Seed]:
+        return read_jsonl(self / "seeds.jsonl", Seed)
+
+    def contexts(self) -> list[SeedContext]:
+        return read_jsonl(self / "contexts.jsonl", SeedContext)
+
+    def candidates(self) -> list[Candidate]:
+        return read_jsonl(self / "candidates.jsonl", Candidate)

@@ -67,6 +67,7 @@ def test_cli_exports_a_run_twice_without_duplicates(
     ]
 
 
+@pytest.mark.slow
 def test_cli_export_without_graph_or_password_is_a_clear_error(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("NEO4J_")}
     command = [sys.executable, "-m", "kgc.cli", "export", "neo4j", str(tmp_path)]

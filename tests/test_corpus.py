@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from kgc.config import CorpusConfig
-from kgc.corpus import chunk_documents, read_corpus
 from kgc.errors import CorpusError
 from kgc.models import Document
+from kgc.stages.corpus import chunk_documents, read_corpus
 
 
 def test_folder_reads_text_and_reports_bad_files(tmp_path: Path) -> None:

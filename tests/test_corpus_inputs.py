@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from kgc.config import CorpusConfig
-from kgc.corpus import read_corpus
 from kgc.errors import CorpusError
+from kgc.stages.corpus import read_corpus
 
 # Characters str.splitlines() breaks at although no file format here ends a line with them.
 ODD_BREAKS = "form\x0cfeed, next\x85line, line\u2028separator, paragraph\u2029separator, group\x1dsep"

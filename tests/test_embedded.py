@@ -201,6 +201,7 @@ def _assemble_in_process(dest: Path, parts: list[Path], calls_log: Path, barrier
     ensure_model(dest, locate, FAKE_SHA)
 
 
+@pytest.mark.slow
 def test_concurrent_processes_assemble_once(tmp_path: Path) -> None:
     parts = write_parts(tmp_path / "parts", FAKE_CONTENTS)
     dest = tmp_path / "models" / "fake.gguf"

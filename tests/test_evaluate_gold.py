@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from kgc.config import REPO_ROOT
 from kgc.errors import EvaluationError
 from kgc.evaluate import (
     EVAL_FILE,
@@ -21,6 +20,7 @@ from kgc.evaluate import (
 from kgc.evaluate.report import render
 from kgc.export.graph_files import write_graph
 from kgc.models import Candidate, Chunk, Entity, KnowledgeGraph, Provenance, Relation
+from kgc.resources import demo_dir
 from kgc.rundir import write_jsonl
 
 
@@ -31,7 +31,7 @@ def write(tmp_path: Path, name: str, text: str) -> Path:
 
 
 def test_reads_the_demo_gold_tsv_with_its_header_and_extra_column() -> None:
-    gold = read_triplets(REPO_ROOT / "data" / "demo" / "gold_triplets.tsv")
+    gold = read_triplets(demo_dir() / "gold_triplets.tsv")
     assert len(gold) == 100
     first = gold[0]
     assert (first.head, first.relation, first.tail) == (

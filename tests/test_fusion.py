@@ -5,8 +5,9 @@ from pathlib import Path
 
 import numpy as np
 
-from kgc.config import PROMPTS_DIR, FusionConfig
+from kgc.config import FusionConfig
 from kgc.models import Candidate, Provenance
+from kgc.resources import prompts_dir
 from kgc.schema import RelationSchema
 from kgc.stages.fusion import fuse, load_background, merge_entities
 
@@ -100,7 +101,7 @@ def test_conflict_chooses_the_relation_with_most_documents() -> None:
         cand("decoder", "Conjunction", "encoder", "d2"),  # undirected: the same edge
         cand("encoder", "Part-of", "Encoder", "d1"),  # self-loop after merging
     ]
-    result = fuse(candidates, SCHEMA, NO_LLM, llm=None, prompts_dir=PROMPTS_DIR)
+    result = fuse(candidates, SCHEMA, NO_LLM, llm=None, prompts_dir=prompts_dir())
     g = result.graph
     edges = {(r.head, r.relation, r.tail): r for r in g.relations}
     assert sorted(edges) == [
@@ -138,7 +139,7 @@ def test_tie_is_broken_by_background_graph(tmp_path: Path) -> None:
     ]
     background = load_background(bg)
     assert background == [("tokenization", "Is-a-Prerequisite-of", "parsing")]
-    g = fuse(candidates, SCHEMA, NO_LLM, llm=None, prompts_dir=PROMPTS_DIR, background=background).graph
+    g = fuse(candidates, SCHEMA, NO_LLM, llm=None, prompts_dir=prompts_dir(), background=background).graph
     [rel] = g.relations
     assert (rel.relation, rel.decided_by, rel.support) == ("Is-a-Prerequisite-of", "background", 1)
 
@@ -148,8 +149,8 @@ def test_tie_without_llm_falls_back_deterministically() -> None:
         cand("a thing", "Used-for", "b thing", "d1"),
         cand("a thing", "Part-of", "b thing", "d2"),
     ]
-    first = fuse(candidates, SCHEMA, NO_LLM, llm=None, prompts_dir=PROMPTS_DIR).graph
-    again = fuse(list(reversed(candidates)), SCHEMA, NO_LLM, llm=None, prompts_dir=PROMPTS_DIR).graph
+    first = fuse(candidates, SCHEMA, NO_LLM, llm=None, prompts_dir=prompts_dir()).graph
+    again = fuse(list(reversed(candidates)), SCHEMA, NO_LLM, llm=None, prompts_dir=prompts_dir()).graph
     assert [(r.relation, r.decided_by) for r in first.relations] == [("Part-of", "support")]
     assert first.relations == again.relations
 

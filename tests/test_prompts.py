@@ -6,10 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from kgc.config import PROMPTS_DIR, load_config
+from kgc.config import load_config
 from kgc.errors import ConfigError
 from kgc.models import Chunk
 from kgc.prompts import render
+from kgc.resources import prompts_dir
 from kgc.stages.extraction import ExtractionTask, build_messages
 
 
@@ -62,7 +63,7 @@ def test_the_bundled_extraction_prompts_render(backend: str) -> None:
     cfg = load_config(None, {"llm.backend": backend})
     chunk = Chunk(id="d1#0", doc_id="d1", text="BERT is a transformer encoder.", start=0, end=30)
     task = ExtractionTask(key="bert", seed="bert", chunks=[chunk])
-    messages = build_messages(task, cfg.relations, cfg.extraction, PROMPTS_DIR, cfg.retrieval.max_chars)
+    messages = build_messages(task, cfg.relations, cfg.extraction, prompts_dir())
     prompt = "\n".join(m["content"] for m in messages)
     assert all(name in prompt for name in cfg.relations.names)
     assert '"BERT is a transformer encoder."' in messages[-1]["content"]

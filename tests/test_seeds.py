@@ -3,10 +3,12 @@ first abstracts of the Graphusion corpus."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
-from kgc.config import REPO_ROOT, SeedsConfig
+from kgc.config import SeedsConfig
 from kgc.embeddings import embed
 from kgc.errors import ConfigError, KgcError
 from kgc.models import Seed
@@ -23,7 +25,7 @@ from kgc.stages.seeds import (
 )
 from kgc.text import normalise_name
 
-ABSTRACTS = REPO_ROOT.parent / "shared" / "data" / "graphusion" / "abstracts.txt"
+ABSTRACTS = Path(__file__).resolve().parents[2] / "shared" / "data" / "graphusion" / "abstracts.txt"
 
 BAKING = [
     "Knead the bread dough for ten minutes until the gluten develops.",
@@ -94,6 +96,7 @@ def covered_topics(seeds: list[Seed]) -> set[str]:
     return {topic for topic, words in MARKERS.items() for s in seeds if any(w in s.name for w in words)}
 
 
+@pytest.mark.slow
 def test_hdbscan_finds_the_three_topics_and_each_gives_seeds(three_topics: SeedResult) -> None:
     assert three_topics.method == "hdbscan"
     assert sorted(t.size for t in three_topics.topics) == [13, 13, 13]
@@ -106,6 +109,7 @@ def test_hdbscan_finds_the_three_topics_and_each_gives_seeds(three_topics: SeedR
     assert {"bread dough", "black hole", "penalty kick"} <= {s.name for s in three_topics.seeds}
 
 
+@pytest.mark.slow
 def test_seed_names_are_normalised_unique_and_not_junk(three_topics: SeedResult) -> None:
     names = [s.name for s in three_topics.seeds]
     assert len(names) == len(set(names))
@@ -120,6 +124,7 @@ def test_seed_names_are_normalised_unique_and_not_junk(three_topics: SeedResult)
         assert scores == sorted(scores, reverse=True)
 
 
+@pytest.mark.slow
 def test_topics_list_the_keyphrases_as_found(three_topics: SeedResult) -> None:
     assert len(three_topics.topics) == 3
     for topic in three_topics.topics:
@@ -127,12 +132,14 @@ def test_topics_list_the_keyphrases_as_found(three_topics: SeedResult) -> None:
     assert "black holes" in {k for t in three_topics.topics for k in t.keywords}
 
 
+@pytest.mark.slow
 def test_same_input_gives_the_same_seeds(three_topics: SeedResult) -> None:
     # Embedded again and modeled again: nothing is reused from the first run.
     again = find_seeds(CORPUS, CFG)
     assert again.model_dump() == three_topics.model_dump()
 
 
+@pytest.mark.slow
 def test_hdbscan_finding_too_few_topics_falls_back_to_kmeans(corpus_vectors: np.ndarray) -> None:
     # 39 documents can hold two topics of 15, but the real ones have 13 documents: HDBSCAN finds none.
     result = find_seeds(CORPUS, SeedsConfig(ngram_range=(1, 2), min_topic_size=15), embeddings=corpus_vectors)
@@ -142,12 +149,14 @@ def test_hdbscan_finding_too_few_topics_falls_back_to_kmeans(corpus_vectors: np.
     assert covered_topics(result.seeds) == set(MARKERS)
 
 
+@pytest.mark.slow
 def test_a_corpus_too_small_for_two_topics_goes_straight_to_kmeans(corpus_vectors: np.ndarray) -> None:
     result = find_seeds(CORPUS, SeedsConfig(ngram_range=(1, 2), min_topic_size=20), embeddings=corpus_vectors)
     assert result.method == "kmeans"
     assert covered_topics(result.seeds) == set(MARKERS)
 
 
+@pytest.mark.slow
 def test_a_three_document_corpus_makes_each_document_a_topic() -> None:
     texts = [BAKING[0], ASTRONOMY[0], FOOTBALL[0]]
     result = find_seeds(texts, SeedsConfig())
@@ -157,6 +166,7 @@ def test_a_three_document_corpus_makes_each_document_a_topic() -> None:
     assert {"bread dough", "black hole", "penalty kick"} <= {s.name for s in result.seeds}
 
 
+@pytest.mark.slow
 def test_blank_texts_are_ignored() -> None:
     result = find_seeds(["", "   ", BAKING[0]], SeedsConfig())
     assert result.method == "per-document"
@@ -175,11 +185,10 @@ def test_no_usable_text_gives_only_the_user_seeds(texts: list[str]) -> None:
 def test_user_seeds_only_skips_topic_modeling_and_returns_them_normalised() -> None:
     # An embedding model that does not exist proves that nothing was embedded or modeled.
     cfg = SeedsConfig(
-        embedding_model="no-such-model",
         user_seeds=["Large Language Models", "large language model", " LLMs ", "Knowledge Graphs."],
         user_seeds_only=True,
     )
-    result = find_seeds(CORPUS, cfg)
+    result = find_seeds(CORPUS, cfg, embedding_model="no-such-model")
     assert result.method == "user-only"
     assert result.topics == []
     assert result.seeds == [
@@ -189,6 +198,7 @@ def test_user_seeds_only_skips_topic_modeling_and_returns_them_normalised() -> N
     ]
 
 
+@pytest.mark.slow
 def test_max_seeds_keeps_the_user_seeds_and_the_best_topic_seeds(
     corpus_vectors: np.ndarray, three_topics: SeedResult
 ) -> None:
@@ -204,6 +214,7 @@ def test_max_seeds_keeps_the_user_seeds_and_the_best_topic_seeds(
     assert result.seeds[2:] == [next(s for s in others if s.topic == topic) for topic in (0, 1, 2)]
 
 
+@pytest.mark.slow
 def test_user_seeds_are_all_kept_even_beyond_max_seeds(corpus_vectors: np.ndarray) -> None:
     cfg = SeedsConfig(ngram_range=(1, 2), max_seeds=2, user_seeds=["a seed", "another seed", "third seed"])
     result = find_seeds(CORPUS, cfg, embeddings=corpus_vectors)
@@ -212,14 +223,16 @@ def test_user_seeds_are_all_kept_even_beyond_max_seeds(corpus_vectors: np.ndarra
 
 def test_an_unknown_embedding_model_is_a_config_error() -> None:
     with pytest.raises(ConfigError, match="unknown embedding model 'no-such-model'"):
-        find_seeds(CORPUS, SeedsConfig(embedding_model="no-such-model"))
+        find_seeds(CORPUS, SeedsConfig(), embedding_model="no-such-model")
 
 
+@pytest.mark.slow
 def test_embeddings_of_another_length_are_refused(corpus_vectors: np.ndarray) -> None:
     with pytest.raises(KgcError, match="got 39 embeddings for 3 texts"):
         find_seeds(CORPUS[:3], CFG, embeddings=corpus_vectors)
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not ABSTRACTS.is_file(), reason=f"reference data not found at {ABSTRACTS}")
 def test_graphusion_abstracts_give_nlp_concepts() -> None:
     with ABSTRACTS.open(encoding="utf-8") as f:

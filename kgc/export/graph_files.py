@@ -82,10 +82,13 @@ def graphml_text(graph: KnowledgeGraph) -> str:
     return buf.getvalue().decode("utf-8")
 
 
+GRAPH_FILES = ["graph.json", "graph.graphml", "entities.jsonl", "relations.jsonl"]
+
+
 def write_graph(graph: KnowledgeGraph, out_dir: Path) -> list[Path]:
     """graph.json (everything), graph.graphml, entities.jsonl, relations.jsonl; all atomic."""
     try:
-        paths = [out_dir / n for n in ("graph.json", "graph.graphml", "entities.jsonl", "relations.jsonl")]
+        paths = [out_dir / n for n in GRAPH_FILES]
         atomic_write_text(paths[0], graph.model_dump_json(indent=1) + "\n")
         atomic_write_text(paths[1], graphml_text(graph))
         write_jsonl(paths[2], graph.entities)

@@ -257,6 +257,10 @@ class LLMClient:
             raise first_error
         return [results[i] for i in range(len(items))]
 
+    def for_stage(self, stage: str) -> StageLLM:
+        """This client seen by one stage: its calls and usage are filed under that stage."""
+        return StageLLM(self, stage)
+
     def usage(self, stage: str | None = None) -> UsageReport:
         """Totals of this client's calls, for one stage or all."""
         return self._ledger.total(stage=stage)
@@ -399,6 +403,24 @@ class LLMClient:
     def _progress_stats(self, stage: str) -> str:
         u = self.usage(stage)
         return f"req {u.requests} · cached {u.cache_hits} · failed {u.failed} · {u.total_tokens:,} tok"
+
+
+class StageLLM:
+    """The LLM as a stage uses it: `complete` and `map` without naming the stage, which the pipeline
+    binds once (`LLMClient.for_stage`), so usage cannot be filed under a misspelt stage name."""
+
+    def __init__(self, client: LLMClient, stage: str):
+        self.client = client
+        self.stage = stage
+
+    def complete(self, messages: list[Message], schema: type[T]) -> T | None:
+        return self.client.complete(messages, schema, stage=self.stage)
+
+    def map(self, fn: Callable[[X], R], items: Sequence[X], *, description: str) -> list[R]:
+        return self.client.map(fn, items, stage=self.stage, description=description)
+
+    def usage(self) -> UsageReport:
+        return self.client.usage(self.stage)
 
 
 _RESUME_HINT = (

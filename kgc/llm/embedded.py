@@ -140,7 +140,7 @@ class EmbeddedBackend:
         if prompt_tokens + needed > n_ctx:
             raise LLMError(
                 f"prompt of about {prompt_tokens} tokens plus {needed} answer tokens exceeds the "
-                f"embedded model's context of {n_ctx}; raise llm.n_ctx or lower retrieval.max_chars"
+                f"embedded model's context of {n_ctx}; raise llm.n_ctx or lower extraction.max_chars"
             )
         return min(max_tokens, n_ctx - prompt_tokens)
 

@@ -15,14 +15,14 @@ from typing import Any
 from pydantic import BaseModel, Field, create_model
 from rapidfuzz import fuzz, utils
 
-from kgc.config import ExtractionConfig
-from kgc.llm.client import LLMClient
+from kgc.config import ExtractionConfig, KgcConfig
+from kgc.llm.client import StageLLM
 from kgc.models import Candidate, Chunk, Provenance, SeedContext
-from kgc.prompts import render
+from kgc.prompts import prompt_files, render
+from kgc.rundir import write_jsonl
 from kgc.schema import RelationSchema
+from kgc.stages.base import Stage, StageContext, StageOutcome
 from kgc.text import clean_text, normalise_name
-
-STAGE = "extraction"
 
 
 class Triplet(BaseModel):
@@ -82,9 +82,9 @@ def chunk_tasks(chunks: list[Chunk]) -> list[ExtractionTask]:
 
 
 def build_messages(
-    task: ExtractionTask, schema: RelationSchema, cfg: ExtractionConfig, prompts_dir: Path, max_chars: int
+    task: ExtractionTask, schema: RelationSchema, cfg: ExtractionConfig, prompts_dir: Path
 ) -> list[dict[str, str]]:
-    text = "\n\n".join(c.text for c in task.chunks)[:max_chars]
+    text = "\n\n".join(c.text for c in task.chunks)[: cfg.max_chars]
     seed_section = f"\n## Seed\n{task.seed}\n" if task.seed else ""
     focus = f', focusing on relations that involve "{task.seed}"' if task.seed else ""
     return render(
@@ -144,21 +144,19 @@ def validate_triplets(
 
 def extract(
     tasks: list[ExtractionTask],
-    llm: LLMClient,
+    llm: StageLLM,
     schema: RelationSchema,
     cfg: ExtractionConfig,
     prompts_dir: Path,
-    max_chars: int,
 ) -> ExtractionResult:
     """Run every task through the LLM (concurrently, cached) and keep the valid triplets."""
     model = answer_model(tuple(schema.names))
 
     def run(task: ExtractionTask) -> tuple[ExtractionTask, Any]:
-        messages = build_messages(task, schema, cfg, prompts_dir, max_chars)
-        return task, llm.complete(messages, model, stage=STAGE)
+        return task, llm.complete(build_messages(task, schema, cfg, prompts_dir), model)
 
     result = ExtractionResult(candidates=[])
-    for task, answer in llm.map(run, tasks, stage=STAGE, description="extracting triplets"):
+    for task, answer in llm.map(run, tasks, description="extracting triplets"):
         if answer is None:
             result.failed_tasks.append(task.key)
             continue
@@ -166,3 +164,54 @@ def extract(
         result.candidates.extend(kept)
         result.dropped.update(dropped)
     return result
+
+
+# --- the stage --------------------------------------------------------------------------------
+
+
+def tasks_for(
+    cfg: KgcConfig, contexts: list[SeedContext] | None, chunks: list[Chunk]
+) -> list[ExtractionTask]:
+    """The extraction calls of a run: per seed (seed mode) or per chunk (document mode). The run and
+    `--dry-run`'s estimate both build them here."""
+    if cfg.extraction.mode == "seed":
+        return seed_tasks(contexts or [], chunks)
+    return chunk_tasks(chunks)
+
+
+def inputs(cfg: KgcConfig) -> list[str]:
+    return ["contexts.jsonl", "chunks.jsonl"] if cfg.extraction.mode == "seed" else ["chunks.jsonl"]
+
+
+def read_tasks(ctx: StageContext) -> list[ExtractionTask]:
+    contexts = ctx.run.contexts() if ctx.cfg.extraction.mode == "seed" else None
+    return tasks_for(ctx.cfg, contexts, ctx.run.chunks())
+
+
+def _run(ctx: StageContext) -> StageOutcome:
+    cfg = ctx.cfg
+    tasks = read_tasks(ctx)
+    result = extract(tasks, ctx.llm, cfg.relations, cfg.extraction, cfg.prompts_path())
+    write_jsonl(ctx.run / "candidates.jsonl", result.candidates)
+    ctx.run.write_json(
+        "extraction_report.json", {"dropped": dict(result.dropped), "failed_tasks": result.failed_tasks}
+    )
+    counts = {
+        "tasks": len(tasks),
+        "candidates": len(result.candidates),
+        "failed_tasks": len(result.failed_tasks),
+    }
+    counts.update({f"dropped_{k.replace(' ', '_')}": v for k, v in result.dropped.items()})
+    return StageOutcome(
+        ["candidates.jsonl", "extraction_report.json"], counts, failed=len(result.failed_tasks)
+    )
+
+
+STAGE = Stage(
+    name="extraction",
+    sections=("extraction", "relations"),
+    inputs=inputs,
+    run=_run,
+    uses_llm=True,
+    prompts=lambda cfg: prompt_files(cfg.prompts_path(), cfg.extraction.prompt),
+)

@@ -11,6 +11,8 @@ from rapidfuzz import fuzz, process, utils
 
 from kgc.config import RetrievalConfig
 from kgc.models import Chunk, Seed, SeedContext
+from kgc.rundir import write_jsonl
+from kgc.stages.base import Stage, StageContext, StageOutcome
 
 
 def retrieve(seeds: list[Seed], chunks: list[Chunk], cfg: RetrievalConfig) -> list[SeedContext]:
@@ -46,3 +48,20 @@ def retrieve(seeds: list[Seed], chunks: list[Chunk], cfg: RetrievalConfig) -> li
             budget -= text_len
         contexts.append(SeedContext(seed=seed.name, chunk_ids=ids, scores=kept))
     return contexts
+
+
+def _run(ctx: StageContext) -> StageOutcome:
+    contexts = retrieve(ctx.run.seeds(), ctx.run.chunks(), ctx.cfg.retrieval)
+    write_jsonl(ctx.run / "contexts.jsonl", contexts)
+    empty = sum(1 for c in contexts if not c.chunk_ids)
+    return StageOutcome(
+        ["contexts.jsonl"], {"seeds_with_context": len(contexts) - empty, "seeds_without": empty}
+    )
+
+
+STAGE = Stage(
+    name="retrieval",
+    sections=("retrieval",),
+    inputs=lambda cfg: ["seeds.jsonl", "chunks.jsonl"],
+    run=_run,
+)

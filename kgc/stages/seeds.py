@@ -13,6 +13,9 @@ goes through one representation path:
 
 from __future__ import annotations
 
+import hashlib
+import io
+import json
 import logging
 import math
 import re
@@ -30,6 +33,8 @@ from kgc.config import SeedsConfig
 from kgc.embeddings import embed, load_embedder
 from kgc.errors import KgcError
 from kgc.models import Seed
+from kgc.rundir import atomic_write_bytes, write_jsonl
+from kgc.stages.base import Stage, StageContext, StageOutcome
 from kgc.text import acronym, normalise_name
 
 if TYPE_CHECKING:
@@ -68,10 +73,16 @@ class SeedResult(BaseModel):
     outliers: int = 0  # documents HDBSCAN put in no topic
 
 
-def find_seeds(texts: list[str], cfg: SeedsConfig, *, embeddings: np.ndarray | None = None) -> SeedResult:
+def find_seeds(
+    texts: list[str],
+    cfg: SeedsConfig,
+    *,
+    embedding_model: str = "minilm",
+    embeddings: np.ndarray | None = None,
+) -> SeedResult:
     """Seeds for a corpus: topic keyphrases, normalised and de-duplicated, plus `cfg.user_seeds`.
 
-    `embeddings` (one row per text, from `kgc.embeddings.embed` with `cfg.embedding_model`) skips the
+    `embeddings` (one row per text, from `kgc.embeddings.embed` with `embedding_model`) skips the
     embedding step when the caller already has them.
     """
     user = user_seeds(cfg.user_seeds)
@@ -86,10 +97,10 @@ def find_seeds(texts: list[str], cfg: SeedsConfig, *, embeddings: np.ndarray | N
     if not any(candidate_phrases(d, cfg.ngram_range) for d in docs):  # stops at the first usable one
         logger.info("seeds: no text with a candidate phrase to model; %d user seeds", len(user))
         return SeedResult(seeds=user, method="empty")
-    vectors = embeddings[keep] if embeddings is not None else embed_documents(docs, cfg.embedding_model)
+    vectors = embeddings[keep] if embeddings is not None else embed_documents(docs, embedding_model)
     labels, method = cluster_documents(vectors, cfg)
     vocabulary = phrase_vocabulary(docs, cfg.ngram_range, cfg.min_phrase_docs)
-    topics = describe_topics(docs, vectors, labels, vocabulary, cfg)
+    topics = describe_topics(docs, vectors, labels, vocabulary, cfg, embedding_model)
     seeds = select_seeds(topic_seeds(topics), user, cfg.max_seeds)
     outliers = int(np.sum(labels == -1))
     logger.info(
@@ -233,11 +244,16 @@ def _is_phrase(tokens: list[str]) -> bool:
 
 
 def describe_topics(
-    docs: list[str], vectors: np.ndarray, labels: np.ndarray, vocabulary: frozenset[str], cfg: SeedsConfig
+    docs: list[str],
+    vectors: np.ndarray,
+    labels: np.ndarray,
+    vocabulary: frozenset[str],
+    cfg: SeedsConfig,
+    embedding_model: str,
 ) -> list[_Topic]:
     """BERTopic's keyphrases, from `vocabulary`, for the given clusters (its own reduction and
     clustering are bypassed)."""
-    model = _bertopic(cfg, vocabulary)
+    model = _bertopic(cfg, vocabulary, embedding_model)
     model.fit(docs, embeddings=vectors, y=labels)
     sizes = model.get_topic_freq().set_index("Topic")["Count"].to_dict()
     topics: list[_Topic] = []
@@ -249,7 +265,7 @@ def describe_topics(
     return topics
 
 
-def _bertopic(cfg: SeedsConfig, vocabulary: frozenset[str]) -> BERTopic:
+def _bertopic(cfg: SeedsConfig, vocabulary: frozenset[str], embedding_model: str) -> BERTopic:
     from bertopic import BERTopic
     from bertopic.cluster import BaseCluster
     from bertopic.dimensionality import BaseDimensionalityReduction
@@ -258,7 +274,7 @@ def _bertopic(cfg: SeedsConfig, vocabulary: frozenset[str]) -> BERTopic:
     analyzer = partial(_vocabulary_phrases, ngram_range=cfg.ngram_range, vocabulary=vocabulary)
     return BERTopic(
         # KeyBERTInspired embeds candidate phrases and representative documents with this model.
-        embedding_model=load_embedder(cfg.embedding_model),
+        embedding_model=load_embedder(embedding_model),
         umap_model=BaseDimensionalityReduction(),  # pass-through: clustering is done before
         hdbscan_model=BaseCluster(),  # takes the labels given as `y`
         vectorizer_model=CountVectorizer(analyzer=analyzer),
@@ -363,3 +379,40 @@ def select_seeds(found: list[Seed], user: list[Seed], max_seeds: int) -> list[Se
         names.add(seed.name)
         initials.add(acronym(seed.name))
     return chosen
+
+
+# --- the stage --------------------------------------------------------------------------------
+
+
+def chunk_embeddings(ctx: StageContext, texts: list[str]) -> np.ndarray:
+    """The chunks' embeddings, kept in the run directory under a key of model and texts: a changed
+    seeds setting re-runs the topic model, not the embedding (a minute per 1,000 abstracts here)."""
+    model = ctx.cfg.embedding.model
+    key = hashlib.sha256(json.dumps([model, texts]).encode()).hexdigest()[:16]
+    path = ctx.run / f"chunk_embeddings.{key}.npy"
+    if path.is_file():
+        logger.info("seeds: re-using the chunk embeddings in %s", path)
+        return np.load(path)
+    vectors = embed_documents(texts, model)
+    buffer = io.BytesIO()
+    np.save(buffer, vectors)
+    atomic_write_bytes(path, buffer.getvalue())
+    for stale in ctx.run.path.glob("chunk_embeddings.*.npy"):
+        if stale != path:
+            stale.unlink()
+    return vectors
+
+
+def _run(ctx: StageContext) -> StageOutcome:
+    cfg = ctx.cfg
+    texts = [c.text for c in ctx.run.chunks()]
+    vectors = None if cfg.seeds.user_seeds_only else chunk_embeddings(ctx, texts)
+    result = find_seeds(texts, cfg.seeds, embedding_model=cfg.embedding.model, embeddings=vectors)
+    write_jsonl(ctx.run / "seeds.jsonl", result.seeds)
+    ctx.run.write_json("topics.json", [t.model_dump() for t in result.topics])
+    return StageOutcome(
+        ["seeds.jsonl", "topics.json"], {"seeds": len(result.seeds), "topics": len(result.topics)}
+    )
+
+
+STAGE = Stage(name="seeds", sections=("seeds", "embedding"), inputs=lambda cfg: ["chunks.jsonl"], run=_run)

@@ -10,9 +10,9 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-from kgc.config import PROMPTS_DIR
 from kgc.llm.base import Message
 from kgc.prompts import render
+from kgc.resources import prompts_dir
 from kgc.schema import GRAPHUSION_RELATIONS
 
 RELATION_NAMES = tuple(t.name for t in GRAPHUSION_RELATIONS)
@@ -28,4 +28,4 @@ class ExtractedTriplet(BaseModel):
 
 def extraction_messages(text: str) -> list[Message]:
     """The chat messages asking for the triplets of `text`."""
-    return render(PROMPTS_DIR, COMPACT_PROMPT, relation_names=", ".join(RELATION_NAMES), text=text)
+    return render(prompts_dir(), COMPACT_PROMPT, relation_names=", ".join(RELATION_NAMES), text=text)

@@ -21,7 +21,7 @@ from rapidfuzz import fuzz
 
 from kgc.config import FusionConfig
 from kgc.errors import KgcError
-from kgc.llm.client import LLMClient
+from kgc.llm.client import StageLLM
 from kgc.models import Candidate, ConflictDecision, Entity, KnowledgeGraph, MergeDecision, Relation
 from kgc.prompts import render
 from kgc.schema import RelationSchema
@@ -29,7 +29,6 @@ from kgc.text import acronym, normalise_name, slug
 
 log = logging.getLogger(__name__)
 
-STAGE = "fusion"
 Embed = Callable[[list[str]], np.ndarray]  # names -> L2-normalised vectors
 _PAREN = re.compile(r"^(?P<name>.+?)\s*\((?P<inner>[^()]+)\)$")
 _DIGITS = re.compile(r"\d+")
@@ -328,7 +327,7 @@ def fuse(
     schema: RelationSchema,
     cfg: FusionConfig,
     *,
-    llm: LLMClient | None,
+    llm: StageLLM | None,
     prompts_dir: Path,
     embed: Embed | None = None,
     background: list[Edge] | None = None,
@@ -360,7 +359,9 @@ def fuse(
     if llm is not None and (cfg.resolve_with_llm or cfg.infer_links):
         hoods = plan_neighbourhoods(ties if cfg.resolve_with_llm else [], chosen, cfg)
         counts["neighbourhood_calls"] = len(hoods)
-        resolved, inferred = _ask_llm(hoods, index, schema, cfg, llm, prompts_dir, background or [])
+        resolved, inferred, counts["failed_calls"] = _ask_llm(
+            hoods, index, schema, cfg, llm, prompts_dir, background or []
+        )
     for pe in ties:
         if pe.pair_id not in resolved:  # the LLM did not answer: the first of the best-supported
             chosen[(pe.a, pe.b)] = (pe.ranked()[0][0], "support")
@@ -477,10 +478,12 @@ def _ask_llm(
     index: EntityIndex,
     schema: RelationSchema,
     cfg: FusionConfig,
-    llm: LLMClient,
+    llm: StageLLM,
     prompts_dir: Path,
     background: list[Edge],
-) -> tuple[dict[str, Edge | None], list[Edge]]:
+) -> tuple[dict[str, Edge | None], list[Edge], int]:
+    """The LLM's tie decisions and proposed links, and how many calls got no valid answer (the stage is
+    then partial, and its rerun asks those again)."""
     names = {eid: e.name for eid, e in index.entities.items()}
     id_of_key = {normalise_name(e.name): eid for eid, e in index.entities.items()}
     for surface, eid in index.entity_of.items():
@@ -516,12 +519,14 @@ def _ask_llm(
         )
 
     def run(h: Neighbourhood) -> tuple[Neighbourhood, FusionAnswer | None]:
-        return h, llm.complete(messages(h), FusionAnswer, stage=STAGE)
+        return h, llm.complete(messages(h), FusionAnswer)
 
     resolved: dict[str, Edge | None] = {}
     inferred: list[Edge] = []
-    for h, answer in llm.map(run, hoods, stage=STAGE, description="fusing neighbourhoods"):
+    failed = 0
+    for h, answer in llm.map(run, hoods, description="fusing neighbourhoods"):
         if answer is None:
+            failed += 1
             continue
         by_id = {pe.pair_id: pe for pe in h.conflicts}
         for res in answer.resolutions:
@@ -550,4 +555,4 @@ def _ask_llm(
                 if not rel.directed and head > tail:
                     head, tail = tail, head
                 inferred.append((head, rel.name, tail))
-    return resolved, inferred
+    return resolved, inferred, failed

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import hashlib
 import io
 import json
 import logging
@@ -24,6 +25,8 @@ from pathlib import Path
 from kgc.config import CorpusConfig
 from kgc.errors import CorpusError
 from kgc.models import Chunk, Document
+from kgc.rundir import write_jsonl
+from kgc.stages.base import Stage, StageContext, StageOutcome
 
 log = logging.getLogger(__name__)
 
@@ -247,3 +250,42 @@ def chunk_documents(documents: list[Document], cfg: CorpusConfig) -> list[Chunk]
             space = text.find(" ", nxt, end)  # start the next window on a word boundary
             start = space + 1 if space != -1 else nxt
     return chunks
+
+
+# --- the stage --------------------------------------------------------------------------------
+
+
+def corpus_fingerprint(path: Path) -> str:
+    """Content hash of the corpus file or folder: a changed corpus re-runs everything."""
+    if not path.exists():
+        raise CorpusError(f"corpus not found: {path}")
+    if not path.is_dir() and not path.is_file():  # a FIFO or device would block the read forever
+        raise CorpusError(f"corpus {path} is neither a regular file nor a folder")
+    h = hashlib.sha256()
+    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    for f in files:
+        h.update(str(f.relative_to(path) if path.is_dir() else f.name).encode("utf-8", "surrogateescape"))
+        h.update(f.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def _run(ctx: StageContext) -> StageOutcome:
+    readout = read_corpus(ctx.corpus, ctx.cfg.corpus)
+    chunks = chunk_documents(readout.documents, ctx.cfg.corpus)
+    write_jsonl(ctx.run / "documents.jsonl", readout.documents)
+    write_jsonl(ctx.run / "chunks.jsonl", chunks)
+    ctx.run.write_json("skipped.json", [{"where": s.where, "reason": s.reason} for s in readout.skipped])
+    ctx.run.remember_corpus(ctx.corpus)
+    return StageOutcome(
+        ["documents.jsonl", "chunks.jsonl", "skipped.json"],
+        {"documents": len(readout.documents), "chunks": len(chunks), "skipped": len(readout.skipped)},
+    )
+
+
+STAGE = Stage(
+    name="corpus",
+    sections=("corpus",),
+    inputs=lambda cfg: [],
+    run=_run,
+    fingerprint=lambda ctx: corpus_fingerprint(ctx.corpus),
+)

@@ -1,0 +1,5 @@
+"""`python -m kgc.cli ...`, as the tests run it."""
+
+from kgc.cli import app
+
+app()

@@ -1,0 +1,96 @@
+"""`kgc export ...`: write a finished graph somewhere else."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from kgc.cli.common import ConfigOpt, VerboseOpt, console, export_app, guarded, load
+
+RunWithGraphArg = Annotated[Path, typer.Argument(help="Run directory with graph.json.")]
+
+
+@export_app.command("graphml")
+def export_graphml(
+    run_dir: RunWithGraphArg,
+    dest: Annotated[Path, typer.Argument(help="GraphML file to write.")],
+) -> None:
+    """Write the run's graph as GraphML (Gephi, yEd, networkx).
+
+    Example: kgc export graphml runs/demo demo.graphml
+    """
+
+    def body() -> None:
+        from kgc.export.graph_files import graphml_text, read_graph
+        from kgc.rundir import atomic_write_text
+
+        atomic_write_text(dest, graphml_text(read_graph(run_dir)))
+        console.print(f"wrote {dest}")
+
+    guarded(False, body)
+
+
+@export_app.command("neo4j")
+def export_neo4j(
+    run_dir: RunWithGraphArg,
+    uri: Annotated[
+        str | None, typer.Option(help="Bolt URI (default $NEO4J_URI or neo4j://localhost:7687).")
+    ] = None,
+    user: Annotated[str | None, typer.Option(help="User (default $NEO4J_USER or neo4j).")] = None,
+    database: Annotated[
+        str | None, typer.Option(help="Database (default $NEO4J_DATABASE or the home one).")
+    ] = None,
+    label: Annotated[str, typer.Option(help="Node label of the entities.")] = "Entity",
+    batch_size: Annotated[int, typer.Option(help="Rows per transaction.")] = 5000,
+    prune: Annotated[
+        bool,
+        typer.Option("--prune", help="Delete what an earlier kgc export wrote and this graph no longer has."),
+    ] = False,
+    config: ConfigOpt = None,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Write the run's graph to Neo4j (batched MERGE: re-running updates in place, never duplicates).
+
+    The password is read from $NEO4J_PASSWORD only, so it stays out of shell history.
+
+    Example: kgc export neo4j runs/demo --uri neo4j://localhost:7687  (NEO4J_PASSWORD set)
+    """
+
+    def body() -> None:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        from kgc.export.graph_files import read_graph
+        from kgc.export.neo4j import Neo4jCredentials, connect, export_graph
+
+        cfg = load(config)
+        graph = read_graph(run_dir)
+        creds = Neo4jCredentials.from_env(uri=uri, user=user, database=database)
+        columns = (TextColumn("writing to Neo4j"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+        with (
+            connect(creds.uri, creds.user, creds.password.get_secret_value(), creds.database) as target,
+            Progress(*columns, console=console) as progress,
+        ):
+            task = progress.add_task("batches", total=None)
+            stats = export_graph(
+                graph,
+                target,
+                schema=cfg.relations,
+                label=label,
+                batch_size=batch_size,
+                prune=prune,
+                checkpoint=run_dir / "neo4j_export.checkpoint.json",
+                on_progress=lambda p: progress.update(task, completed=p.batches_done, total=p.batches_total),
+            )
+        console.print(
+            f"Neo4j {creds.uri} database {stats.database}: {stats.nodes_written} nodes and "
+            f"{stats.relationships_written} relationships written in {stats.seconds:.1f}s"
+            + (
+                f", {stats.nodes_deleted} nodes and {stats.relationships_deleted} relationships pruned"
+                if prune
+                else ""
+            )
+        )
+
+    guarded(verbose, body)

@@ -1,0 +1,109 @@
+"""An in-process scripted LLM backend, for fast tests of stages and pipelines (no socket, no model).
+
+Like simonw/llm's mock model: queue replies and they are returned in order; with nothing queued, the
+first matching rule answers, else the same deterministic defaults as the scripted HTTP server
+(triplets from the text's frequent phrases, first option of every fusion conflict).
+
+    backend = ScriptedBackend()
+    backend.queue({"triplets": []}, "not json", TransientLLMError("boom"))
+    pipeline = Pipeline(cfg, run_dir, corpus=corpus, llm_factory=scripted_factory(backend, cfg.llm))
+
+Part of kgc's public testing API (with `kgc.testing.scripted_server`), for users who test code built
+on kgc.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import deque
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from kgc.config import LLMConfig
+from kgc.llm.base import Message, RawReply, Usage
+from kgc.llm.client import LLMClient, RetryPolicy
+from kgc.rundir import RunDir
+from kgc.testing.scripted_server import Rule, default_extraction, default_fusion, detect_task
+
+Reply = str | dict[str, Any] | Exception  # text, a JSON object, or an error to raise
+
+
+class ScriptedBackend:
+    """A ChatBackend answering from a queue, then rules, then defaults; it records every request."""
+
+    def __init__(
+        self, replies: list[Reply] | None = None, *, rules: list[Rule] | None = None, model: str = "scripted"
+    ):
+        self.model = model
+        self.rules = list(rules or [])
+        self.requests: list[list[Message]] = []
+        self._queue: deque[Reply] = deque(replies or [])
+        self._lock = threading.Lock()
+
+    def queue(self, *replies: Reply) -> None:
+        with self._lock:
+            self._queue.extend(replies)
+
+    def requests_for(self, task: str) -> list[list[Message]]:
+        """The recorded requests of one task ('extraction', 'fusion', 'other')."""
+        return [m for m in self.requests if detect_task(m, None)[0] == task]
+
+    def chat(
+        self,
+        messages: list[Message],
+        *,
+        json_schema: dict[str, Any] | None,
+        temperature: float,
+        max_tokens: int,
+    ) -> RawReply:
+        with self._lock:
+            self.requests.append(list(messages))
+            reply = self._queue.popleft() if self._queue else None
+        if isinstance(reply, Exception):
+            raise reply
+        text = reply if isinstance(reply, str) else json.dumps(reply) if reply is not None else None
+        if text is None:
+            text = self._default(messages, json_schema)
+        prompt_chars = sum(len(m.get("content", "")) for m in messages)
+        return RawReply(text=text, usage=Usage(prompt_chars // 4 + 1, len(text) // 4 + 1))
+
+    def cache_identity(self) -> str:
+        return f"scripted:{self.model}"
+
+    def _default(self, messages: list[Message], json_schema: dict[str, Any] | None) -> str:
+        name = str((json_schema or {}).get("title", ""))
+        task, prompt = detect_task(messages, {"type": "json_schema", "json_schema": {"name": name}})
+        conversation = "\n".join(m.get("content", "") for m in messages)
+        for rule in self.rules:
+            if rule.get("task") not in (None, task):
+                continue
+            if rule.get("contains") is not None and rule["contains"] not in conversation:
+                continue
+            return str(rule["raw"]) if "raw" in rule else json.dumps(rule["reply"])
+        if task == "extraction":
+            return json.dumps(default_extraction(prompt))
+        if task == "fusion":
+            return json.dumps(default_fusion(prompt))
+        return "{}"
+
+
+NO_WAIT = RetryPolicy(base_delay=0.0, max_delay=0.0, max_retry_after=0.0)
+
+
+def scripted_factory(backend: ScriptedBackend, cfg: LLMConfig) -> Callable[[RunDir], LLMClient]:
+    """A Pipeline `llm_factory` answering with `backend` (cache and failures file in the run directory)."""
+
+    def factory(run: RunDir) -> LLMClient:
+        cache: Path | None = run / "llm_cache.sqlite" if cfg.cache else None
+        return LLMClient(
+            backend,
+            cfg,
+            cache_path=cache,
+            failures_path=run / "llm_failures.jsonl",
+            retry_policy=NO_WAIT,
+            show_progress=False,
+        )
+
+    return factory
