@@ -329,6 +329,13 @@ def test_prompt_that_cannot_fit_the_context_is_refused(backend: EmbeddedBackend)
     assert reply.finish_reason == "stop"
 
 
+@pytest.mark.embedded
+def test_an_answer_cut_at_max_tokens_says_so(backend: EmbeddedBackend) -> None:
+    messages = [{"role": "user", "content": "List ten machine learning methods as JSON."}]
+    reply = backend.chat(messages, json_schema=ANSWER_SCHEMA, temperature=0.0, max_tokens=5)
+    assert (reply.finish_reason, reply.truncated, reply.usage.completion_tokens) == ("length", True, 5)
+
+
 # ---------------------------------------------------------------------------------------------
 # The same model behind llama.cpp's OpenAI-compatible server
 
