@@ -276,7 +276,12 @@ def load_config(path: str | Path | None = None, overrides: dict[str, Any] | None
     try:
         cfg = cls(**_nest(overrides or {}))
     except ValidationError as e:
-        raise ConfigError(f"invalid configuration: {e}") from e
+        # Without the input values: a misplaced secret must not be echoed into logs.
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in err['loc']) or 'config'}: {err['msg']}"
+            for err in e.errors(include_input=False, include_url=False)
+        )
+        raise ConfigError(f"invalid configuration: {problems}") from None
     return cfg
 
 
