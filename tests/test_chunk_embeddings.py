@@ -11,6 +11,8 @@ import pytest
 from kgc.embeddings import embed
 from kgc.stages.chunk_embeddings import chunk_embeddings, embedding_key
 
+pytestmark = pytest.mark.slow  # the real MiniLM model (torch)
+
 TEXTS = [f"Text number {i} is about {topic}." for i, topic in enumerate(["attention", "BLEU", "parsing"] * 4)]
 
 

@@ -13,9 +13,6 @@ goes through one representation path:
 
 from __future__ import annotations
 
-import hashlib
-import io
-import json
 import logging
 import math
 import re
@@ -33,8 +30,9 @@ from kgc.config import SeedsConfig
 from kgc.embeddings import embed, load_embedder
 from kgc.errors import KgcError
 from kgc.models import Seed
-from kgc.rundir import atomic_write_bytes, write_jsonl
+from kgc.rundir import write_jsonl
 from kgc.stages.base import Stage, StageContext, StageOutcome
+from kgc.stages.chunk_embeddings import chunk_embeddings as saved_chunk_embeddings
 from kgc.text import acronym, normalise_name
 
 if TYPE_CHECKING:
@@ -386,21 +384,10 @@ def select_seeds(found: list[Seed], user: list[Seed], max_seeds: int) -> list[Se
 
 def chunk_embeddings(ctx: StageContext, texts: list[str]) -> np.ndarray:
     """The chunks' embeddings, kept in the run directory under a key of model and texts: a changed
-    seeds setting re-runs the topic model, not the embedding (a minute per 1,000 abstracts here)."""
+    seeds setting re-runs the topic model, not the embedding (a minute per 1,000 abstracts here), and a
+    run killed while embedding resumes from its last saved batch."""
     model = ctx.cfg.embedding.model
-    key = hashlib.sha256(json.dumps([model, texts]).encode()).hexdigest()[:16]
-    path = ctx.run / f"chunk_embeddings.{key}.npy"
-    if path.is_file():
-        logger.info("seeds: re-using the chunk embeddings in %s", path)
-        return np.load(path)
-    vectors = embed_documents(texts, model)
-    buffer = io.BytesIO()
-    np.save(buffer, vectors)
-    atomic_write_bytes(path, buffer.getvalue())
-    for stale in ctx.run.path.glob("chunk_embeddings.*.npy"):
-        if stale != path:
-            stale.unlink()
-    return vectors
+    return saved_chunk_embeddings(ctx.run.path, texts, model, partial(embed, model=model))
 
 
 def _run(ctx: StageContext) -> StageOutcome:
