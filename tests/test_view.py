@@ -1,0 +1,200 @@
+"""The view's data and the report's numbers, from a small run whose every answer is scripted."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from kgc.errors import ExportError
+from kgc.export.graph_files import read_graph, write_graph
+from kgc.models import Entity, KnowledgeGraph, Relation
+from kgc.pipeline import build
+from kgc.testing.scripted_server import ScriptedServer
+from kgc.view import write_report, write_view
+from kgc.view.graph_data import view_payload
+from kgc.view.report import run_report
+from kgc.view.run_data import load_run
+from tests.test_pipeline import RULES, server_config, write_corpus
+
+UNDIRECTED = {"Compare", "Conjunction"}
+
+
+@pytest.fixture(scope="module")
+def scripted_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """tests/test_pipeline.py's exact graph: an acronym merge, an LLM-decided conflict, an inferred edge."""
+    tmp = tmp_path_factory.mktemp("view")
+    with ScriptedServer(rules=RULES) as server:
+        cfg = server_config(
+            server, **{"seeds.user_seeds": ["Machine translation", "BLEU"], "seeds.user_seeds_only": True}
+        )
+        build(write_corpus(tmp), tmp / "run", cfg)
+    return tmp / "run"
+
+
+def embedded_json(html: str) -> dict:  # type: ignore[type-arg]
+    [text] = re.findall(r'<script id="kgc-data" type="application/json">(.*?)</script>', html, re.S)
+    return json.loads(text)  # type: ignore[no-any-return]
+
+
+def test_entity_details_carry_aliases_merges_and_evidence_with_doc_ids(scripted_run: Path) -> None:
+    data = view_payload(load_run(scripted_run), UNDIRECTED)
+    nodes = {n["id"]: n for n in data["nodes"]}
+    assert sorted(nodes) == ["bleu", "encoder", "machine-translation", "neural-machine-translation"]
+    nmt = nodes["neural-machine-translation"]
+    assert (nmt["name"], nmt["aliases"], nmt["degree"], nmt["support"]) == (
+        "Neural machine translation",
+        ["NMT"],
+        3,
+        2,
+    )
+    assert nmt["merges"] == [{"alias": "NMT", "reason": "acronym", "score": 1.0, "extra": {}}]
+
+    def evidence(indices: list[int]) -> list[tuple[str, ...]]:
+        return [tuple(data["strings"][k] for k in data["evidence"][i]) for i in indices]
+
+    assert evidence(nmt["evidence"]) == [
+        (
+            "d2",
+            "d2#0",
+            "is a kind of machine",
+            "Neural machine translation — Hyponym-Of — machine translation",
+        ),
+        ("d2", "d2#0", "It relies on an encoder.", "encoder — Part-of — NMT"),
+        ("d3", "d3#0", "NMT systems are evaluated with BLEU.", "BLEU — Evaluate-for — NMT"),
+    ]
+    assert nmt["evidence_total"] == 3
+
+
+def test_edges_carry_provenance_direction_and_the_conflict_decided(scripted_run: Path) -> None:
+    data = view_payload(load_run(scripted_run), UNDIRECTED)
+    edges = {(e["head"], e["relation"], e["tail"]): e for e in data["edges"]}
+    decided = edges[("bleu", "Evaluate-for", "machine-translation")]
+    assert (decided["sources"], decided["decided_by"], decided["directed"], decided["inferred"]) == (
+        ["d1"],
+        "llm",
+        True,
+        False,
+    )
+    assert decided["conflict"] == {
+        "options": {"bleu|Evaluate-for|machine-translation": 1, "bleu|Used-for|machine-translation": 1},
+        "chosen": "bleu|Evaluate-for|machine-translation",
+        "decided_by": "llm",
+    }
+    inferred = edges[("encoder", "Part-of", "machine-translation")]
+    assert (inferred["inferred"], inferred["sources"], inferred["conflict"]) == (True, [], None)
+    assert [data["strings"][data["evidence"][i][0]] for i in decided["pair_evidence"]] == ["d1", "d1"]
+    assert data["relation_types"] == ["Evaluate-for", "Part-of", "Hyponym-Of"]  # by count, then name
+
+
+def test_merge_fields_beyond_the_model_are_shown_not_dropped(scripted_run: Path, tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    shutil.copytree(scripted_run, run)
+    (run / "merges.jsonl").write_text(
+        json.dumps({"alias": "NMT", "canonical": "Neural machine translation", "reason": "acronym",
+                    "score": 1.0, "explanation": "NMT abbreviates it (d2)", "evidence_docs": ["d2"]})
+        + "\n",
+        encoding="utf-8",
+    )  # fmt: skip
+    data = view_payload(load_run(run))
+    [nmt] = [n for n in data["nodes"] if n["id"] == "neural-machine-translation"]
+    assert nmt["merges"][0]["extra"] == {"explanation": "NMT abbreviates it (d2)", "evidence_docs": ["d2"]}
+
+
+def test_the_page_is_self_contained_and_names_cannot_break_out_of_its_data(tmp_path: Path) -> None:
+    hostile = "</script><script>alert(1)</script> & <!--"
+    graph = KnowledgeGraph(
+        entities=[Entity(id="a", name=hostile), Entity(id="b", name="b")],
+        relations=[Relation(head="a", relation="Part-of", tail="b", support=1, confidence=0.5)],
+    )
+    write_graph(graph, tmp_path)
+    html = write_view(tmp_path).read_text(encoding="utf-8")
+    assert embedded_json(html)["nodes"][0]["name"] == hostile
+    assert html.count("<script") == 5  # the data, three vendored builds, the view's own script
+    assert not re.search(r"<(script|link|img|iframe)[^>]+(src|href)=", html)
+    assert "default-src 'none'" in html
+    assert "sourceMappingURL" not in html
+
+
+def test_report_numbers_equal_the_run_artifacts(scripted_run: Path) -> None:
+    report = run_report(load_run(scripted_run))
+    manifest = json.loads((scripted_run / "manifest.json").read_text(encoding="utf-8"))
+    graph = read_graph(scripted_run)
+    assert report.headline == {
+        "documents": 3,
+        "chunks": 3,
+        "seeds": 2,
+        "candidates": manifest["stages"]["extraction"]["counts"]["candidates"],
+        "entities": len(graph.entities),
+        "relations": len(graph.relations),
+        "inferred relations": 1,
+        "merges": 2,
+        "conflicts": 1,
+    }
+    assert report.headline["candidates"] == 5
+    assert report.dropped == {"unknown relation": 1}
+    assert [(s.name, s.counts) for s in report.stages] == [
+        (name, rec["counts"]) for name, rec in manifest["stages"].items()
+    ]
+    assert report.relation_types == [("Evaluate-for", 2, 0), ("Part-of", 1, 1), ("Hyponym-Of", 1, 0)]
+    assert report.degree_histogram == [("1", 0), ("2", 2), ("3", 2)]
+    assert [(e["name"], e["degree"]) for e in report.top_entities[:2]] == [
+        ("Neural machine translation", 3),
+        ("machine translation", 3),
+    ]
+    assert report.merges_by_reason == {"acronym": 1, "normalised": 1}
+    assert report.merge_examples["normalised"] == [
+        {"alias": "Machine translation", "canonical": "machine translation", "score": 1.0, "extra": {}}
+    ]
+    assert report.llm_total["requests"] == 5  # 2 extraction + 3 fusion, as the scripted server counted
+    assert report.evaluation is None
+
+
+def test_report_page_shows_the_same_numbers(scripted_run: Path, tmp_path: Path) -> None:
+    html = write_report(scripted_run, tmp_path / "r.html").read_text(encoding="utf-8")
+    cards = dict(re.findall(r'data-count="([^"]+)">([\d,]+)<', html))
+    assert cards == {
+        "documents": "3",
+        "chunks": "3",
+        "seeds": "2",
+        "candidates": "5",
+        "entities": "4",
+        "relations": "5",
+        "inferred relations": "1",
+        "merges": "2",
+        "conflicts": "1",
+    }
+    assert re.search(r'data-llm="extraction.requests">2<', html)
+    assert re.search(r'data-llm="fusion.requests">3<', html)
+    assert html.count("<svg") == 4  # relation types, degrees, seconds, memory
+    assert "<script" not in html
+
+
+def test_report_shows_eval_figures_and_survives_a_damaged_eval_file(
+    scripted_run: Path, tmp_path: Path
+) -> None:
+    run = tmp_path / "run"
+    shutil.copytree(scripted_run, run)
+    (run / "eval.json").write_text(
+        json.dumps({"triplets": {"levels": {"strict": {"precision": 0.5, "recall": None}}}, "missed": ["x"]}),
+        encoding="utf-8",
+    )
+    report = run_report(load_run(run))
+    assert report.evaluation == {
+        "triplets": [("triplets.levels.strict.precision", "0.5"), ("triplets.levels.strict.recall", "n/a")],
+        "missed": [("missed", "1 items")],
+    }
+    (run / "eval.json").write_text("{not json", encoding="utf-8")
+    damaged = run_report(load_run(run))
+    assert damaged.evaluation is None
+    assert len(damaged.notes) == 1 and damaged.notes[0].startswith("could not read eval.json")
+
+
+def test_a_run_without_a_graph_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(ExportError, match=r"no graph at .*graph.json: run `kgc build`"):
+        write_view(tmp_path)
+    with pytest.raises(ExportError, match="no run directory at"):
+        write_report(tmp_path / "missing")
