@@ -12,6 +12,9 @@
   // Graphs up to this many nodes are laid out before the first frame (deterministic, well under a
   // second); bigger ones are drawn at once and laid out in a worker for a time budget.
   const SYNC_LAYOUT_MAX_NODES = 1500;
+  // Drawing edges is fill-bound: on software WebGL (no GPU) or with many edges, the camera moves
+  // smoothly only with the edges hidden while it moves (they come back when it stops).
+  const HIDE_EDGES_ON_MOVE_FROM = 5000;
   const PALETTE = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1",
     "#ff9da7", "#9c755f", "#17becf", "#bcbd22", "#8c564b"];
   const EDGE_PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2",
@@ -460,6 +463,12 @@ void main(void) {
   timings.layout = performance.now();
 
   // ---------------------------------------------------------------- rendering
+  function softwareWebGL() {
+    const gl = document.createElement("canvas").getContext("webgl");
+    const info = gl && gl.getExtension("WEBGL_debug_renderer_info");
+    const name = info ? String(gl.getParameter(info.UNMASKED_RENDERER_WEBGL)) : "";
+    return /swiftshader|llvmpipe|software/i.test(name);
+  }
   applyNodeStyle();
   let renderer = null;
   renderer = new Sigma(graph, document.getElementById("graph"), {
@@ -473,6 +482,7 @@ void main(void) {
       dashedArrow: rendering.createEdgeCompoundProgram([dashedProgram(true), rendering.EdgeArrowHeadProgram]),
     },
     labelRenderedSizeThreshold: 7,
+    hideEdgesOnMove: data.edges.length >= HIDE_EDGES_ON_MOVE_FROM || softwareWebGL(),
     zIndex: true,
     nodeReducer(node, attrs) {
       const res = { ...attrs };
