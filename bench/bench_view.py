@@ -11,6 +11,7 @@ WebGL is software-rendered (SwiftShader): a desktop browser with a GPU draws fas
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import statistics
@@ -21,11 +22,10 @@ from typing import Any
 
 from playwright.sync_api import sync_playwright
 
-from kgc.config import REPO_ROOT
 from kgc.testing.synthetic_run import write_synthetic_run
 from kgc.view import write_view
 
-RESULTS = REPO_ROOT / "bench" / "results"
+RESULTS = Path(__file__).resolve().parent / "results"
 SIZES = [(500, 2000), (1000, 4000), (2000, 8000), (5000, 20000), (10000, 40000), (20000, 80000)]
 FLAGS = [
     "--headless",
@@ -65,7 +65,7 @@ def measure(browser: Any, html: Path) -> dict[str, Any]:
     page.close()
     frames = probe["frames"]
     seconds = (frames[-1] - frames[0]) / 1000
-    gaps = sorted(b - a for a, b in zip(frames, frames[1:], strict=False))
+    gaps = sorted(b - a for a, b in itertools.pairwise(frames))
     return {
         "html_mb": round(html.stat().st_size / 1e6, 2),
         "first_render_ms": round(first_render_ms),

@@ -8,7 +8,9 @@ import shutil
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from kgc.cli import app
 from kgc.errors import ExportError
 from kgc.export.graph_files import read_graph, write_graph
 from kgc.models import Entity, KnowledgeGraph, Relation
@@ -21,6 +23,7 @@ from kgc.view.run_data import load_run
 from tests.test_pipeline import RULES, server_config, write_corpus
 
 UNDIRECTED = {"Compare", "Conjunction"}
+runner = CliRunner()
 
 
 @pytest.fixture(scope="module")
@@ -198,3 +201,48 @@ def test_a_run_without_a_graph_is_a_clear_error(tmp_path: Path) -> None:
         write_view(tmp_path)
     with pytest.raises(ExportError, match="no run directory at"):
         write_report(tmp_path / "missing")
+
+
+def test_build_writes_both_pages_and_prints_their_paths(tmp_path: Path) -> None:
+    corpus = write_corpus(tmp_path)
+    seeds = tmp_path / "seeds.txt"
+    seeds.write_text("machine translation\nBLEU\n", encoding="utf-8")
+    with ScriptedServer(rules=RULES) as server:
+        config = tmp_path / "kgc.toml"
+        config.write_text(
+            f'[llm]\nbackend = "openai"\nbase_url = "{server.base_url}"\nmodel = "scripted"\n'
+            "[seeds]\nuser_seeds_only = true\n[fusion]\nembedding_merge = false\n",
+            encoding="utf-8",
+        )
+        run = tmp_path / "run"
+        result = runner.invoke(
+            app, ["build", str(corpus), "--out", str(run), "-c", str(config), "--seeds-file", str(seeds)]
+        )
+    assert result.exit_code == 0, result.output
+    assert f"view: {run / 'graph.html'}" in result.output
+    assert f"report: {run / 'report.html'}" in result.output
+    assert [n["id"] for n in embedded_json((run / "graph.html").read_text(encoding="utf-8"))["nodes"]] == [
+        "bleu",
+        "encoder",
+        "machine-translation",
+        "neural-machine-translation",
+    ]
+    assert 'href="graph.html"' in (run / "report.html").read_text(encoding="utf-8")
+
+
+def test_view_and_report_commands_write_where_asked(scripted_run: Path, tmp_path: Path) -> None:
+    result = runner.invoke(app, ["view", str(scripted_run), "--out", str(tmp_path / "v.html")])
+    assert result.exit_code == 0, result.output
+    edges = embedded_json((tmp_path / "v.html").read_text(encoding="utf-8"))["edges"]
+    assert {e["relation"]: e["directed"] for e in edges} == {
+        "Evaluate-for": True,
+        "Part-of": True,
+        "Hyponym-Of": True,
+    }
+    result = runner.invoke(app, ["report", str(scripted_run), "--out", str(tmp_path / "r.html")])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "r.html").read_text(encoding="utf-8").startswith("<!doctype html>")
+    missing = runner.invoke(app, ["report", str(tmp_path / "nowhere")])
+    assert missing.exit_code == 1
+    assert "no run directory at" in missing.output
+    assert "Traceback" not in missing.output

@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from kgc.config import DEMO_CORPUS, REPO_ROOT
 from kgc.pipeline import build
+from kgc.resources import demo_corpus
 from kgc.testing.scripted_server import ScriptedServer
 from kgc.testing.synthetic_run import write_synthetic_run
 from kgc.view import write_view
@@ -31,7 +31,9 @@ CHROMIUM_FLAGS = [
     "--disable-component-update",
     "--no-first-run",
 ]
-ARTIFACTS = Path(os.environ.get("KGC_TEST_ARTIFACTS", REPO_ROOT / "test-artifacts"))
+ARTIFACTS = Path(
+    os.environ.get("KGC_TEST_ARTIFACTS", Path(__file__).resolve().parent.parent / "test-artifacts")
+)
 LOCAL_SCHEMES = ("file:", "blob:", "data:")  # the layout worker starts from a blob: URL
 
 
@@ -58,7 +60,9 @@ class Page:
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
         self.page.on("request", lambda r: self.requests.append(r.url))
         self.page.goto(html.as_uri())
-        self.page.wait_for_function("window.kgcView && window.kgcView.firstRenderMs() !== null", timeout=120_000)
+        self.page.wait_for_function(
+            "window.kgcView && window.kgcView.firstRenderMs() !== null", timeout=120_000
+        )
 
     def js(self, expression: str, arg: Any = None) -> Any:
         return self.page.evaluate(expression, arg)
@@ -82,7 +86,7 @@ def demo_view(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The demo corpus with topic seeds against the scripted server, like `kgc demo` without the model."""
     run = tmp_path_factory.mktemp("demo") / "run"
     with ScriptedServer() as server:
-        build(DEMO_CORPUS, run, server_config(server, **{"fusion.max_neighbourhoods": 10}))
+        build(demo_corpus(), run, server_config(server, **{"fusion.max_neighbourhoods": 10}))
     return write_view(run, undirected={"Compare", "Conjunction"})
 
 
@@ -171,7 +175,11 @@ def test_a_5000_entity_20000_relation_graph_renders(browser: Any, tmp_path: Path
     view.js("window.kgcView.stopLayout()")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     view.page.screenshot(path=ARTIFACTS / "view-5000.png")
-    record = {"entities": 5000, "relations": view.js("window.kgcView.graph.size"), "first_render_ms": first_render_ms}
+    record = {
+        "entities": 5000,
+        "relations": view.js("window.kgcView.graph.size"),
+        "first_render_ms": first_render_ms,
+    }
     record["timings_ms"] = timings
     (ARTIFACTS / "view-5000-render.json").write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
     print(f"5,000 entities / 20,000 relations: first render after {first_render_ms:.0f} ms")  # reported only

@@ -31,6 +31,7 @@ from kgc.cli.common import (
     make_console,
     read_seeds_file,
 )
+from kgc.cli.view import write_pages
 from kgc.config import KgcConfig
 from kgc.errors import KgcError
 
@@ -63,6 +64,9 @@ def _run(corpus: Path | None, out: Path, cfg: KgcConfig, until: str, dry_run: bo
         return
     pipeline.run_until(until)
     show_summary(out)
+    if until == "fusion":
+        view_path, report_path = write_pages(out, cfg)
+        console.print(f"view: {view_path}\nreport: {report_path}", soft_wrap=True, highlight=False)
     failed = pipeline.failed_items()
     if failed:
         console.print(

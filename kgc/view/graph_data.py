@@ -12,12 +12,11 @@ from collections import Counter, defaultdict
 from collections.abc import Collection
 from typing import Any
 
-from kgc.view.run_data import RunData
+from kgc.view.run_data import RunData, merge_details
 
 # Enough evidence to judge an entity or an edge without making a 20,000-edge page heavy.
 MAX_ENTITY_EVIDENCE = 20
 MAX_EDGE_EVIDENCE = 10
-_MERGE_CORE = ("alias", "canonical", "reason", "score")
 
 
 def _entity_topics(run: RunData, entity_of: dict[str, str]) -> dict[str, int]:
@@ -43,16 +42,22 @@ def _topic_labels(run: RunData) -> dict[int, str]:
     return labels
 
 
-def _merge_details(run: RunData, entity_by_name: dict[str, str]) -> dict[str, list[dict[str, Any]]]:
-    """Merges per entity id; fields beyond the four core ones (explanations) are passed through."""
+def _merges_by_entity(run: RunData) -> dict[str, list[dict[str, Any]]]:
+    """Merges per entity id (recorded in the line, else found by the canonical name)."""
+    ids = {e.id for e in run.graph.entities}
+    by_name = {e.name: e.id for e in run.graph.entities}
     out: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for m in run.merges:
-        eid = entity_by_name.get(str(m.get("canonical", "")))
+        eid = m.get("entity") if m.get("entity") in ids else by_name.get(str(m.get("canonical", "")))
         if eid is None:
             continue
-        extra = {k: v for k, v in m.items() if k not in _MERGE_CORE and v not in (None, "", [], {})}
         out[eid].append(
-            {"alias": m.get("alias"), "reason": m.get("reason"), "score": m.get("score"), "extra": extra}
+            {
+                "alias": m.get("alias"),
+                "reason": m.get("reason"),
+                "score": m.get("score"),
+                "extra": merge_details(m),
+            }
         )
     return out
 
@@ -81,7 +86,6 @@ def view_payload(run: RunData, undirected: Collection[str] = ()) -> dict[str, An
     """The JSON embedded in the view page."""
     graph = run.graph
     entity_of = run.entity_of_surface()
-    entity_by_name = {e.name: e.id for e in graph.entities}
     degree: Counter[str] = Counter()
     for r in graph.relations:
         degree[r.head] += 1
@@ -118,7 +122,7 @@ def view_payload(run: RunData, undirected: Collection[str] = ()) -> dict[str, An
         }
         for c in graph.conflicts
     }
-    merges = _merge_details(run, entity_by_name)
+    merges = _merges_by_entity(run)
     nodes = [
         {
             "id": e.id,

@@ -11,7 +11,7 @@ from typing import Any
 
 from kgc.view.charts import bar_chart
 from kgc.view.page import asset, render, write_page
-from kgc.view.run_data import RunData, load_run
+from kgc.view.run_data import RunData, load_run, merge_details
 
 TOP_ENTITIES = 15
 MERGE_EXAMPLES = 5
@@ -124,13 +124,12 @@ def run_report(run: RunData) -> RunReport:
     for m in run.merges:
         reason = str(m.get("reason", "unknown"))
         if len(examples[reason]) < MERGE_EXAMPLES:
-            extra = {k: v for k, v in m.items() if k not in ("alias", "canonical", "reason", "score")}
             examples[reason].append(
                 {
                     "alias": m.get("alias"),
                     "canonical": m.get("canonical"),
                     "score": m.get("score"),
-                    "extra": extra,
+                    "extra": merge_details(m),
                 }
             )
 

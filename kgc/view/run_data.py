@@ -43,6 +43,15 @@ class RunData:
         return out
 
 
+MERGE_CORE_FIELDS = ("alias", "canonical", "reason", "score", "entity")
+
+
+def merge_details(merge: dict[str, Any]) -> dict[str, Any]:
+    """The fields of a merges.jsonl line beyond the core ones, empty values left out: what fusion
+    recorded about why (the name it went through, the scores, the LLM's votes, ...)."""
+    return {k: v for k, v in merge.items() if k not in MERGE_CORE_FIELDS and v not in (None, "", [], {})}
+
+
 def _json_lines(path: Path) -> list[dict[str, Any]]:
     rows = []
     for line in path.read_text(encoding="utf-8").splitlines():
