@@ -42,6 +42,7 @@ class NameIndex:
                     self.entity_of.setdefault(key, e.id)  # the first entity keeps a shared key
         self._keys = list(self.entity_of)
         self._relaxed: dict[str, str | None] = {}
+        self._spelling: dict[str, str] = {}  # unmatched node -> the name as first written
 
     def strict(self, name: str) -> str | None:
         """The entity one of whose names normalises exactly like `name`."""
@@ -62,11 +63,15 @@ class NameIndex:
     def node(self, name: str, relaxed: bool = False) -> str:
         """The entity id of `name`, or a node of its own that no graph edge can touch."""
         found = self.relaxed(name) if relaxed else self.strict(name)
-        return found if found is not None else _UNMATCHED + normalise_name(name)
+        if found is not None:
+            return found
+        node = _UNMATCHED + normalise_name(name)
+        self._spelling.setdefault(node, name)
+        return node
 
     def label(self, node: str) -> str:
-        """A node as a person reads it: the entity's name, or the unmatched gold name."""
-        return self.names.get(node, node.removeprefix(_UNMATCHED))
+        """A node as a person reads it: the entity's name, or the unmatched name as first written."""
+        return self.names.get(node) or self._spelling.get(node, node.removeprefix(_UNMATCHED))
 
 
 def is_matched(node: str) -> bool:

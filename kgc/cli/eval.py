@@ -1,0 +1,85 @@
+"""`kgc eval`: how good is a run's graph, with and without gold data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from kgc.cli.common import ConfigOpt, RunDirArg, VerboseOpt, app, console, guarded, load, make_console
+
+
+@app.command("eval")
+def eval_command(
+    run_dir: RunDirArg,
+    gold: Annotated[
+        Path | None,
+        typer.Option(
+            help="Gold triplets: TSV head<TAB>relation<TAB>tail (optional header), JSONL with those "
+            "fields, or Python-tuple lines ('head', 'Relation', 'tail')."
+        ),
+    ] = None,
+    aliases: Annotated[
+        Path | None,
+        typer.Option(
+            help="Groups of names for one thing, one group per line: a JSON array or tab-separated names."
+        ),
+    ] = None,
+    pairs: Annotated[
+        Path | None,
+        typer.Option(
+            help="Labelled pairs for link prediction: head<TAB>tail<TAB>label or "
+            "head<TAB>relation<TAB>tail<TAB>label (label 1/0), or JSONL."
+        ),
+    ] = None,
+    against: Annotated[
+        Path | None, typer.Option(help="Another run directory to compare this one with.")
+    ] = None,
+    background: Annotated[
+        Path | None,
+        typer.Option(
+            help="The background graph the run was fused with (default: fusion.background_graph of "
+            "--config); the pairs it joins are scored apart."
+        ),
+    ] = None,
+    threshold: Annotated[
+        float,
+        typer.Option(min=0, max=100, help="Relaxed name matching: rapidfuzz token_sort_ratio threshold."),
+    ] = 85.0,
+    json_out: Annotated[
+        Path | None,
+        typer.Option("--json", help="Also write the report here (RUN_DIR/eval.json is always written)."),
+    ] = None,
+    config: ConfigOpt = None,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Tell how good a run's graph is: health, ontology conformance and grounding always; precision,
+    recall and F1 against gold triplets, alias groups or labelled pairs when given; another run side by side.
+
+    The relation schema (and fusion.background_graph) come from --config: give the config the run was built with.
+
+    Example: kgc eval runs/demo --gold data/demo/gold_triplets.tsv
+    """
+
+    def body() -> None:
+        from kgc.evaluate import EVAL_FILE, evaluate_run, render
+        from kgc.rundir import atomic_write_text
+
+        cfg = load(config)
+        report = evaluate_run(
+            run_dir,
+            gold=gold,
+            aliases=aliases,
+            pairs=pairs,
+            against=against,
+            schema=cfg.relations,
+            background=background or cfg.fusion.background_graph,
+            threshold=threshold,
+        )
+        make_console().print(render(report))
+        if json_out is not None:
+            atomic_write_text(json_out, report.model_dump_json(indent=2) + "\n")
+        console.print(f"wrote {run_dir / EVAL_FILE}" + (f" and {json_out}" if json_out else ""))
+
+    guarded(verbose, body)
