@@ -75,3 +75,4 @@ def test_a_missing_corpus_is_a_clear_error_and_leaves_no_run_directory(tmp_path:
     assert result.exit_code == 1
     assert "corpus not found" in result.output
     assert "Traceback" not in result.output
+    assert not (tmp_path / "run").exists()

@@ -76,6 +76,13 @@ MaxTokensOpt = Annotated[
     int | None, typer.Option(help="Stop cleanly after this many LLM tokens (resumable).")
 ]
 MaxCostOpt = Annotated[float | None, typer.Option(help="Stop cleanly at this cost (needs llm.prices).")]
+DeadlineOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--deadline",
+        help="Stop cleanly (resumable) once the run has taken this many seconds (llm.deadline_seconds).",
+    ),
+]
 
 
 def read_seeds_file(path: Path) -> list[str]:

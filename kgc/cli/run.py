@@ -15,6 +15,7 @@ from kgc.cli.common import (
     BaseUrlOpt,
     ConcurrencyOpt,
     ConfigOpt,
+    DeadlineOpt,
     DryRunOpt,
     MaxCostOpt,
     MaxTokensOpt,
@@ -53,7 +54,10 @@ def _seeds(seeds_file: Path | None) -> list[str] | None:
 
 def _run(corpus: Path | None, out: Path, cfg: KgcConfig, until: str, dry_run: bool) -> None:
     from kgc.pipeline import Pipeline, describe
+    from kgc.stages.corpus import check_corpus_path
 
+    if corpus is not None:
+        check_corpus_path(corpus)  # before the run directory is created
     pipeline = Pipeline(cfg, out, corpus=corpus)
     if dry_run:
         from kgc.estimate import estimate
@@ -93,6 +97,7 @@ def build(
     concurrency: ConcurrencyOpt = None,
     max_tokens: MaxTokensOpt = None,
     max_cost: MaxCostOpt = None,
+    deadline: DeadlineOpt = None,
     dry_run: DryRunOpt = False,
     verbose: VerboseOpt = False,
 ) -> None:
@@ -112,6 +117,7 @@ def build(
             llm__concurrency=concurrency,
             llm__max_tokens_total=max_tokens,
             llm__max_cost=max_cost,
+            llm__deadline_seconds=deadline,
         )
         _run(corpus, out, cfg, "fusion", dry_run)
 
@@ -148,6 +154,7 @@ def extract(
     concurrency: ConcurrencyOpt = None,
     max_tokens: MaxTokensOpt = None,
     max_cost: MaxCostOpt = None,
+    deadline: DeadlineOpt = None,
     dry_run: DryRunOpt = False,
     verbose: VerboseOpt = False,
 ) -> None:
@@ -166,6 +173,7 @@ def extract(
             llm__concurrency=concurrency,
             llm__max_tokens_total=max_tokens,
             llm__max_cost=max_cost,
+            llm__deadline_seconds=deadline,
         )
         _run(corpus, out, cfg, "extraction", dry_run)
 
@@ -182,6 +190,7 @@ def fuse(
     concurrency: ConcurrencyOpt = None,
     max_tokens: MaxTokensOpt = None,
     max_cost: MaxCostOpt = None,
+    deadline: DeadlineOpt = None,
     verbose: VerboseOpt = False,
 ) -> None:
     """Stage 3: merge entities, resolve conflicts, infer links; write graph.json/graph.graphml.
@@ -198,6 +207,7 @@ def fuse(
             llm__concurrency=concurrency,
             llm__max_tokens_total=max_tokens,
             llm__max_cost=max_cost,
+            llm__deadline_seconds=deadline,
         )
         _run(None, out, cfg, "fusion", False)
 

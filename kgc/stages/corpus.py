@@ -56,14 +56,20 @@ class CorpusReadout:
     skipped: list[Skipped] = field(default_factory=list)
 
 
+def check_corpus_path(path: Path) -> None:
+    """CorpusError unless `path` is a folder or a regular file: checked before anything is read or
+    created (reading a FIFO or a device would block forever)."""
+    if not path.exists():
+        raise CorpusError(f"corpus not found: {path}")
+    if not path.is_dir() and not path.is_file():
+        raise CorpusError(f"corpus {path} is neither a regular file nor a folder")
+
+
 def read_corpus(path: str | Path, cfg: CorpusConfig | None = None) -> CorpusReadout:
     """Read every usable document under `path`; raise CorpusError only when there is none."""
     cfg = cfg or CorpusConfig()
     p = Path(path)
-    if not p.exists():
-        raise CorpusError(f"corpus not found: {p}")
-    if not p.is_dir() and not p.is_file():  # reading a FIFO or a device would block forever
-        raise CorpusError(f"corpus {p} is neither a regular file nor a folder")
+    check_corpus_path(p)
     fmt = cfg.format if cfg.format != "auto" else _detect_format(p)
     reader = {"folder": _read_folder, "jsonl": _read_jsonl, "csv": _read_csv, "lines": _read_lines}[fmt]
     out = CorpusReadout(documents=[])
@@ -257,10 +263,7 @@ def chunk_documents(documents: list[Document], cfg: CorpusConfig) -> list[Chunk]
 
 def corpus_fingerprint(path: Path) -> str:
     """Content hash of the corpus file or folder: a changed corpus re-runs everything."""
-    if not path.exists():
-        raise CorpusError(f"corpus not found: {path}")
-    if not path.is_dir() and not path.is_file():  # a FIFO or device would block the read forever
-        raise CorpusError(f"corpus {path} is neither a regular file nor a folder")
+    check_corpus_path(path)
     h = hashlib.sha256()
     files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
     for f in files:
