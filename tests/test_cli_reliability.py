@@ -111,6 +111,8 @@ def test_failed_fusion_calls_exit_3_and_the_same_command_retries_only_those(tmp_
         ) in " ".join(result.output.split())
         record = stages(tmp_path)["fusion"]
         assert (record["status"], record["failed"]) == ("partial", fusion_calls)
+        shown = runner.invoke(app, ["summary", str(tmp_path / "run")])
+        assert f"partial ({fusion_calls} failed)" in shown.output
 
         server.set_rules([])
         server.reset_stats()
@@ -122,7 +124,8 @@ def test_failed_fusion_calls_exit_3_and_the_same_command_retries_only_those(tmp_
 
 def test_answers_cut_off_never_reach_the_graph_and_the_build_exits_3(tmp_path: Path) -> None:
     write_corpus(tmp_path)
-    cut = '{"triplets": [{"head": "machine transl'
+    # 1e99dfd closed the brackets: a valid triplet whose tail is "machine transl" reached the graph.
+    cut = '{"triplets": [{"head": "BLEU", "relation": "Evaluate-for", "tail": "machine transl'
     with ScriptedServer(rules=[{"task": "extraction", "raw": cut}]) as server:
         result = build(tmp_path, write_config(tmp_path, server))
         assert result.exit_code == EXIT_INCOMPLETE, result.output

@@ -263,7 +263,7 @@ def show_summary(run_dir: Path) -> None:
         llm = rec.llm
         table.add_row(
             name,
-            rec.status,
+            f"{rec.status} ({rec.failed} failed)" if rec.failed else rec.status,
             f"{rec.seconds:.1f}",
             counts,
             str(int(llm.get("requests", 0))) if llm else "",
