@@ -83,6 +83,12 @@ class ExtractionConfig(Section):
         "seed", description="'seed': one call per seed with its retrieved chunks; 'document': one per chunk"
     )
     max_chars: int = Field(10_000, description="characters of text given to one extraction call")
+    seed_batch_chunks: int = Field(
+        3,
+        ge=0,
+        description="seed mode: a seed's retrieved chunks are read in batches of about this many, cut by "
+        "content so a corpus update re-reads only the batches new text enters; 0: one call per seed",
+    )
     prompt: str = Field(
         "auto",
         description="template in prompts/; 'auto': extraction_compact.md for the embedded model, "

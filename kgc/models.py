@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
+from functools import cached_property
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, computed_field
+
+
+def content_hash(text: str) -> str:
+    """The hash that identifies a text's content across runs (16 hex digits of SHA-256)."""
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
 class Document(BaseModel):
@@ -13,6 +20,12 @@ class Document(BaseModel):
     id: str
     text: str
     source: str = ""  # path (and line) it was read from
+
+    @computed_field  # type: ignore[prop-decorator]
+    @cached_property
+    def hash(self) -> str:
+        """Content hash of `text`: what an update compares to find changed documents."""
+        return content_hash(self.text)
 
 
 class Chunk(BaseModel):
@@ -23,6 +36,12 @@ class Chunk(BaseModel):
     text: str
     start: int
     end: int
+
+    @computed_field  # type: ignore[prop-decorator]
+    @cached_property
+    def hash(self) -> str:
+        """Content hash of `text`: extraction units and embeddings are keyed by it."""
+        return content_hash(self.text)
 
 
 class Seed(BaseModel):

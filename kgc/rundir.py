@@ -76,6 +76,7 @@ class StageRecord(BaseModel):
 class Manifest(BaseModel):
     kgc_version: str = ""
     corpus: str = ""  # the corpus path the run read, so later commands need no argument
+    removed: list[str] = Field(default_factory=list)  # ids taken out by `kgc remove`: builds skip them
     stages: dict[str, StageRecord] = Field(default_factory=dict)
 
 
@@ -123,6 +124,11 @@ class RunDir:
     def remember_corpus(self, corpus: Path) -> None:
         m = self.manifest()
         m.corpus = str(corpus.resolve())
+        self._save(m)
+
+    def remember_removed(self, ids: list[str]) -> None:
+        m = self.manifest()
+        m.removed = sorted(set(m.removed) | set(ids))
         self._save(m)
 
     def _save(self, m: Manifest) -> None:

@@ -22,6 +22,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from kgc.changes import diff_documents, log_change
 from kgc.config import CorpusConfig
 from kgc.errors import CorpusError
 from kgc.models import Chunk, Document
@@ -261,28 +262,38 @@ def chunk_documents(documents: list[Document], cfg: CorpusConfig) -> list[Chunk]
 # --- the stage --------------------------------------------------------------------------------
 
 
-def corpus_fingerprint(path: Path) -> str:
-    """Content hash of the corpus file or folder: a changed corpus re-runs everything."""
+def corpus_fingerprint(path: Path, removed: list[str] | None = None) -> str:
+    """Content hash of the corpus file or folder (and of the ids `kgc remove` took out): a changed
+    corpus re-runs this stage, which finds what changed; later stages re-do only that."""
     check_corpus_path(path)
     h = hashlib.sha256()
     files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
     for f in files:
         h.update(str(f.relative_to(path) if path.is_dir() else f.name).encode("utf-8", "surrogateescape"))
         h.update(f.read_bytes())
+    for doc_id in removed or []:
+        h.update(b"\0removed:" + doc_id.encode("utf-8", "surrogatepass"))
     return h.hexdigest()[:16]
 
 
 def _run(ctx: StageContext) -> StageOutcome:
     readout = read_corpus(ctx.corpus, ctx.cfg.corpus)
-    chunks = chunk_documents(readout.documents, ctx.cfg.corpus)
-    write_jsonl(ctx.run / "documents.jsonl", readout.documents)
+    removed = set(ctx.run.manifest().removed)
+    documents = [d for d in readout.documents if d.id not in removed]
+    readout.skipped += [
+        Skipped(d.source, "removed with kgc remove") for d in readout.documents if d.id in removed
+    ]
+    chunks = chunk_documents(documents, ctx.cfg.corpus)
+    counts = {"documents": len(documents), "chunks": len(chunks), "skipped": len(readout.skipped)}
+    if (ctx.run / "documents.jsonl").is_file():  # an update: log what changed before anything is replaced
+        change = diff_documents(ctx.run.documents(), documents)
+        log_change(ctx.run, change)
+        counts |= change.counts()
+    write_jsonl(ctx.run / "documents.jsonl", documents)
     write_jsonl(ctx.run / "chunks.jsonl", chunks)
     ctx.run.write_json("skipped.json", [{"where": s.where, "reason": s.reason} for s in readout.skipped])
     ctx.run.remember_corpus(ctx.corpus)
-    return StageOutcome(
-        ["documents.jsonl", "chunks.jsonl", "skipped.json"],
-        {"documents": len(readout.documents), "chunks": len(chunks), "skipped": len(readout.skipped)},
-    )
+    return StageOutcome(["documents.jsonl", "chunks.jsonl", "skipped.json"], counts)
 
 
 STAGE = Stage(
@@ -290,5 +301,5 @@ STAGE = Stage(
     sections=("corpus",),
     inputs=lambda cfg: [],
     run=_run,
-    fingerprint=lambda ctx: corpus_fingerprint(ctx.corpus),
+    fingerprint=lambda ctx: corpus_fingerprint(ctx.corpus, ctx.run.manifest().removed),
 )

@@ -1,4 +1,7 @@
-"""Stage 2: the LLM extracts candidate triplets, one call per seed (with its retrieved chunks) or per chunk.
+"""Stage 2: the LLM extracts candidate triplets, one call per batch of a seed's retrieved chunks or per chunk.
+
+Each call is a unit keyed by its content (kgc.stages.units): an update pays only for the units whose
+text is new, and a removed document's units (and so its candidates) are dropped.
 
 The answer is validated against the relation schema triplet by triplet: unknown relations and empty,
 overlong or self-referencing names are dropped and counted, never passed on silently.
@@ -6,11 +9,12 @@ overlong or self-referencing names are dropped and counted, never passed on sile
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
 
 from pydantic import BaseModel, Field, create_model
 from rapidfuzz import fuzz, utils
@@ -22,6 +26,7 @@ from kgc.prompts import prompt_files, render
 from kgc.rundir import write_jsonl
 from kgc.schema import RelationSchema
 from kgc.stages.base import Stage, StageContext, StageOutcome
+from kgc.stages.units import UNITS_FILE, Unit, UnitLog
 from kgc.text import clean_text, normalise_name
 
 
@@ -56,25 +61,43 @@ def answer_model(relation_names: tuple[str, ...]) -> type[ExtractionAnswer]:
 class ExtractionTask:
     """One LLM call: the passages to read and, in seed mode, the seed they were retrieved for."""
 
-    key: str  # seed name or chunk id
+    key: str  # "seed/batch number" or chunk id
     seed: str | None
     chunks: list[Chunk]
 
 
-@dataclass
-class ExtractionResult:
-    candidates: list[Candidate]
-    dropped: Counter[str] = field(default_factory=Counter)  # reason -> count
-    failed_tasks: list[str] = field(default_factory=list)  # keys whose answer was never valid
-
-
-def seed_tasks(contexts: list[SeedContext], chunks: list[Chunk]) -> list[ExtractionTask]:
+def seed_tasks(
+    contexts: list[SeedContext], chunks: list[Chunk], batch_chunks: int = 0
+) -> list[ExtractionTask]:
+    """One task per batch of a seed's retrieved chunks (see `content_batches`), or per seed when
+    `batch_chunks` is 0."""
     by_id = {c.id: c for c in chunks}
-    return [
-        ExtractionTask(key=ctx.seed, seed=ctx.seed, chunks=[by_id[i] for i in ctx.chunk_ids])
-        for ctx in contexts
-        if ctx.chunk_ids
-    ]
+    tasks = []
+    for ctx in contexts:
+        retrieved = [by_id[i] for i in ctx.chunk_ids]
+        batches = content_batches(retrieved, batch_chunks) if batch_chunks else [retrieved]
+        tasks += [
+            ExtractionTask(key=f"{ctx.seed}/{n}", seed=ctx.seed, chunks=batch)
+            for n, batch in enumerate(batches)
+            if batch
+        ]
+    return tasks
+
+
+def content_batches(chunks: list[Chunk], size: int) -> list[list[Chunk]]:
+    """`chunks` in the order of their content hashes, cut after every chunk whose hash is 0 modulo
+    `size` (batches of `size` chunks on average).
+
+    Where a batch ends depends only on the chunks in it, never on their neighbours or number, so a
+    chunk added to a seed's context changes the one batch it falls in (or splits it in two) and
+    leaves the prompts of the others untouched: an update pays for the batches new text enters.
+    """
+    batches: list[list[Chunk]] = [[]]
+    for chunk in sorted(chunks, key=lambda c: (c.hash, c.id)):
+        batches[-1].append(chunk)
+        if int(chunk.hash, 16) % size == 0:
+            batches.append([])
+    return [b for b in batches if b]
 
 
 def chunk_tasks(chunks: list[Chunk]) -> list[ExtractionTask]:
@@ -142,28 +165,24 @@ def validate_triplets(
     return kept, dropped
 
 
-def extract(
-    tasks: list[ExtractionTask],
+def extract_unit(
+    task: ExtractionTask,
+    messages: list[dict[str, str]],
     llm: StageLLM,
     schema: RelationSchema,
     cfg: ExtractionConfig,
-    prompts_dir: Path,
-) -> ExtractionResult:
-    """Run every task through the LLM (concurrently, cached) and keep the valid triplets."""
-    model = answer_model(tuple(schema.names))
+) -> tuple[list[Candidate], Counter[str]] | None:
+    """One LLM call and its valid triplets (with the reasons for those dropped); None when the
+    answer was never valid."""
+    answer = llm.complete(messages, answer_model(tuple(schema.names)))
+    return None if answer is None else validate_triplets(answer, task, schema, cfg)
 
-    def run(task: ExtractionTask) -> tuple[ExtractionTask, Any]:
-        return task, llm.complete(build_messages(task, schema, cfg, prompts_dir), model)
 
-    result = ExtractionResult(candidates=[])
-    for task, answer in llm.map(run, tasks, description="extracting triplets"):
-        if answer is None:
-            result.failed_tasks.append(task.key)
-            continue
-        kept, dropped = validate_triplets(answer, task, schema, cfg)
-        result.candidates.extend(kept)
-        result.dropped.update(dropped)
-    return result
+def unit_key(task: ExtractionTask, messages: list[dict[str, str]], cfg: KgcConfig) -> str:
+    """What a unit's candidates depend on: the prompt, the chunks it cites, the model, the validation."""
+    identity = cfg.llm.model_dump(mode="json", include={"backend", "model", "temperature", "model_path"})
+    payload = [messages, [c.id for c in task.chunks], cfg.section_hash("extraction", "relations"), identity]
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:32]
 
 
 # --- the stage --------------------------------------------------------------------------------
@@ -172,10 +191,10 @@ def extract(
 def tasks_for(
     cfg: KgcConfig, contexts: list[SeedContext] | None, chunks: list[Chunk]
 ) -> list[ExtractionTask]:
-    """The extraction calls of a run: per seed (seed mode) or per chunk (document mode). The run and
-    `--dry-run`'s estimate both build them here."""
+    """The extraction calls of a run: per batch of a seed's chunks (seed mode) or per chunk
+    (document mode). The run and `--dry-run`'s estimate both build them here."""
     if cfg.extraction.mode == "seed":
-        return seed_tasks(contexts or [], chunks)
+        return seed_tasks(contexts or [], chunks, cfg.extraction.seed_batch_chunks)
     return chunk_tasks(chunks)
 
 
@@ -189,21 +208,47 @@ def read_tasks(ctx: StageContext) -> list[ExtractionTask]:
 
 
 def _run(ctx: StageContext) -> StageOutcome:
+    """Extract the units this run has not paid for yet; the candidates are those of the current units,
+    in task order (so an updated run and a fresh build of the same corpus write the same file)."""
     cfg = ctx.cfg
+    prompts = cfg.prompts_path()
     tasks = read_tasks(ctx)
-    result = extract(tasks, ctx.llm, cfg.relations, cfg.extraction, cfg.prompts_path())
-    write_jsonl(ctx.run / "candidates.jsonl", result.candidates)
-    ctx.run.write_json(
-        "extraction_report.json", {"dropped": dict(result.dropped), "failed_tasks": result.failed_tasks}
-    )
+    messages = [build_messages(t, cfg.relations, cfg.extraction, prompts) for t in tasks]
+    keys = [unit_key(t, m, cfg) for t, m in zip(tasks, messages, strict=True)]
+    units = UnitLog(ctx.run / UNITS_FILE)
+    todo = [(t, m, k) for t, m, k in zip(tasks, messages, keys, strict=True) if k not in units]
+    if todo:
+        llm = ctx.llm  # built only when some unit is new: a removal needs no model
+
+        def run(item: tuple[ExtractionTask, list[dict[str, str]], str]) -> None:
+            task, msgs, key = item
+            result = extract_unit(task, msgs, llm, cfg.relations, cfg.extraction)
+            if result is not None:
+                units.add(Unit(key=key, candidates=result[0], dropped=dict(result[1])))
+
+        llm.map(run, todo, description="extracting triplets")
+    units.compact(keys)
+    candidates: list[Candidate] = []
+    dropped: Counter[str] = Counter()
+    failed: list[str] = []
+    for task, key in zip(tasks, keys, strict=True):
+        unit = units.get(key)
+        if unit is None:
+            failed.append(task.key)
+            continue
+        candidates += unit.candidates
+        dropped.update(unit.dropped)
+    write_jsonl(ctx.run / "candidates.jsonl", candidates)
+    ctx.run.write_json("extraction_report.json", {"dropped": dict(dropped), "failed_tasks": failed})
     counts = {
         "tasks": len(tasks),
-        "candidates": len(result.candidates),
-        "failed_tasks": len(result.failed_tasks),
+        "new_tasks": len(todo),
+        "candidates": len(candidates),
+        "failed_tasks": len(failed),
     }
-    counts.update({f"dropped_{k.replace(' ', '_')}": v for k, v in result.dropped.items()})
+    counts.update({f"dropped_{k.replace(' ', '_')}": v for k, v in dropped.items()})
     return StageOutcome(
-        ["candidates.jsonl", "extraction_report.json"], counts, failed=len(result.failed_tasks)
+        ["candidates.jsonl", "extraction_report.json", UNITS_FILE], counts, failed=len(failed)
     )
 
 
