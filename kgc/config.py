@@ -70,6 +70,11 @@ class SeedsConfig(Section):
     user_seeds: list[str] = Field(default_factory=list)
     user_seeds_only: bool = False
     random_state: int = 42
+    keep_on_update: bool = Field(
+        True,
+        description="on a changed corpus keep the seeds (new ones only for text they do not cover), so "
+        "unchanged text is not extracted again; false (or `kgc build --refit-seeds`): fit them anew",
+    )
 
 
 class RetrievalConfig(Section):

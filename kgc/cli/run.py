@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
+from kgc.changes import describe_change
 from kgc.cli.common import (
     EXIT_INCOMPLETE,
     BackendOpt,
@@ -98,10 +99,21 @@ def build(
     max_tokens: MaxTokensOpt = None,
     max_cost: MaxCostOpt = None,
     deadline: DeadlineOpt = None,
+    refit_seeds: Annotated[
+        bool,
+        typer.Option(
+            "--refit-seeds",
+            help="Seed mode, on a changed corpus: fit the seeds anew instead of keeping them "
+            "(most extraction calls are then paid again).",
+        ),
+    ] = False,
     dry_run: DryRunOpt = False,
     verbose: VerboseOpt = False,
 ) -> None:
     """Run the whole pipeline (resuming whatever the run directory already has) and write the graph.
+
+    Run it again on a changed corpus with the same --out to update the graph: only new and changed
+    documents are read by the LLM, removed ones are withdrawn, and the summary says what changed.
 
     Example: kgc build my_corpus/ --out runs/mine --backend openai --model gpt-4o-mini
     """
@@ -118,6 +130,7 @@ def build(
             llm__max_tokens_total=max_tokens,
             llm__max_cost=max_cost,
             llm__deadline_seconds=deadline,
+            seeds__keep_on_update=False if refit_seeds else None,
         )
         _run(corpus, out, cfg, "fusion", dry_run)
 
@@ -289,7 +302,11 @@ def headline(manifest: Manifest) -> str:
     requests = sum(int(rec.llm.get("requests", 0)) for rec in stages.values())
     tokens = sum(int(rec.llm.get("total_tokens", 0)) for rec in stages.values())
     seconds = sum(rec.seconds for rec in stages.values())
-    return (
+    corpus = stages.get("corpus")
+    update = ""
+    if corpus is not None and any(corpus.counts.get(k) for k in ("added", "changed", "removed")):
+        update = f"update: {describe_change(corpus.counts)}; "
+    return update + (
         f"{count('corpus', 'documents')} documents -> {count('seeds', 'seeds')} seeds -> "
         f"{count('extraction', 'candidates')} candidates -> {count('fusion', 'entities')} entities, "
         f"{count('fusion', 'relations')} relations ({count('fusion', 'merges')} merges); "

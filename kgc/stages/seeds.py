@@ -29,10 +29,11 @@ from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 from kgc.config import SeedsConfig
 from kgc.embeddings import embed, load_embedder
 from kgc.errors import KgcError
-from kgc.models import Seed
-from kgc.rundir import write_jsonl
+from kgc.models import Chunk, Seed
+from kgc.rundir import atomic_write_text, write_jsonl
 from kgc.stages.base import Stage, StageContext, StageOutcome
 from kgc.stages.chunk_embeddings import chunk_embeddings as saved_chunk_embeddings
+from kgc.stages.seed_updates import SEEN_FILE, SeedsSeen, seeds_settings, update_seeds
 from kgc.text import acronym, normalise_name
 
 if TYPE_CHECKING:
@@ -392,14 +393,41 @@ def chunk_embeddings(ctx: StageContext, texts: list[str]) -> np.ndarray:
 
 def _run(ctx: StageContext) -> StageOutcome:
     cfg = ctx.cfg
-    texts = [c.text for c in ctx.run.chunks()]
-    vectors = None if cfg.seeds.user_seeds_only else chunk_embeddings(ctx, texts)
-    result = find_seeds(texts, cfg.seeds, embedding_model=cfg.embedding.model, embeddings=vectors)
-    write_jsonl(ctx.run / "seeds.jsonl", result.seeds)
-    ctx.run.write_json("topics.json", [t.model_dump() for t in result.topics])
+    chunks = ctx.run.chunks()
+    settings = seeds_settings(cfg)
+
+    def fit(fitted: list[Chunk]) -> SeedResult:
+        texts = [c.text for c in fitted]
+        vectors = None if cfg.seeds.user_seeds_only else chunk_embeddings(ctx, texts)
+        return find_seeds(texts, cfg.seeds, embedding_model=cfg.embedding.model, embeddings=vectors)
+
+    seen = _seen(ctx, settings) if cfg.seeds.keep_on_update else None
+    counts: dict[str, int] = {}
+    if seen is None:
+        result = fit(chunks)
+        seeds, topics = result.seeds, [t.model_dump() for t in result.topics]
+    else:  # an update of the corpus: the seeds stay, new ones only for text they do not cover
+        seeds, counts["uncovered_chunks"] = update_seeds(
+            ctx.run.seeds(), seen, chunks, cfg.seeds, lambda fitted: fit(fitted).seeds
+        )
+        topics = json.loads((ctx.run / "topics.json").read_text(encoding="utf-8"))
+        counts["new_seeds"] = len(seeds) - len(ctx.run.seeds())
+    write_jsonl(ctx.run / "seeds.jsonl", seeds)
+    ctx.run.write_json("topics.json", topics)
+    seen_now = SeedsSeen(settings=settings, chunks=sorted({c.hash for c in chunks} | (seen or set())))
+    atomic_write_text(ctx.run / SEEN_FILE, seen_now.model_dump_json())
     return StageOutcome(
-        ["seeds.jsonl", "topics.json"], {"seeds": len(result.seeds), "topics": len(result.topics)}
+        ["seeds.jsonl", "topics.json", SEEN_FILE], {"seeds": len(seeds), "topics": len(topics), **counts}
     )
+
+
+def _seen(ctx: StageContext, settings: str) -> set[str] | None:
+    """The chunks the run's seeds were chosen from, when they were chosen with these settings."""
+    path = ctx.run / SEEN_FILE
+    if not path.is_file() or not (ctx.run / "seeds.jsonl").is_file():
+        return None
+    seen = SeedsSeen.model_validate_json(path.read_text(encoding="utf-8"))
+    return set(seen.chunks) if seen.settings == settings else None
 
 
 STAGE = Stage(name="seeds", sections=("seeds", "embedding"), inputs=lambda cfg: ["chunks.jsonl"], run=_run)
