@@ -13,6 +13,7 @@ goes through one representation path:
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import re
