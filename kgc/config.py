@@ -89,10 +89,11 @@ class ExtractionConfig(Section):
     )
     max_chars: int = Field(10_000, description="characters of text given to one extraction call")
     seed_batch_chunks: int = Field(
-        3,
+        0,
         ge=0,
-        description="seed mode: a seed's retrieved chunks are read in batches of about this many, cut by "
-        "content so a corpus update re-reads only the batches new text enters; 0: one call per seed",
+        description="seed mode: read a seed's retrieved chunks in batches of about this many, cut by "
+        "content, so a corpus update re-reads only the batches new text enters (more, smaller calls); "
+        "0: one call per seed",
     )
     prompt: str = Field(
         "auto",

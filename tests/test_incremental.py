@@ -164,7 +164,14 @@ def test_remove_without_the_source_keeps_what_other_documents_support(tmp_path: 
 
 def test_seed_mode_update_equals_a_fresh_build_with_the_same_seeds(tmp_path: Path) -> None:
     seeds = ["machine translation", "BLEU", "encoder", "word embeddings", "question answering"]
-    cfg = config(**{"seeds.user_seeds": seeds, "seeds.user_seeds_only": True, "retrieval.min_score": 90})
+    cfg = config(
+        **{
+            "seeds.user_seeds": seeds,
+            "seeds.user_seeds_only": True,
+            "retrieval.min_score": 90,
+            "extraction.seed_batch_chunks": 2,
+        }
+    )
     backend = ScriptedBackend()
     corpus, run = tmp_path / "corpus", tmp_path / "run"
     build(cfg, write(corpus, DOCS), run, backend)
