@@ -254,3 +254,69 @@ def test_link_prediction_refused_when_the_run_used_an_unnamed_background(tmp_pat
         EvaluationError, match=r"fused with a background graph \(1 relation\(s\) decided by it\): pass it"
     ):
         evaluate_run(run, pairs=pairs)
+
+
+def test_evaluate_a_run_the_pipeline_wrote(tmp_path: Path) -> None:
+    """The artifacts as the stages really write them (in-process pipeline, scripted answers)."""
+    from kgc.config import load_config
+    from kgc.pipeline import Pipeline
+    from kgc.testing import ScriptedBackend, scripted_factory
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "d1.txt").write_text("BLEU is a metric used to evaluate machine translation.", encoding="utf-8")
+    (corpus / "d2.txt").write_text("Neural machine translation (NMT) relies on an encoder.", encoding="utf-8")
+
+    def t(head: str, rel: str, tail: str, evidence: str) -> dict[str, str]:
+        return {"head": head, "relation": rel, "tail": tail, "evidence": evidence}
+
+    backend = ScriptedBackend(
+        [
+            {
+                "triplets": [
+                    t("BLEU", "Evaluate-for", "machine translation", "used to evaluate machine translation"),
+                    t("BLEU", "Causes", "machine translation", ""),  # not in the schema: dropped
+                ]
+            },
+            {
+                "triplets": [
+                    t("NMT", "Hyponym-Of", "machine translation", "NMT is a kind of machine translation"),
+                    t("encoder", "Part-of", "neural machine translation", "relies on an encoder"),
+                ]
+            },
+        ]
+    )
+    cfg = load_config(
+        None,
+        {
+            "llm.backend": "openai",
+            "llm.model": "scripted",
+            "llm.concurrency": 1,  # the two answers go to d1 and d2 in order
+            "extraction.mode": "document",
+            "fusion.embedding_merge": False,
+            "fusion.resolve_with_llm": False,
+            "fusion.infer_links": False,
+        },
+    )
+    run = tmp_path / "run"
+    Pipeline(cfg, run, corpus=corpus, llm_factory=scripted_factory(backend, cfg.llm)).run_until("fusion")
+    gold = write(
+        tmp_path,
+        "gold.tsv",
+        "BLEU\tEvaluate-for\tmachine translation\n"
+        "neural machine translation\tHyponym-Of\tmachine translation\n"
+        "NMT\tHyponym-Of\tmachine translation\n"  # the same edge through an alias: counted once
+        "machine translation\tPart-of\tencoder\n",  # not this direction
+    )
+    report = evaluate_run(run, gold=gold, schema=cfg.relations)
+    assert (report.health.entities, report.health.relations, report.health.problems) == (4, 3, [])
+    assert report.conformance is not None
+    assert (report.conformance.candidates_kept, report.conformance.dropped) == (3, {"unknown relation": 1})
+    assert report.conformance.dropped_share == 0.25
+    assert report.grounding is not None
+    assert (report.grounding.relations_grounded, report.grounding.relations_checked) == (3, 3)
+    assert (report.grounding.evidence_grounded, report.grounding.evidence_checked) == (2, 3)
+    assert report.grounding.ungrounded_evidence == ["d2#0: NMT is a kind of machine translation"]
+    assert report.triplets is not None
+    strict = report.triplets.levels["strict"]
+    assert (strict.true_positives, strict.predicted, strict.gold) == (2, 3, 3)
