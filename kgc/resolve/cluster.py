@@ -22,6 +22,23 @@ class Grouping:
     joined_by: dict[int, Edge] = field(default_factory=dict)  # node -> the merge edge it joined through
     weakest: list[tuple[float, int, int] | None] = field(default_factory=list)
     refused: list[Edge] = field(default_factory=list)  # merge edges not followed: a member disagreed
+    cluster_of: dict[int, int] = field(default_factory=dict)  # node -> index into members
+
+    def attach(self, v: int, edge: Edge) -> bool:
+        """Move `v`, alone in its cluster, into the cluster of the edge's other end (an acronym joining
+        its expansion). False when `v` already shares a cluster with other names."""
+        c_old = self.cluster_of[v]
+        if len(self.members[c_old]) > 1:
+            return False
+        target = self.cluster_of[edge.j if edge.i == v else edge.i]
+        self.members[c_old] = []
+        self.members[target].append(v)
+        self.cluster_of[v] = target
+        self.joined_by[v] = edge
+        current = self.weakest[target]
+        if current is None or edge.score < current[0]:
+            self.weakest[target] = (edge.score, edge.i, edge.j)
+        return True
 
 
 def _weight(n: Node) -> tuple[int, int, int, str]:
@@ -38,7 +55,7 @@ def cluster(
         adjacent[e.i].append(e)
         adjacent[e.j].append(e)
         edge_of[(e.i, e.j)] = e
-    cluster_of: dict[int, int] = {}
+    cluster_of = g.cluster_of
     for v in sorted(range(len(nodes)), key=lambda i: _weight(nodes[i])):
         options: dict[int, Edge] = {}
         for e in adjacent.get(v, []):

@@ -110,7 +110,9 @@ def build_resolution(
     clusters: dict[str, Cluster] = {}
     cluster_of_node: dict[int, str] = {}
     # Largest clusters first, so the best-known entity keeps the plain slug.
-    ranked = sorted(grouping.members, key=lambda m: (-sum(nodes[i].count for i in m), nodes[m[0]].key))
+    ranked = sorted(
+        (m for m in grouping.members if m), key=lambda m: (-sum(nodes[i].count for i in m), nodes[m[0]].key)
+    )
     weakest = {id(m): w for m, w in zip(grouping.members, grouping.weakest, strict=True)}
     for members in ranked:
         at, name = canonical_name([nodes[i] for i in members])

@@ -13,9 +13,10 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 
 import numpy as np
+from rapidfuzz import fuzz, process
 
 from kgc.config import ResolveConfig
-from kgc.resolve.acronym_links import Definitions, link_acronyms
+from kgc.resolve.acronym_links import Definitions, link_short_forms, partial_abbreviations
 from kgc.resolve.acronyms import abbreviates, looks_like_acronym, short_letters
 from kgc.resolve.candidates import embedding_pairs, key_pairs, ngram_pairs
 from kgc.resolve.cluster import cluster
@@ -23,7 +24,7 @@ from kgc.resolve.decisions import build_resolution
 from kgc.resolve.definitions import Definition
 from kgc.resolve.keys import compact_key, name_key, split_parenthetical
 from kgc.resolve.llm_band import Judge, vote
-from kgc.resolve.scoring import decide, string_similarity
+from kgc.resolve.scoring import decide
 from kgc.resolve.types import Edge, NameRecord, Node, Resolution
 
 log = logging.getLogger(__name__)
@@ -103,14 +104,28 @@ def propose(nodes: list[Node], cfg: ResolveConfig, embed: Embed | None, counts: 
         )
         counts["pairs_embedding"] = len(pairs)
         cosine = {(int(i), int(j)): round(float(s), 4) for (i, j), s in zip(pairs, sims, strict=True)}
+    if cosine:
+        extra = np.array(sorted(set(cosine) - {(int(i), int(j)) for i, j in ngrams}), dtype=np.int64).reshape(
+            -1, 2
+        )
+        from_ngrams = len(ngrams)
+        ngrams = np.concatenate([ngrams, extra])
+    else:
+        from_ngrams = len(ngrams)
+    # String similarity of every proposed pair at once (C++, all cores); only pairs that could merge or
+    # reach the band become Edge objects, the rest are rejected without a second look.
+    strings = process.cpdist(
+        [keys[i] for i in ngrams[:, 0]], [keys[j] for j in ngrams[:, 1]], scorer=fuzz.ratio, workers=-1
+    )
     edges: list[Edge] = []
-    seen = {(int(i), int(j)) for i, j in ngrams}
-    for i, j in sorted(seen | set(cosine)):
+    for row, ((i, j), s) in enumerate(zip(ngrams.tolist(), strings.tolist(), strict=True)):
         emb = cosine.get((i, j))
-        string = string_similarity(keys[i], keys[j])
+        string = round(s / 100, 4)
+        if string < cfg.band_threshold and (emb is None or emb < cfg.embedding_band_threshold):
+            continue
         scores = {"string": string} if emb is None else {"string": string, "embedding": emb}
         verdict = decide(nodes[i], nodes[j], string, emb, cfg)
-        generator = "ngram" if (i, j) in seen else "embedding"
+        generator = "ngram" if row < from_ngrams else "embedding"
         edges.append(Edge(i, j, generator, scores, verdict.decision, verdict.band, verdict.reason))
     return edges
 
@@ -133,11 +148,9 @@ def resolve(
     for i, j in key_pairs([compact_key(n.key) for n in nodes]):
         edges[(int(i), int(j))] = Edge(int(i), int(j), "key", {"key": 1.0}, "merge", "high", "normalised")
     counts["pairs_key"] = len(edges)
-    acronyms = link_acronyms(nodes, collect_definitions(nodes, definitions))
-    counts.update(acronyms.counts)
-    counts["pairs_acronym"] = len(acronyms.edges)
-    for e in acronyms.edges:
+    for e in partial_abbreviations(nodes):
         edges.setdefault((e.i, e.j), e)
+        counts["pairs_partial_abbreviation"] += 1
     for e in propose(nodes, cfg, embed, counts):
         edges.setdefault((e.i, e.j), e)
     band = sorted((e for e in edges.values() if e.band == "llm"), key=lambda e: (-e.score, e.i, e.j))
@@ -155,5 +168,15 @@ def resolve(
     grouping = cluster(nodes, merges, forbidden, cfg)
     counts["merge_edges"] = len(merges)
     counts["merge_edges_refused"] = len(grouping.refused)
+    # Acronyms last: their expansions are counted per entity, not per spelling.
+    acronyms = link_short_forms(nodes, collect_definitions(nodes, definitions), grouping.cluster_of)
+    counts.update(acronyms.counts)
+    for e in acronyms.edges:
+        short = e.i if _is_short(nodes[e.i], nodes[e.j]) else e.j
+        counts["pairs_acronym" if grouping.attach(short, e) else "acronyms_already_in_a_cluster"] += 1
     unresolved = [*acronyms.unresolved, *(e for e in edges.values() if e.decision != "merge")]
     return build_resolution(nodes, node_of, grouping, acronyms.by_document, unresolved, counts)
+
+
+def _is_short(a: Node, b: Node) -> bool:
+    return " " not in a.key and len(a.key) < len(b.key)

@@ -41,11 +41,13 @@ def compact_key(key: str) -> str:
     return _NON_ALNUM.sub("", key)
 
 
-def words(key: str) -> list[str]:
+@lru_cache(maxsize=500_000)
+def words(key: str) -> tuple[str, ...]:
     """Words of a key, hyphenated compounds split: 'retrieval-augmented generation' -> 3 words."""
-    return [w for w in _WORDS.split(key) if w]
+    return tuple(w for w in _WORDS.split(key) if w)
 
 
+@lru_cache(maxsize=500_000)
 def numbers(key: str) -> tuple[str, ...]:
     """The numbers in a name; 'gpt-3' and 'gpt-4' differ in them and are different things."""
     return tuple(_DIGITS.findall(key))
