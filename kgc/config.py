@@ -116,6 +116,9 @@ class ResolveConfig(Section):
     min_fuzzy_chars: int = Field(
         5, description="names shorter than this never merge by string similarity alone"
     )
+    real_word_names: int = Field(
+        3, description="a word in this many names is a real word: a close spelling of it is not a typo"
+    )
     lsh_bands: int = Field(20, description="MinHash-LSH bands over character 3-grams")
     lsh_rows: int = Field(
         3,

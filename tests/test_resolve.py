@@ -122,7 +122,9 @@ def test_plurals_case_and_typos_merge_but_near_homonyms_and_versions_do_not() ->
     ]
     r = resolve_names(names)
     vetoes = {(p.a, p.b): p.reason for p in r.rejected if p.band == "veto"}
-    assert veto(Node("gpt-3"), Node("gpt-4")) == "different numbers"  # string similarity below the band anyway
+    assert (
+        veto(Node("gpt-3"), Node("gpt-4")) == "different numbers"
+    )  # string similarity below the band anyway
     assert veto(Node("bert-base"), Node("bert-large")) == "different versions"  # too short for LSH to pair
     assert vetoes[("supervised learning", "unsupervised learning")] == "a negating or scoping prefix"
     band = {(p.a, p.b): p.reason for p in r.rejected if p.band == "llm"}

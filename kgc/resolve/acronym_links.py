@@ -115,6 +115,12 @@ def _link_short_form(
             return _edge(i, j, "definition", "definition", DEFINITION_SCORE, "definition")
         return _edge(i, j, "acronym", "acronym", ACRONYM_SCORE, "acronym")
 
+    if not nodes[i].docs and definitions.get(letters):
+        # Documents unknown, but the corpus defines this acronym: only the expansions it defines count.
+        by_cluster = {c: js for c, js in by_cluster.items() if defines[c]}
+        if not by_cluster:
+            out.counts["acronyms_defined_as_something_else"] += 1
+            return
     if len(by_cluster) == 1:
         out.edges.append(link(next(iter(by_cluster))))
         return

@@ -24,7 +24,7 @@ from kgc.resolve.decisions import build_resolution
 from kgc.resolve.definitions import Definition
 from kgc.resolve.keys import compact_key, name_key, split_parenthetical
 from kgc.resolve.llm_band import Judge, vote
-from kgc.resolve.scoring import decide
+from kgc.resolve.scoring import Vocabulary, decide
 from kgc.resolve.types import Edge, NameRecord, Node, Resolution
 
 log = logging.getLogger(__name__)
@@ -117,6 +117,7 @@ def propose(nodes: list[Node], cfg: ResolveConfig, embed: Embed | None, counts: 
     strings = process.cpdist(
         [keys[i] for i in ngrams[:, 0]], [keys[j] for j in ngrams[:, 1]], scorer=fuzz.ratio, workers=-1
     )
+    vocabulary = Vocabulary(keys, cfg.real_word_names)
     edges: list[Edge] = []
     for row, ((i, j), s) in enumerate(zip(ngrams.tolist(), strings.tolist(), strict=True)):
         emb = cosine.get((i, j))
@@ -124,7 +125,7 @@ def propose(nodes: list[Node], cfg: ResolveConfig, embed: Embed | None, counts: 
         if string < cfg.band_threshold and (emb is None or emb < cfg.embedding_band_threshold):
             continue
         scores = {"string": string} if emb is None else {"string": string, "embedding": emb}
-        verdict = decide(nodes[i], nodes[j], string, emb, cfg)
+        verdict = decide(nodes[i], nodes[j], string, emb, cfg, vocabulary)
         generator = "ngram" if row < from_ngrams else "embedding"
         edges.append(Edge(i, j, generator, scores, verdict.decision, verdict.band, verdict.reason))
     return edges

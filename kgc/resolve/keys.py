@@ -12,6 +12,8 @@ from functools import lru_cache
 from kgc.text import normalise_name
 
 _PAREN = re.compile(r"^(?P<name>.+?)\s*\((?P<inner>[^()]+)\)$")
+# 'pretrained language models (PLMs' / 'recurrent neural networks(RNN': cut off by the extraction
+_OPEN_PAREN = re.compile(r"^(?P<name>.+?)\s*\((?P<inner>[^()\s]+(?:\s[^()\s]+)?)$")
 _POSSESSIVE = re.compile(r"(?<=\w)['\u2019]s?\b")
 _AMPERSAND = re.compile(r"\s*&\s*")
 _ARTICLE = re.compile(r"^(the|a|an)\s+", re.IGNORECASE)
@@ -22,7 +24,7 @@ _WORDS = re.compile(r"[\s\-/]+")
 
 def split_parenthetical(name: str) -> tuple[str, str | None]:
     """'neural machine translation (NMT)' -> ('neural machine translation', 'NMT')."""
-    m = _PAREN.match(name.strip())
+    m = _PAREN.match(name.strip()) or _OPEN_PAREN.match(name.strip())
     return (m["name"], m["inner"].strip()) if m else (name, None)
 
 

@@ -9,6 +9,7 @@ never an automatic merge ('machine translation' / 'machine transliteration').
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from typing import Literal
 
@@ -27,6 +28,26 @@ SCOPING_PREFIXES = (
     "un", "non", "semi", "self", "weakly", "multi", "cross", "pre", "post", "sub", "dis", "bi", "uni",
     "in", "im", "ir", "de", "intra", "inter", "mono", "zero", "few",
 )  # fmt: skip
+# Written apart ('non contextual', 'multi modal') these are joined to the next word before comparing;
+# 'in', 'de'... are left out: as separate words they are function words or names.
+_SEPARABLE = frozenset(SCOPING_PREFIXES) - {"in", "im", "ir", "de", "dis"}
+# Word endings that do not change what a word names ('dialog'/'dialogue', 'position'/'positional').
+_SAME_WORD_ENDINGS = ("s", "es", "e", "ue", "d", "ed", "ly", "al")
+
+
+class Vocabulary:
+    """How many distinct names each word occurs in: a word found in several names is a real word, so
+    a close spelling of it is another word ('context' / 'content'), not a typo."""
+
+    def __init__(self, keys: list[str], real_word_names: int):
+        self.names_with: Counter[str] = Counter(w for k in keys for w in set(words(k)))
+        self.threshold = real_word_names
+
+    def real(self, word: str) -> bool:
+        return self.names_with[word] >= self.threshold
+
+
+NO_VOCABULARY = Vocabulary([], 1 << 30)
 
 
 def string_similarity(a: str, b: str) -> float:
@@ -34,39 +55,63 @@ def string_similarity(a: str, b: str) -> float:
     return round(fuzz.ratio(a, b) / 100, 4)
 
 
+def _joined_words(key: str) -> list[str]:
+    """Words with a separate scoping prefix joined to the next: 'non contextual x' -> ['noncontextual', 'x']."""
+    out: list[str] = []
+    ws = list(words(key))
+    while ws:
+        w = ws.pop(0)
+        if w in _SEPARABLE and ws:
+            w += ws.pop(0)
+        out.append(w)
+    return out
+
+
 def _scoped(x: str, y: str) -> bool:
-    """'supervised' / 'unsupervised', 'lingual' / 'multi-lingual': one is the other with a prefix."""
+    """'supervised' / 'unsupervised', 'lingual' / 'multilingual': one is the other with a prefix."""
     short, long = sorted((x, y), key=len)
-    return long.endswith(short) and long[: len(long) - len(short)].rstrip("-") in SCOPING_PREFIXES
+    return long.endswith(short) and long[: len(long) - len(short)] in SCOPING_PREFIXES
 
 
 def veto(a: Node, b: Node) -> str | None:
     """Why two names can never be one entity, or None."""
     if numbers(a.key) != numbers(b.key):
         return "different numbers"
-    wa, wb = set(words(a.key)), set(words(b.key))
-    if (wa ^ wb) & VARIANT_WORDS:
+    wa, wb = set(_joined_words(a.key)), set(_joined_words(b.key))
+    only_a, only_b = wa - wb, wb - wa
+    if only_a and only_b and only_a <= VARIANT_WORDS and only_b <= VARIANT_WORDS:
         return "different versions"
-    if (wa ^ wb) & set(SCOPING_PREFIXES) or any(_scoped(x, y) for x in wa - wb for y in wb - wa):
+    if (only_a | only_b) & _SEPARABLE or any(_scoped(x, y) for x in only_a for y in only_b):
         return "a negating or scoping prefix"
     if a.type and b.type and a.type != b.type:
         return "different types"
     return None
 
 
-def _misspelling(x: str, y: str) -> bool:
-    """'transfomer' / 'transformer', 'dialog' / 'dialogue': a typo or spelling variant of one word."""
-    if x.startswith(y) or y.startswith(x):
-        return abs(len(x) - len(y)) <= 3
-    return Levenshtein.distance(x, y) <= max(1, min(len(x), len(y)) // 4)
+def _same_word(x: str, y: str, first: bool, vocabulary: Vocabulary) -> bool:
+    """'transfomer' / 'transformer', 'dialog' / 'dialogue', and as a name's first word 'generate' /
+    'generating': a typo or another form of one word. Not 'context' / 'content' (both real words) nor
+    'explicit' / 'implicit' (typos keep the first letter)."""
+    short, long = sorted((x, y), key=len)
+    if long.startswith(short) and long[len(short) :] in _SAME_WORD_ENDINGS:
+        return True
+    stem = short[:-1] if short.endswith("e") else short
+    if (first and long == stem + "ing") or (long == short + "ing" and first):
+        return True  # a verb at the start of a name: 'learn weight uncertainty' / 'learning ...'
+    if x[0] != y[0] or (vocabulary.real(x) and vocabulary.real(y)):
+        return False
+    # one edit in a short word, two in a long one: 'transliteration' is not a typo of 'translation'
+    return len(short) >= 4 and Levenshtein.distance(x, y) <= min(2, len(short) // 4 + 1)
 
 
-def near_homonym(a: str, b: str) -> bool:
-    """Names that differ by a whole word rather than a misspelling."""
-    wa, wb = words(a), words(b)
+def near_homonym(a: str, b: str, vocabulary: Vocabulary = NO_VOCABULARY) -> bool:
+    """Names that differ by a whole word rather than a misspelling or another form of it."""
+    wa, wb = _joined_words(a), _joined_words(b)
     if len(wa) != len(wb):
         return True
-    return not all(x == y or _misspelling(x, y) for x, y in zip(wa, wb, strict=True))
+    return not all(
+        x == y or _same_word(x, y, n == 0, vocabulary) for n, (x, y) in enumerate(zip(wa, wb, strict=True))
+    )
 
 
 def abbreviation_of(a: Node, b: Node) -> bool:
@@ -88,11 +133,13 @@ class Verdict:
     reason: str
 
 
-def decide(a: Node, b: Node, string: float, embedding: float | None, cfg: ResolveConfig) -> Verdict:
+def decide(
+    a: Node, b: Node, string: float, embedding: float | None, cfg: ResolveConfig, vocabulary: Vocabulary
+) -> Verdict:
     """The band of a scored pair: merge above the high threshold, the LLM between, reject below."""
     if (why := veto(a, b)) is not None:
         return Verdict("reject", "veto", why)
-    homonym = near_homonym(a.key, b.key)
+    homonym = near_homonym(a.key, b.key, vocabulary)
     long_enough = min(len(a.key), len(b.key)) >= cfg.min_fuzzy_chars
     if string >= cfg.merge_threshold and not homonym and long_enough:
         return Verdict("merge", "high", "fuzzy")
