@@ -96,11 +96,12 @@ class Relation(BaseModel):
     head: str
     relation: str
     tail: str
-    support: int = 0  # number of distinct documents supporting this exact edge
+    support: int = 0  # distinct documents giving this relation between the pair, in either direction
     confidence: float = 0.0
     inferred: bool = False  # proposed by the fusion LLM, not extracted from text
     decided_by: Literal["support", "llm", "inference", "background"] = "support"
-    sources: list[str] = Field(default_factory=list)  # document ids
+    sources: list[str] = Field(default_factory=list)  # document ids giving it in this direction
+    reversed_sources: list[str] = Field(default_factory=list)  # ... in the other (outvoted) direction
     evidence: list[str] = Field(default_factory=list)
 
 

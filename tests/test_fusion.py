@@ -1,6 +1,5 @@
 """Fusion without an LLM: entity merging and relation choice by document support."""
 
-from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -21,73 +20,95 @@ def cand(head: str, rel: str, tail: str, *docs: str) -> Candidate:
     )
 
 
+def names_as_candidates(counts: dict[str, int]) -> list[Candidate]:
+    """Each name as the head of `count` candidates (one document each) towards a filler tail."""
+    return [cand(name, "Used-for", "filler", f"{name}-{k}") for name, n in counts.items() for k in range(n)]
+
+
 def test_merges_case_plural_acronym_and_near_spellings() -> None:
-    mentions = Counter(
-        {
-            "Neural machine translation": 3,
-            "neural machine translations": 1,
-            "NMT": 2,
-            "named entity recognition (NER)": 1,
-            "NER": 1,
-            "task-oriented dialogue system": 2,
-            "task-oriented dialog system": 1,
-            "GPT-3": 1,
-            "GPT-4": 1,
-        }
-    )
-    index = merge_entities(mentions, FusionConfig(embedding_merge=False))
+    counts = {
+        "Neural machine translation": 3,
+        "neural machine translations": 1,
+        "NMT": 2,
+        "named entity recognition (NER)": 1,
+        "NER": 1,
+        "task-oriented dialogue system": 2,
+        "task-oriented dialog system": 1,
+        "GPT-3": 1,
+        "GPT-4": 1,
+    }
+    index = merge_entities(names_as_candidates(counts), FusionConfig(embedding_merge=False))
     by_name = {e.name: e for e in index.entities.values()}
     assert sorted(by_name) == [
         "GPT-3",
         "GPT-4",
         "Neural machine translation",
+        "filler",
         "named entity recognition",
         "task-oriented dialogue system",
     ]
     assert by_name["Neural machine translation"].aliases == ["NMT", "neural machine translations"]
     assert by_name["named entity recognition"].aliases == ["NER", "named entity recognition (NER)"]
-    reasons = {m.alias: m.reason for m in index.merges}
+    reasons = {m.alias: (m.reason, m.via) for m in index.merges}
     assert reasons == {
-        "neural machine translations": "normalised",
-        "NMT": "acronym",
-        "NER": "acronym",
-        "named entity recognition (NER)": "normalised",
-        "task-oriented dialog system": "fuzzy",
+        "neural machine translations": ("normalised", "Neural machine translation"),
+        "NMT": ("acronym", "Neural machine translation"),
+        "NER": ("definition", "named entity recognition (NER)"),
+        "named entity recognition (NER)": ("normalised", "named entity recognition"),
+        "task-oriented dialog system": ("fuzzy", "task-oriented dialogue system"),
     }
-    assert (
-        index.entity_of["NMT"]
-        == index.entity_of["Neural machine translation"]
-        == "neural-machine-translation"
+    assert index.entity("NMT") == index.entity("Neural machine translation") == "neural-machine-translation"
+
+
+def test_ambiguous_acronym_is_not_merged_without_documents_that_settle_it() -> None:
+    index = merge_entities(
+        names_as_candidates({"language model": 2, "linear model": 2, "LM": 1}),
+        FusionConfig(embedding_merge=False),
     )
-
-
-def test_ambiguous_acronym_is_not_merged() -> None:
-    mentions = Counter({"language model": 2, "linear model": 2, "LM": 1})
-    index = merge_entities(mentions, FusionConfig(embedding_merge=False))
-    assert sorted(e.name for e in index.entities.values()) == ["LM", "language model", "linear model"]
+    assert sorted(e.name for e in index.entities.values()) == [
+        "LM",
+        "filler",
+        "language model",
+        "linear model",
+    ]
     assert index.merges == []
 
 
-def test_embedding_merge_uses_the_threshold_and_never_chains() -> None:
-    # Hand-made vectors: b is close to a, c is close to b but not to a.
+def test_embedding_neighbours_merge_only_with_a_close_spelling_else_go_to_the_band() -> None:
     vec = {
         "alpha method": np.array([1.0, 0.0, 0.0]),
         "alfa technique": np.array([0.95, np.sqrt(1 - 0.95**2), 0.0]),
-        "omega": np.array([0.8, 0.6, 0.0]) @ np.eye(3),
+        "task-oriented dialogue system": np.array([0.0, 0.0, 1.0]),
+        "task-oriented dialog system": np.array([0.0, np.sqrt(1 - 0.95**2), 0.95]),
+        "filler": np.array([0.0, 1.0, 0.0]),
     }
 
-    def embed(names: list[str]) -> np.ndarray:
-        return np.stack([vec[n] for n in names])
+    def embed(texts: list[str]) -> np.ndarray:
+        return np.stack([vec[t] for t in texts])
 
-    mentions = Counter({"alpha method": 3, "alfa technique": 2, "omega": 1})
-    index = merge_entities(mentions, FusionConfig(merge_threshold=0.99, embedding_threshold=0.9), embed)
-    assert sorted(e.name for e in index.entities.values()) == ["alpha method", "omega"]
+    counts = {
+        "alpha method": 3,
+        "alfa technique": 2,
+        "task-oriented dialogue system": 2,
+        "task-oriented dialog system": 1,
+    }
+    cfg = FusionConfig(
+        merge_threshold=0.99, embedding_threshold=0.9
+    )  # string similarity alone merges nothing
+    index = merge_entities(names_as_candidates(counts), cfg, embed=embed)
     [merge] = index.merges
-    assert (merge.alias, merge.canonical, merge.reason, merge.score) == (
-        "alfa technique",
-        "alpha method",
+    assert (merge.alias, merge.reason, merge.generator, merge.scores) == (
+        "task-oriented dialog system",
         "embedding",
-        0.95,
+        "ngram",
+        {"string": 0.9643, "embedding": 0.95},
+    )
+    [band] = [p for p in index.rejected if p.generator == "embedding"]
+    assert (band.a, band.b, band.decision, band.scores) == (
+        "alpha method",
+        "alfa technique",
+        "undecided",
+        {"string": 0.4615, "embedding": 0.95},
     )
 
 
@@ -165,3 +186,53 @@ def test_relation_names_must_match_the_safe_pattern_in_full() -> None:
         with pytest.raises(ValidationError):
             RelationType(name=bad)
     assert RelationType(name="Is-a-Prerequisite-of").cypher_type == "IS_A_PREREQUISITE_OF"
+
+
+def test_relations_are_repointed_to_merged_entities_and_directions_voted_together() -> None:
+    candidates = [
+        cand("NMT", "Used-for", "BLEU", "d1"),
+        cand("neural machine translation", "Used-for", "bleu", "d2"),
+        cand("BLEU", "Used-for", "Neural Machine Translations", "d3"),  # the other direction
+        cand("BLEU", "Evaluate-for", "NMT", "d4", "d5"),
+    ]
+    g = fuse(candidates, SCHEMA, NO_LLM, llm=None, prompts_dir=prompts_dir()).graph
+    [rel] = g.relations
+    # Used-for: 3 documents over both directions beat Evaluate-for's 2 (one direction alone would tie).
+    assert (rel.head, rel.relation, rel.tail, rel.support) == (
+        "neural-machine-translation",
+        "Used-for",
+        "bleu",
+        3,
+    )
+    assert (rel.sources, rel.reversed_sources, rel.confidence) == (
+        ["d1", "d2"],
+        ["d3"],
+        round(3 / 5 * 0.875, 4),
+    )
+    [conflict] = g.conflicts
+    assert conflict.chosen == "neural-machine-translation|Used-for|bleu"
+
+
+def test_an_acronym_of_two_meanings_is_repointed_document_by_document() -> None:
+    candidates = [
+        cand("language model", "Used-for", "speech recognition", "d1"),
+        cand("LM", "Used-for", "speech recognition", "d1"),
+        cand("linear model", "Used-for", "regression analysis", "d2"),
+        cand("LM", "Used-for", "regression analysis", "d2"),
+    ]
+    result = fuse(candidates, SCHEMA, NO_LLM, llm=None, prompts_dir=prompts_dir())
+    assert sorted((r.head, r.relation, r.tail, r.support) for r in result.graph.relations) == [
+        ("language-model", "Used-for", "speech-recognition", 1),
+        ("linear-model", "Used-for", "regression-analysis", 1),
+    ]
+    assert [e.id for e in result.graph.entities] == [
+        "language-model",
+        "linear-model",
+        "regression-analysis",
+        "speech-recognition",
+    ]
+    assert sorted((m.alias, m.canonical, m.docs) for m in result.graph.merges) == [
+        ("LM", "language model", ["d1"]),
+        ("LM", "linear model", ["d2"]),
+    ]
+    assert result.counts["resolve_acronyms_split_by_documents"] == 1

@@ -132,7 +132,7 @@ def test_exact_graph_from_scripted_answers(tmp_path: Path) -> None:
 
     nmt = graph.entity("neural-machine-translation")
     assert (nmt.name, nmt.aliases) == ("Neural machine translation", ["NMT"])
-    assert [(m.alias, m.reason) for m in graph.merges if m.canonical == nmt.name] == [("NMT", "acronym")]
+    assert [(m.alias, m.reason) for m in graph.merges if m.canonical == nmt.name] == [("NMT", "definition")]
     [conflict] = graph.conflicts
     assert conflict.decided_by == "llm"
 

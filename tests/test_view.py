@@ -54,7 +54,18 @@ def test_entity_details_carry_aliases_merges_and_evidence_with_doc_ids(scripted_
         3,
         2,
     )
-    assert nmt["merges"] == [{"alias": "NMT", "reason": "acronym", "score": 1.0, "extra": {}}]
+    assert nmt["merges"] == [
+        {
+            "alias": "NMT",
+            "reason": "definition",  # the document says 'neural machine translation (NMT)'
+            "score": 1.0,
+            "extra": {
+                "via": "Neural machine translation",
+                "generator": "definition",
+                "scores": {"definition": 1.0},
+            },
+        }
+    ]
 
     def evidence(indices: list[int]) -> list[tuple[str, ...]]:
         return [tuple(data["strings"][k] for k in data["evidence"][i]) for i in indices]
@@ -148,9 +159,14 @@ def test_report_numbers_equal_the_run_artifacts(scripted_run: Path) -> None:
         ("Neural machine translation", 3),
         ("machine translation", 3),
     ]
-    assert report.merges_by_reason == {"acronym": 1, "normalised": 1}
+    assert report.merges_by_reason == {"definition": 1, "normalised": 1}
     assert report.merge_examples["normalised"] == [
-        {"alias": "Machine translation", "canonical": "machine translation", "score": 1.0, "extra": {}}
+        {
+            "alias": "Machine translation",
+            "canonical": "machine translation",
+            "score": 1.0,
+            "extra": {"via": "machine translation", "generator": "key"},
+        }
     ]
     assert report.llm_total["requests"] == 5  # 2 extraction + 3 fusion, as the scripted server counted
     assert report.evaluation is None

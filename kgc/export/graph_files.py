@@ -15,7 +15,7 @@ from kgc.rundir import atomic_write_text, write_jsonl
 
 # GraphML attributes are scalars: list-valued fields travel as JSON strings.
 _ENTITY_LISTS = ("aliases", "sources")
-_RELATION_LISTS = ("sources", "evidence")
+_RELATION_LISTS = ("sources", "reversed_sources", "evidence")
 # Characters XML 1.0 cannot hold at all (not even escaped): control characters but tab and line
 # breaks, lone surrogates, U+FFFE/U+FFFF. Gephi, yEd and networkx refuse a file with one.
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")

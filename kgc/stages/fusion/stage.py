@@ -1,19 +1,29 @@
-"""The fusion stage: all candidates of the run in, the fused graph and its explanations out."""
+"""The fusion stage: all candidates of the run in, the fused graph and its explanations out.
+
+Writes graph.json/graph.graphml, merges.jsonl (every alias: how and why it joined its entity),
+rejected_pairs.jsonl (pairs vetoed, left in the LLM band, rejected by the LLM or refused by the
+clustering) and clusters.jsonl (each entity of several names with its weakest link); `kgc explain`
+and the view read them.
+"""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 from kgc.config import KgcConfig
 from kgc.export.graph_files import GRAPH_FILES, write_graph
 from kgc.prompts import prompt_files
-from kgc.rundir import write_jsonl
+from kgc.rundir import atomic_write_text, write_jsonl
 from kgc.stages.base import Stage, StageContext, StageOutcome
-from kgc.stages.fusion import Embed, fuse, load_background
+from kgc.stages.fusion import Embed, FusionResult, fuse, load_background
+
+EXPLANATION_FILES = ["merges.jsonl", "rejected_pairs.jsonl", "clusters.jsonl"]
 
 
 def _uses_llm(cfg: KgcConfig) -> bool:
-    return cfg.fusion.resolve_with_llm or cfg.fusion.infer_links
+    return cfg.fusion.resolve_with_llm or cfg.fusion.infer_links or cfg.fusion.llm_band
 
 
 def _run(ctx: StageContext) -> StageOutcome:
@@ -25,6 +35,7 @@ def _run(ctx: StageContext) -> StageOutcome:
         def embed(names: list[str]) -> Any:
             return embed_texts(names, model=cfg.embedding.model)
 
+    texts = {d.id: d.text for d in ctx.run.documents()} if cfg.fusion.mine_definitions else None
     result = fuse(
         ctx.run.candidates(),
         cfg.relations,
@@ -33,19 +44,54 @@ def _run(ctx: StageContext) -> StageOutcome:
         prompts_dir=cfg.prompts_path(),
         embed=embed,
         background=load_background(cfg.fusion.background_graph),
+        texts=texts,
     )
     write_graph(result.graph, ctx.run.path)
-    write_jsonl(ctx.run / "merges.jsonl", result.graph.merges)
+    write_explanations(result, ctx)
     return StageOutcome(
-        [*GRAPH_FILES, "merges.jsonl"], dict(result.counts), failed=result.counts.get("failed_calls", 0)
+        [*GRAPH_FILES, *EXPLANATION_FILES], dict(result.counts), failed=result.counts.get("failed_calls", 0)
     )
+
+
+def write_explanations(result: FusionResult, ctx: StageContext) -> None:
+    write_jsonl(ctx.run / "merges.jsonl", result.graph.merges)
+    write_jsonl(ctx.run / "rejected_pairs.jsonl", result.rejected)
+    rows = [
+        {
+            "id": c.id,
+            "canonical": c.canonical,
+            "names": len(c.nodes),
+            "weakest": c.weakest,
+            "weakest_pair": c.weakest_pair,
+        }
+        for c in result.clusters.values()
+        if len(c.nodes) > 1
+    ]
+    atomic_write_text(
+        ctx.run / "clusters.jsonl", "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
+    )
+
+
+def _inputs(cfg: KgcConfig) -> list[str]:
+    return ["candidates.jsonl", "documents.jsonl"] if cfg.fusion.mine_definitions else ["candidates.jsonl"]
+
+
+def _prompts(cfg: KgcConfig) -> list[Path]:
+    files = (
+        prompt_files(cfg.prompts_path(), cfg.fusion.prompt)
+        if cfg.fusion.resolve_with_llm or cfg.fusion.infer_links
+        else []
+    )
+    if cfg.fusion.llm_band:
+        files += prompt_files(cfg.prompts_path(), cfg.fusion.resolve_prompt)
+    return files
 
 
 STAGE = Stage(
     name="fusion",
     sections=("fusion", "relations", "embedding"),
-    inputs=lambda cfg: ["candidates.jsonl"],
+    inputs=_inputs,
     run=_run,
     uses_llm=True,
-    prompts=lambda cfg: prompt_files(cfg.prompts_path(), cfg.fusion.prompt) if _uses_llm(cfg) else [],
+    prompts=_prompts,
 )
