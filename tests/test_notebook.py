@@ -14,7 +14,7 @@ def test_quickstart_notebook_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
         (Path(__file__).resolve().parents[1] / "notebooks" / "quickstart.ipynb").read_text(encoding="utf-8")
     )
     cells = ["".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code"]
-    assert len(cells) == 5
+    assert len(cells) == 7
     monkeypatch.chdir(tmp_path)
     with ScriptedServer() as server:
         monkeypatch.setenv("KGC_LLM__BACKEND", "openai")
@@ -26,3 +26,6 @@ def test_quickstart_notebook_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     assert (tmp_path / "runs" / "notebook" / "graph.graphml").is_file()
     assert len(graph.relations) > 0  # type: ignore[attr-defined]
     assert namespace["g"].number_of_edges() == len(graph.relations)  # type: ignore[attr-defined]
+    assert (tmp_path / "runs" / "notebook" / "graph.html").is_file()
+    assert namespace["view"]._repr_html_().startswith("<iframe srcdoc=")  # type: ignore[attr-defined]
+    assert namespace["degrees"]._repr_html_().startswith("<svg")  # type: ignore[attr-defined]
