@@ -158,6 +158,23 @@ def test_clicking_an_edge_shows_its_sources_and_conflict(browser: Any, demo_view
     text = details.inner_text()
     assert ", ".join(edge["sources"]) in text
     assert f"Conflict: decided by {edge['conflict']['decided_by']}" in text
+
+    # Dragging a node moves it where the mouse goes, and does not open its details.
+    node = edge["head"]
+    before = view.js("(id) => window.kgcView.graph.getNodeAttributes(id)", node)
+    x, y = view.js(
+        """(id) => { const r = window.kgcView.renderer;
+            const p = r.framedGraphToViewport(r.getNodeDisplayData(id));
+            const box = r.getContainer().getBoundingClientRect(); return [p.x + box.left, p.y + box.top]; }""",
+        node,
+    )
+    view.page.mouse.move(x, y)
+    view.page.mouse.down()
+    view.page.mouse.move(x + 60, y + 40, steps=5)
+    view.page.mouse.up()
+    after = view.js("(id) => window.kgcView.graph.getNodeAttributes(id)", node)
+    assert (after["x"], after["y"]) != (before["x"], before["y"])
+    assert details.get_attribute("data-id") == edge["id"]
     assert view.errors == []
 
 
