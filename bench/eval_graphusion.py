@@ -142,6 +142,7 @@ def main() -> None:
         "models": {},
     }
     fused: dict[str, KnowledgeGraph] = {}
+    step3_graphs: dict[str, KnowledgeGraph] = {}
     for model in args.models:
         step2 = read_triplets(args.data / "candidates" / f"{model}.step2.txt", SCHEMA)
         step3 = read_triplets(args.data / "candidates" / f"{model}.step3-fused.txt", SCHEMA)
@@ -149,6 +150,7 @@ def main() -> None:
         graph_bg, seconds_bg = kgc_fuse(step2, expert)
         fused[model] = graph
         raw, theirs = as_graph(step2), as_graph(step3)
+        step3_graphs[model] = theirs
         against = score_triplets(graph, step3, SCHEMA)
         baseline = score_triplets(raw, step3, SCHEMA)
 
@@ -201,9 +203,12 @@ def main() -> None:
     names = list(fused)
     result["models_against_each_other"] = {
         f"{a} vs {b}": {
-            "relations_f1": (c := compare_graphs(fused[a], fused[b], SCHEMA)).relations_score.f1,
-            "pairs_f1": c.pairs_score.f1,
-            "shared_entities": c.entities["shared"],
+            graph_kind: {
+                "relations_f1": (c := compare_graphs(graphs[a], graphs[b], SCHEMA)).relations_score.f1,
+                "pairs_f1": c.pairs_score.f1,
+                "shared_entities": c.entities["shared"],
+            }
+            for graph_kind, graphs in (("kgc", fused), ("graphusion_step3", step3_graphs))
         }
         for i, a in enumerate(names)
         for b in names[i + 1 :]
@@ -257,35 +262,40 @@ def markdown(r: dict[str, Any]) -> str:
             )
     lines += [
         "",
-        "## The four fused graphs against each other",
+        "## The four models against each other (kgc's fused graphs; Graphusion's step 3)",
         "",
-        "| pair | relations F1 | pairs F1 | shared entities |",
-        "|---|---|---|---|",
+        "| pair | kgc relations F1 | kgc pairs F1 | kgc shared entities | step-3 relations F1 | step-3 pairs F1 | step-3 shared entities |",
+        "|---|---|---|---|---|---|---|",
     ]
     for pair_name, d in r["models_against_each_other"].items():
+        k, g = d["kgc"], d["graphusion_step3"]
         lines.append(
-            f"| {pair_name} | {f(d['relations_f1'])} | {f(d['pairs_f1'])} | {d['shared_entities']} |"
+            f"| {pair_name} | {f(k['relations_f1'])} | {f(k['pairs_f1'])} | {k['shared_entities']} "
+            f"| {f(g['relations_f1'])} | {f(g['pairs_f1'])} | {g['shared_entities']} |"
         )
     lp = r["link_pairs"]
     lines += [
         "",
         f"## Link prediction: {lp['positives']} expert prerequisite edges vs {lp['negatives']} sampled non-edges (seed {lp['seed']})",
         "",
-        "Prediction: the graph has an `Is-a-Prerequisite-of` edge head -> tail (any edge, either direction, in the JSON). "
+        "Prediction: the graph has an `Is-a-Prerequisite-of` edge head -> tail ('prerequisite edge'), or any edge "
+        "between the two in either direction ('any edge'). "
         "With a background graph, pairs joined in it are set apart (guarded); 'inflated' counts them as a careless evaluation would.",
         "",
-        "| model | graph | expert edges in step-2 / step-3 | P | R | F1 | set apart (found) | inflated P | inflated R | inflated F1 |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| model | graph | prediction | expert edges in step-2 / step-3 | P | R | F1 | set apart (found) | inflated P | inflated R | inflated F1 |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for m, d in r["models"].items():
         present = f"{d['expert_edges_present']['step2']} / {d['expert_edges_present']['step3']}"
         for name, ev in d["links"].items():
-            e = ev["prerequisite_edge"]
-            s, inc = e["scores"], e["including_background"] or {}
-            lines.append(
-                f"| {m} | {name} | {present} | {f(s['precision'])} | {f(s['recall'])} | {f(s['f1'])} "
-                f"| {e['in_background']} ({e['in_background_found']}) | {f(inc.get('precision'))} | {f(inc.get('recall'))} | {f(inc.get('f1'))} |"
-            )
+            for kind in ("prerequisite_edge", "any_edge"):
+                e = ev[kind]
+                s, inc = e["scores"], e["including_background"] or {}
+                lines.append(
+                    f"| {m} | {name} | {kind.replace('_', ' ')} | {present} | {f(s['precision'])} | {f(s['recall'])} "
+                    f"| {f(s['f1'])} | {e['in_background']} ({e['in_background_found']}) "
+                    f"| {f(inc.get('precision'))} | {f(inc.get('recall'))} | {f(inc.get('f1'))} |"
+                )
     present = {m: d["expert_edges_present"] for m, d in r["models"].items()}
     inflated = [
         d["links"]["graphusion_step3_with_background"]["prerequisite_edge"]["including_background"]["recall"]
