@@ -15,7 +15,7 @@ from typing import Any
 from kgc.config import KgcConfig
 from kgc.export.graph_files import GRAPH_FILES, write_graph
 from kgc.prompts import prompt_files
-from kgc.rundir import atomic_write_text, write_jsonl
+from kgc.rundir import RunDir, atomic_write_text, write_jsonl
 from kgc.stages.base import Stage, StageContext, StageOutcome
 from kgc.stages.fusion import Embed, FusionResult, fuse, load_background
 
@@ -47,15 +47,16 @@ def _run(ctx: StageContext) -> StageOutcome:
         texts=texts,
     )
     write_graph(result.graph, ctx.run.path)
-    write_explanations(result, ctx)
+    write_explanations(result, ctx.run)
     return StageOutcome(
         [*GRAPH_FILES, *EXPLANATION_FILES], dict(result.counts), failed=result.counts.get("failed_calls", 0)
     )
 
 
-def write_explanations(result: FusionResult, ctx: StageContext) -> None:
-    write_jsonl(ctx.run / "merges.jsonl", result.graph.merges)
-    write_jsonl(ctx.run / "rejected_pairs.jsonl", result.rejected)
+def write_explanations(result: FusionResult, run: RunDir) -> None:
+    """merges.jsonl, rejected_pairs.jsonl and clusters.jsonl: what `kgc explain` and the view read."""
+    write_jsonl(run / "merges.jsonl", result.graph.merges)
+    write_jsonl(run / "rejected_pairs.jsonl", result.rejected)
     rows = [
         {
             "id": c.id,
@@ -67,9 +68,7 @@ def write_explanations(result: FusionResult, ctx: StageContext) -> None:
         for c in result.clusters.values()
         if len(c.nodes) > 1
     ]
-    atomic_write_text(
-        ctx.run / "clusters.jsonl", "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
-    )
+    atomic_write_text(run / "clusters.jsonl", "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
 
 
 def _inputs(cfg: KgcConfig) -> list[str]:

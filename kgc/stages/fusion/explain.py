@@ -1,0 +1,98 @@
+"""Why an entity of a run is what it is: its aliases and how each joined, the pairs kept apart and
+why, and its relations with support and sources. Read from the fusion stage's files (`kgc explain`)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rapidfuzz import process
+
+from kgc.errors import KgcError
+from kgc.export.graph_files import read_graph
+from kgc.models import Entity, MergeDecision, PairDecision, Relation
+from kgc.resolve.keys import name_key
+
+
+@dataclass
+class Explanation:
+    entity: Entity
+    merges: list[MergeDecision]
+    rejected: list[PairDecision]
+    relations: list[Relation]
+    names: dict[str, str]  # entity id -> name, for the relations' other ends
+    cluster: dict[str, Any] = field(default_factory=dict)  # its clusters.jsonl line: weakest link
+
+    def lines(self) -> list[str]:
+        e = self.entity
+        out = [f"{e.name}  (id {e.id}, {e.support} documents)"]
+        if self.cluster:
+            a, b = self.cluster.get("weakest_pair") or ("", "")
+            out.append(f"  weakest link: {self.cluster['weakest']} between {a!r} and {b!r}")
+        out.append(f"aliases ({len(self.merges)}):")
+        for m in self.merges:
+            how = f"{m.reason} {m.score}" + (f" via {m.via!r}" if m.via else "")
+            extra = [f"{k} {v}" for k, v in m.scores.items()]
+            if m.votes:
+                extra.append(
+                    "LLM votes " + "/".join({True: "same", False: "different", None: "-"}[v] for v in m.votes)
+                )
+            if m.docs:
+                extra.append("only in " + ", ".join(m.docs))
+            out.append(f"  {m.alias!r}: {how}" + (f" ({'; '.join(extra)})" if extra else ""))
+        out.append(f"kept apart ({len(self.rejected)}):")
+        for p in self.rejected:
+            scores = ", ".join(f"{k} {v}" for k, v in p.scores.items())
+            votes = f"; LLM votes {p.votes}" if p.votes else ""
+            out.append(f"  {p.a!r} / {p.b!r}: {p.decision}, {p.reason} [{p.generator}; {scores}{votes}]")
+        out.append(f"relations ({len(self.relations)}):")
+        for r in self.relations:
+            arrow = f"{self.names.get(r.head, r.head)} --{r.relation}--> {self.names.get(r.tail, r.tail)}"
+            src = ", ".join(r.sources[:5]) + (" ..." if len(r.sources) > 5 else "")
+            rev = f"; reversed in {', '.join(r.reversed_sources)}" if r.reversed_sources else ""
+            how = "inferred" if r.inferred else f"{r.decided_by}, support {r.support}"
+            out.append(f"  {arrow}  ({how}, confidence {r.confidence}; sources {src or '-'}{rev})")
+        return out
+
+
+def _jsonl(path: Path) -> list[dict[str, Any]]:
+    if not path.is_file():
+        return []
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def explain(run_dir: Path, name: str) -> Explanation:
+    """The explanation of the entity named `name` (its canonical name, an alias or its id) in a run."""
+    graph = read_graph(run_dir)
+    merges = [MergeDecision.model_validate(m) for m in _jsonl(run_dir / "merges.jsonl")]
+    entity = _find(graph.entities, merges, name)
+    own = [m for m in merges if m.entity == entity.id or (m.entity is None and m.canonical == entity.name)]
+    names = {entity.name, *entity.aliases, *(m.alias for m in own)}
+    rejected = [PairDecision.model_validate(p) for p in _jsonl(run_dir / "rejected_pairs.jsonl")]
+    cluster = next((c for c in _jsonl(run_dir / "clusters.jsonl") if c.get("id") == entity.id), {})
+    return Explanation(
+        entity=entity,
+        merges=own,
+        rejected=[p for p in rejected if p.a in names or p.b in names],
+        relations=[r for r in graph.relations if entity.id in (r.head, r.tail)],
+        names={e.id: e.name for e in graph.entities},
+        cluster=cluster,
+    )
+
+
+def _find(entities: list[Entity], merges: list[MergeDecision], name: str) -> Entity:
+    by_id = {e.id: e for e in entities}
+    if name in by_id:
+        return by_id[name]
+    key = name_key(name)
+    for e in entities:
+        if key in {name_key(n) for n in (e.name, *e.aliases)}:
+            return e
+    for m in merges:  # an alias of an entity that has no relation left, or a name merged away
+        if name_key(m.alias) == key and m.entity in by_id:
+            return by_id[m.entity]
+    close = process.extract(name, [e.name for e in entities], limit=3)
+    hint = f"; closest: {', '.join(repr(c[0]) for c in close)}" if close else ""
+    raise KgcError(f"no entity named {name!r} in {(entities and 'this run') or 'an empty graph'}{hint}")
