@@ -9,19 +9,24 @@ For each model's step-2 candidates (`candidates/<model>.step2.txt`):
 4. link prediction: the 471 expert prerequisite edges as positives, as many sampled non-edges among
    the 322 expert concepts as negatives (fixed seed); for kgc's graph fused without and with the
    expert graph as background, and for Graphusion's step-3 graph (which its fusion built with that
-   background), to show the leakage guard.
+   background), to show the leakage guard;
+5. `kgc eval` itself on the first model's graph fused with the background (eval_graphusion_cli.txt).
 
     .venv/bin/python bench/eval_graphusion.py [--data ../shared/data/graphusion] [--models gpt-4o ...]
 
-Writes bench/results/eval_graphusion.json and .md.
+Writes bench/results/eval_graphusion.json, .md and _cli.txt.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import resource
+import subprocess
+import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -30,6 +35,7 @@ from kgc.config import FusionConfig
 from kgc.evaluate import compare_graphs, graph_health, score_links, score_triplets
 from kgc.evaluate.gold import GoldTriplet, LabelledPair, read_triplets
 from kgc.evaluate.matching import edge
+from kgc.export.graph_files import write_graph
 from kgc.models import Candidate, Entity, KnowledgeGraph, Provenance, Relation
 from kgc.resources import prompts_dir
 from kgc.schema import RelationSchema
@@ -143,11 +149,13 @@ def main() -> None:
     }
     fused: dict[str, KnowledgeGraph] = {}
     step3_graphs: dict[str, KnowledgeGraph] = {}
+    fused_with_background: dict[str, KnowledgeGraph] = {}
     for model in args.models:
         step2 = read_triplets(args.data / "candidates" / f"{model}.step2.txt", SCHEMA)
         step3 = read_triplets(args.data / "candidates" / f"{model}.step3-fused.txt", SCHEMA)
         graph, seconds = kgc_fuse(step2, None)
         graph_bg, seconds_bg = kgc_fuse(step2, expert)
+        fused_with_background[model] = graph_bg
         fused[model] = graph
         raw, theirs = as_graph(step2), as_graph(step3)
         step3_graphs[model] = theirs
@@ -213,12 +221,46 @@ def main() -> None:
         for i, a in enumerate(names)
         for b in names[i + 1 :]
     }
+    first = names[0]
+    cli_output = run_the_command(fused_with_background[first], pairs["prerequisite_edge"], args.data, first)
     result["seconds"] = round(time.perf_counter() - started, 1)
     result["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "eval_graphusion.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     (RESULTS / "eval_graphusion.md").write_text(markdown(result), encoding="utf-8")
+    (RESULTS / "eval_graphusion_cli.txt").write_text(cli_output, encoding="utf-8")
     print(markdown(result))
+
+
+def run_the_command(graph: KnowledgeGraph, pairs: list[LabelledPair], data: Path, model: str) -> str:
+    """`kgc eval` itself on one fused graph saved as a run directory: the gold is the model's step-3
+    file, the pairs the expert edges and sampled non-edges, the background the expert graph."""
+    with tempfile.TemporaryDirectory() as tmp:
+        run = Path(tmp) / f"graphusion-{model}"
+        write_graph(graph, run)
+        pairs_file = Path(tmp) / "prerequisite_pairs.tsv"
+        pairs_file.write_text(
+            "".join(f"{p.head}\t{p.relation}\t{p.tail}\t{int(p.label)}\n" for p in pairs), encoding="utf-8"
+        )
+        command = [
+            "eval",
+            str(run),
+            "--gold",
+            str(data / "candidates" / f"{model}.step3-fused.txt"),
+            "--pairs",
+            str(pairs_file),
+            "--background",
+            str(data / "prerequisite-of_graph.tsv"),
+        ]
+        done = subprocess.run(
+            [sys.executable, "-m", "kgc.cli", *command],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ, "COLUMNS": "120"},
+        )
+        shown = " ".join(command).replace(tmp + "/", "").replace(str(data) + "/", "")
+        return f"$ kgc {shown}\n{done.stdout}".replace(tmp + "/", "").replace(str(data) + "/", "")
 
 
 def f(x: float | None) -> str:
@@ -309,6 +351,11 @@ def markdown(r: dict[str, Any]) -> str:
         "from the background graph its fusion was given. Scored as found they give a recall of "
         f"{min(inflated):.3f}-{max(inflated):.3f}; the guard sets every positive apart, so no recall can honestly "
         "be reported for those graphs on these pairs.",
+    ]
+    lines += [
+        "",
+        "`kgc eval` itself on the first model's graph (fused with the background; gold: its step 3; "
+        "pairs: the prerequisite pairs above): `eval_graphusion_cli.txt`.",
     ]
     lines += [
         "",
