@@ -320,3 +320,10 @@ def test_evaluate_a_run_the_pipeline_wrote(tmp_path: Path) -> None:
     assert report.triplets is not None
     strict = report.triplets.levels["strict"]
     assert (strict.true_positives, strict.predicted, strict.gold) == (2, 3, 3)
+
+
+def test_a_corrupt_run_artifact_is_named(tmp_path: Path) -> None:
+    run = make_run(tmp_path)
+    (run / "candidates.jsonl").write_text('{"head": "a"}\n', encoding="utf-8")
+    with pytest.raises(EvaluationError, match=re.escape(f"cannot read {run / 'candidates.jsonl'}: ")):
+        evaluate_run(run)

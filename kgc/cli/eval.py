@@ -80,6 +80,7 @@ def eval_command(
         make_console().print(render(report))
         if json_out is not None:
             atomic_write_text(json_out, report.model_dump_json(indent=2) + "\n")
-        console.print(f"wrote {run_dir / EVAL_FILE}" + (f" and {json_out}" if json_out else ""))
+        written = f"wrote {run_dir / EVAL_FILE}" + (f" and {json_out}" if json_out else "")
+        console.print(written, soft_wrap=True, highlight=False)  # a path is never broken over lines
 
     guarded(verbose, body)

@@ -7,8 +7,10 @@ HTML report and later tools find it.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypeVar
 
 from kgc import __version__
 from kgc.errors import EvaluationError
@@ -27,6 +29,17 @@ from kgc.rundir import atomic_write_text, read_jsonl
 from kgc.schema import RelationSchema
 
 EVAL_FILE = "eval.json"
+T = TypeVar("T")
+
+
+def _optional(path: Path, read: Callable[[Path], T]) -> T | None:
+    """An artifact the evaluation uses when the run has it (a graph fused elsewhere has none)."""
+    if not path.is_file():
+        return None
+    try:
+        return read(path)
+    except (OSError, ValueError) as e:  # pydantic's ValidationError and JSONDecodeError are ValueErrors
+        raise EvaluationError(f"cannot read {path}: {e}") from e
 
 
 def check_background_known(graph: KnowledgeGraph, background: Path | None) -> None:
@@ -65,41 +78,41 @@ def evaluate_run(
         raise EvaluationError(f"no run directory at {run}")
     schema = schema or RelationSchema()
     graph = read_graph(run)
+    # Every input is read before anything is measured: a bad gold line fails at once.
+    gold_triplets = read_triplets(gold, schema) if gold is not None else None
+    alias_groups = read_alias_groups(aliases) if aliases is not None else None
+    labelled = read_labelled_pairs(pairs, schema) if pairs is not None else None
+    background_file = Path(background) if background is not None else None
+    if labelled is not None:
+        check_background_known(graph, background_file)
+    known = read_triplets(background_file, schema) if background_file is not None else None
+    other = read_graph(against) if against is not None else None
+    candidates = _optional(run / "candidates.jsonl", lambda p: read_jsonl(p, Candidate))
+    chunks = _optional(run / "chunks.jsonl", lambda p: read_jsonl(p, Chunk))
+    extraction_report = _optional(run / "extraction_report.json", lambda p: json.loads(p.read_text("utf-8")))
+
     report = EvalReport(
         run_dir=str(run),
         created_at=datetime.now(UTC).isoformat(timespec="seconds"),
         kgc_version=__version__,
         health=graph_health(graph, schema),
     )
-    candidates = (
-        read_jsonl(run / "candidates.jsonl", Candidate) if (run / "candidates.jsonl").is_file() else None
-    )
-    extraction_report = run / "extraction_report.json"
-    if extraction_report.is_file() and candidates is not None:
-        report.conformance = conformance(
-            json.loads(extraction_report.read_text(encoding="utf-8")), len(candidates)
-        )
-    if candidates is not None and (run / "chunks.jsonl").is_file():
-        report.grounding = ground(graph, candidates, read_jsonl(run / "chunks.jsonl", Chunk))
-    if gold is not None:
+    if extraction_report is not None and candidates is not None:
+        report.conformance = conformance(extraction_report, len(candidates))
+    if candidates is not None and chunks is not None:
+        report.grounding = ground(graph, candidates, chunks)
+    if gold_triplets is not None:
         report.triplets = score_triplets(
-            graph, read_triplets(gold, schema), schema, threshold=threshold, gold_file=str(gold)
+            graph, gold_triplets, schema, threshold=threshold, gold_file=str(gold)
         )
-    if aliases is not None:
-        report.aliases = score_aliases(graph, read_alias_groups(aliases), alias_file=aliases)
-    if pairs is not None:
-        background_file = Path(background) if background is not None else None
-        check_background_known(graph, background_file)
+    if alias_groups is not None:
+        report.aliases = score_aliases(graph, alias_groups, alias_file=str(aliases))
+    if labelled is not None:
         report.links = score_links(
-            graph,
-            read_labelled_pairs(pairs, schema),
-            schema,
-            background=read_triplets(background_file, schema) if background_file else None,
-            background_file=background_file,
-            pairs_file=pairs,
+            graph, labelled, schema, background=known, background_file=background_file, pairs_file=str(pairs)
         )
-    if against is not None:
-        report.comparison = compare_graphs(graph, read_graph(against), schema, other_run=against)
+    if other is not None:
+        report.comparison = compare_graphs(graph, other, schema, other_run=str(against))
     if write:
         atomic_write_text(run / EVAL_FILE, report.model_dump_json(indent=2) + "\n")
     return report
