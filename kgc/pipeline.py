@@ -116,26 +116,29 @@ class Pipeline:
         started = time.perf_counter()
         outcome = stage.run(self.context(stage))
         seconds = time.perf_counter() - started
+        usage = self._llm.for_stage(stage.name).usage() if self._llm is not None and stage.uses_llm else None
+        # Any LLM call of the stage left without a valid answer makes it partial, whichever part of the
+        # stage asked it (fusion's name-pair band as much as its neighbourhoods): the rerun asks exactly
+        # those again, the others come from the cache.
+        failed = max(outcome.failed, usage.failed if usage is not None else 0)
         rec = StageRecord(
-            status="done" if outcome.complete else "partial",
+            status="done" if failed == 0 else "partial",
             config_hash=config_hash,
             input_hash=input_hash,
             outputs=outcome.outputs,
             counts=outcome.counts,
-            failed=outcome.failed,
+            failed=failed,
             seconds=round(seconds, 3),
             peak_rss_mb=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         )
-        if self._llm is not None and stage.uses_llm:
-            rec.llm = self._llm.for_stage(stage.name).usage().as_dict()
+        if usage is not None:
+            rec.llm = usage.as_dict()
         self.run.record(stage.name, rec)
         counts = ", ".join(f"{k}={v}" for k, v in outcome.counts.items())
         log.info("%s: done in %.1fs (%s) -> %s", stage.name, seconds, counts, self.run.path)
-        if not outcome.complete:
+        if failed:
             log.warning(
-                "%s: %d items failed (see llm_failures.jsonl); rerun to retry only those",
-                stage.name,
-                outcome.failed,
+                "%s: %d items failed (see llm_failures.jsonl); rerun to retry only those", stage.name, failed
             )
 
 

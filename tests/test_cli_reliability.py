@@ -122,6 +122,41 @@ def test_failed_fusion_calls_exit_3_and_the_same_command_retries_only_those(tmp_
         assert (stages(tmp_path)["fusion"]["status"], stages(tmp_path)["fusion"]["failed"]) == ("done", 0)
 
 
+def test_failed_name_pair_calls_of_fusion_make_it_partial_too(tmp_path: Path) -> None:
+    """Fusion asks the LLM about pairs of names it cannot tell apart (the band) besides neighbourhoods."""
+    write_corpus(tmp_path)
+    names = {
+        "triplets": [
+            {"head": "dependency parsing", "relation": "Used-for", "tail": "machine translation"},
+            {"head": "dependency parser", "relation": "Part-of", "tail": "encoder"},
+        ]
+    }
+    rules = [
+        {"task": "extraction", "contains": "## Seed\nmachine translation", "reply": names},
+        {"task": "other", "contains": "# Task: resolve", "raw": "not json at all"},
+    ]
+    with ScriptedServer(rules=rules) as server:
+        config = write_config(tmp_path, server)
+        result = build(tmp_path, config)
+        band_calls = server.stats.by_task["other"]
+        assert band_calls > 0
+        assert result.exit_code == EXIT_INCOMPLETE, result.output
+        record = stages(tmp_path)["fusion"]
+        assert (record["status"], record["failed"]) == ("partial", band_calls)
+
+        same = {"answers": [{"pair": 1, "same": True}]}
+        server.set_rules([rules[0], {"task": "other", "contains": "# Task: resolve", "reply": same}])
+        server.reset_stats()
+        again = build(tmp_path, config)
+        assert again.exit_code == 0, again.output
+        assert server.stats.by_task["other"] == band_calls  # the failed ones asked again
+        assert stages(tmp_path)["fusion"]["status"] == "done"
+    merges = [json.loads(line) for line in (tmp_path / "run" / "merges.jsonl").read_text().splitlines()]
+    assert [(m["alias"], m["reason"]) for m in merges if m["reason"] == "llm"] == [
+        ("dependency parser", "llm")
+    ]
+
+
 def test_answers_cut_off_never_reach_the_graph_and_the_build_exits_3(tmp_path: Path) -> None:
     write_corpus(tmp_path)
     # 1e99dfd closed the brackets: a valid triplet whose tail is "machine transl" reached the graph.
