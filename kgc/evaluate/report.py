@@ -61,8 +61,9 @@ def _confusion_row(t: Table, name: str, c: Confusion) -> None:
     )
 
 
-def _sample(title: str, lines: list[str]) -> RenderableType:
-    return Text(f"{title}:\n" + "\n".join(f"  {line}" for line in lines)) if lines else Text("")
+def _sample(title: str, lines: list[str]) -> list[RenderableType]:
+    """A titled list of examples, or nothing when there are none."""
+    return [Text(f"{title}:\n" + "\n".join(f"  {line}" for line in lines))] if lines else []
 
 
 def render(report: EvalReport) -> Group:
@@ -119,7 +120,7 @@ def render(report: EvalReport) -> Group:
             )
         )
         worst = [f"{o.relation}  missing: {', '.join(o.missing) or 'never together'}" for o in g.worst]
-        parts.append(_sample("Least grounded relations", worst))
+        parts += _sample("Least grounded relations", worst)
     if tr := report.triplets:
         parts.append(
             _scores(
@@ -135,7 +136,11 @@ def render(report: EvalReport) -> Group:
         for rel, s in tr.per_relation["strict"].items():
             relaxed = tr.per_relation["relaxed"].get(rel, s)
             per.add_row(rel, str(s.gold), str(s.predicted), num(s.f1), num(relaxed.f1))
-        parts += [per, _sample("Right pair, other relation", tr.wrong_relation), _sample("Missed", tr.missed)]
+        parts += [
+            per,
+            *_sample("Right pair, other relation", tr.wrong_relation),
+            *_sample("Missed", tr.missed),
+        ]
     if al := report.aliases:
         t = Table(
             title=f"Entity merging against {al.alias_file} ({al.names_in_run} of {al.gold_names} names in the run)",
@@ -145,7 +150,7 @@ def render(report: EvalReport) -> Group:
             t.add_column(col, justify="right" if col else "left")
         t.add_row("pairwise", num(al.pairwise.precision), num(al.pairwise.recall), num(al.pairwise.f1))
         t.add_row("B³", num(al.bcubed.precision), num(al.bcubed.recall), num(al.bcubed.f1))
-        parts += [t, _sample("Wrong merges", al.wrong_merges), _sample("Missed merges", al.missed_merges)]
+        parts += [t, *_sample("Wrong merges", al.wrong_merges), *_sample("Missed merges", al.missed_merges)]
     if lk := report.links:
         t = Table(
             title=f"Link prediction against {lk.pairs_file} ({lk.positives} positive, {lk.negatives} negative)",
@@ -184,8 +189,8 @@ def render(report: EvalReport) -> Group:
             )
         )
         parts += [
-            _sample("Only in A", cmp.only_a),
-            _sample("Only in B", cmp.only_b),
-            _sample("Other relation", cmp.other_relation),
+            *_sample("Only in A", cmp.only_a),
+            *_sample("Only in B", cmp.only_b),
+            *_sample("Other relation", cmp.other_relation),
         ]
     return Group(*parts)
