@@ -69,6 +69,7 @@ class Pipeline:
         A stage that finished with failed items is recorded `partial` (see `failed_items`)."""
         if until in ("seeds", "retrieval") and self.cfg.extraction.mode == "document":
             until = "corpus"  # document mode has no seeds: asking for them reads the corpus only
+        self.run.write_config(self.cfg)
         for stage in self.stages_until(until):
             self.run_stage(stage)
         failed = self.failed_items()

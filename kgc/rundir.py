@@ -13,14 +13,18 @@ import tempfile
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from pydantic import BaseModel, Field
 
 from kgc.errors import KgcError
+
+if TYPE_CHECKING:
+    from kgc.config import KgcConfig
 from kgc.models import Candidate, Chunk, Document, Seed, SeedContext
 
 M = TypeVar("M", bound=BaseModel)
+CONFIG_FILE = "config.json"
 
 
 def atomic_write_text(path: Path, text: str) -> None:
@@ -145,6 +149,23 @@ class RunDir:
             h.update(n.encode())
             h.update(file_hash(p).encode() if p.is_file() else b"-")
         return h.hexdigest()[:16]
+
+    def write_config(self, cfg: KgcConfig) -> None:
+        """The resolved configuration of the latest run (no secrets: the API key is never in it), so
+        tools that read the run later (`kgc eval`) use the schema and files it was built with."""
+        atomic_write_text(self / CONFIG_FILE, cfg.model_dump_json(indent=2) + "\n")
+
+    def config(self) -> KgcConfig | None:
+        """The configuration the latest run recorded, or None (a run from an older kgc)."""
+        path = self / CONFIG_FILE
+        if not path.is_file():
+            return None
+        from kgc.config import KgcConfig
+
+        try:
+            return KgcConfig(**json.loads(path.read_text(encoding="utf-8")))
+        except ValueError as e:
+            raise KgcError(f"cannot read {path}: {e}") from e
 
     def write_json(self, name: str, data: Any) -> Path:
         p = self.path / name

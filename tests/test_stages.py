@@ -241,3 +241,31 @@ def test_estimate_counts_the_calls_the_run_makes_without_asking_the_llm(tmp_path
     assert guess.extraction_prompt_tokens > 0
     p.run_until("extraction")
     assert len(backend.requests_for("extraction")) == guess.extraction_requests
+
+
+def test_the_run_records_its_resolved_config_without_secrets(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-never-written")
+    cfg = config(**{"fusion.inferred_confidence": 0.25})
+    pipeline(tmp_path, ScriptedBackend(), cfg).run_until("extraction")
+    text = (tmp_path / "run" / "config.json").read_text(encoding="utf-8")
+    assert "sk-never-written" not in text
+    recorded = RunDir(tmp_path / "run").config()
+    assert recorded is not None and recorded.fusion.inferred_confidence == 0.25
+    assert recorded.relations == cfg.relations
+
+
+def test_eval_uses_the_background_graph_the_run_recorded(tmp_path: Path) -> None:
+    from kgc.evaluate import evaluate_run
+
+    background = tmp_path / "background.tsv"
+    background.write_text("bleu\tEvaluate-for\tmachine translation\n", encoding="utf-8")
+    pairs = tmp_path / "pairs.tsv"
+    pairs.write_text("bleu\tmachine translation\t1\nencoder\tbleu\t0\n", encoding="utf-8")
+    cfg = config(**{"fusion.background_graph": str(background)})
+    pipeline(tmp_path, ScriptedBackend(), cfg).run_until("fusion")
+    report = evaluate_run(tmp_path / "run", pairs=pairs, write=False)
+    assert report.links is not None
+    assert report.links.background_graph == str(background)
+    assert report.links.in_background == 1

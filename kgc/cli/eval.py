@@ -39,8 +39,8 @@ def eval_command(
     background: Annotated[
         Path | None,
         typer.Option(
-            help="The background graph the run was fused with (default: fusion.background_graph of "
-            "--config); the pairs it joins are scored apart."
+            help="The background graph the run was fused with (default: the run's recorded "
+            "fusion.background_graph); the pairs it joins are scored apart."
         ),
     ] = None,
     threshold: Annotated[
@@ -57,7 +57,8 @@ def eval_command(
     """Tell how good a run's graph is: health, ontology conformance and grounding always; precision,
     recall and F1 against gold triplets, alias groups or labelled pairs when given; another run side by side.
 
-    The relation schema (and fusion.background_graph) come from --config: give the config the run was built with.
+    The relation schema and fusion.background_graph are the ones the run recorded (RUN_DIR/config.json);
+    --config overrides them.
 
     Example: kgc eval runs/demo --gold data/demo/gold_triplets.tsv
     """
@@ -66,15 +67,15 @@ def eval_command(
         from kgc.evaluate import EVAL_FILE, evaluate_run, render
         from kgc.rundir import atomic_write_text
 
-        cfg = load(config)
+        cfg = load(config) if config is not None else None
         report = evaluate_run(
             run_dir,
             gold=gold,
             aliases=aliases,
             pairs=pairs,
             against=against,
-            schema=cfg.relations,
-            background=background or cfg.fusion.background_graph,
+            schema=cfg.relations if cfg else None,
+            background=background or (cfg.fusion.background_graph if cfg else None),
             threshold=threshold,
         )
         make_console().print(render(report))

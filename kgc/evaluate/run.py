@@ -25,7 +25,7 @@ from kgc.evaluate.models import EvalReport
 from kgc.evaluate.triplets import score_triplets
 from kgc.export.graph_files import read_graph
 from kgc.models import Candidate, Chunk, KnowledgeGraph
-from kgc.rundir import atomic_write_text, read_jsonl
+from kgc.rundir import RunDir, atomic_write_text, read_jsonl
 from kgc.schema import RelationSchema
 
 EVAL_FILE = "eval.json"
@@ -76,6 +76,10 @@ def evaluate_run(
     run = Path(run_dir)
     if not run.is_dir():
         raise EvaluationError(f"no run directory at {run}")
+    recorded = RunDir(run, create=False).config() if (run / "manifest.json").is_file() else None
+    if recorded is not None:  # what the run was built with, unless the caller says otherwise
+        schema = schema or recorded.relations
+        background = background or recorded.fusion.background_graph
     schema = schema or RelationSchema()
     graph = read_graph(run)
     # Every input is read before anything is measured: a bad gold line fails at once.
