@@ -63,6 +63,7 @@ def export_neo4j(
 
         from kgc.export.graph_files import read_graph
         from kgc.export.neo4j import Neo4jCredentials, connect, export_graph
+        from kgc.export.neo4j_changes import export_changes
 
         cfg = load(config)
         graph = read_graph(run_dir)
@@ -73,6 +74,7 @@ def export_neo4j(
             Progress(*columns, console=console) as progress,
         ):
             task = progress.add_task("batches", total=None)
+            changes = export_changes(target.driver, target.database, graph, cfg.relations, label, prune=prune)
             stats = export_graph(
                 graph,
                 target,
@@ -92,5 +94,7 @@ def export_neo4j(
                 else ""
             )
         )
+
+        console.print(f"changes: {changes.describe()}", highlight=False)
 
     guarded(verbose, body)
