@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import signal
+import time
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +23,9 @@ from kgc.rundir import RunDir
 from kgc.stages.extraction import content_batches
 from kgc.stages.seed_updates import update_seeds
 from kgc.testing import ScriptedBackend, scripted_factory
+from kgc.testing.scripted_server import ScriptedServer
 from kgc.update import remove_documents
+from tests.test_pipeline import run_cli
 
 DOCS = {
     "d1": "BLEU is a metric for machine translation. Machine translation systems are scored with BLEU.",
@@ -230,3 +234,51 @@ def test_content_batches_change_only_where_a_chunk_enters() -> None:
     changed = [b for b in after if b not in before]
     assert len(changed) in (1, 2)  # the batch it entered (split in two when it ends a batch)
     assert sum(len(b) for b in changed) == sum(len(b) for b in before if b not in after) + 1
+
+
+@pytest.mark.slow
+def test_an_update_killed_during_extraction_resumes_without_paying_again(tmp_path: Path) -> None:
+    first = {
+        f"p{n:02d}": f"Paper {n} studies topic {n} with method {n}. Method {n} beats baseline {n}."
+        for n in range(30)
+    }
+    final = {k: v for k, v in first.items() if k not in ("p01", "p02", "p03")}
+    final |= {k: first[k] + " It also studies transfer." for k in ("p10", "p11", "p12", "p13")}
+    final |= {f"q{n:02d}": f"Survey {n} reviews area {n} and open problem {n}." for n in range(16)}
+    new_chunks = 4 + 16
+    corpus, run = tmp_path / "corpus", tmp_path / "run"
+    with ScriptedServer(latency=0.2) as server:
+        config_file = tmp_path / "kgc.toml"
+        config_file.write_text(
+            f'[llm]\nbackend = "openai"\nbase_url = "{server.base_url}"\nmodel = "scripted"\nconcurrency = 1\n'
+            '[extraction]\nmode = "document"\n[fusion]\nembedding_merge = false\nmax_neighbourhoods = 3\n',
+            encoding="utf-8",
+        )
+        args = ["build", str(corpus), "--out", str(run), "-c", str(config_file)]
+        write(corpus, first)
+        out, _ = run_cli(*args, cwd=tmp_path).communicate(timeout=300)
+        assert "fusion: done" in out, out
+
+        write(corpus, final)
+        server.reset_stats()
+        proc = run_cli(*args, cwd=tmp_path)
+        deadline = time.monotonic() + 120
+        while server.stats.by_task.get("extraction", 0) < 5:
+            assert proc.poll() is None, proc.communicate()[0]
+            assert time.monotonic() < deadline, "the update never reached extraction"
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        assert server.stats.by_task["extraction"] < new_chunks
+
+        out, _ = run_cli(*args, cwd=tmp_path).communicate(timeout=300)
+        assert "update: +16 documents, ~4 changed, -3 removed" in out, out
+        # What was answered before the kill is not asked again; at most the call in flight is.
+        assert new_chunks <= server.stats.by_task["extraction"] <= new_chunks + 1
+
+        fresh = ["build", str(corpus), "--out", str(tmp_path / "fresh"), "-c", str(config_file)]
+        out, _ = run_cli(*fresh, cwd=tmp_path).communicate(timeout=300)
+        assert "fusion: done" in out, out
+    same_graph(read_graph(run), read_graph(tmp_path / "fresh"))
+    [change] = read_changes(RunDir(run))
+    assert (len(change.added), len(change.changed), change.removed) == (16, 4, ["p01", "p02", "p03"])
