@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import logging
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -80,3 +85,33 @@ def test_a_long_embedding_logs_its_size_then_an_eta(tmp_path: Path, caplog: pyte
         "resumes from the last one"
     )
     assert second.startswith("seeds: 100 of 210 chunks embedded, about ") and second.endswith(" s left")
+
+
+def test_seeds_killed_while_embedding_resume_from_the_saved_batches(tmp_path: Path) -> None:
+    """A real `kgc seeds` process SIGKILLed once its first batch is saved; the rerun embeds the rest."""
+    abstracts = Path("/work/shared/data/graphusion/abstracts.txt")
+    if not abstracts.is_file():
+        pytest.skip("the Graphusion abstracts are not on this machine")
+    corpus = tmp_path / "abstracts.txt"
+    corpus.write_text("\n".join(abstracts.read_text(encoding="utf-8").splitlines()[:300]) + "\n")
+    command = [sys.executable, "-m", "kgc.cli", "seeds", str(corpus), "--out", str(tmp_path / "run")]
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    first = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    deadline = time.monotonic() + 600
+    while not list((tmp_path / "run").glob("chunk_embeddings.*.parts/*.npy")):
+        assert first.poll() is None, first.communicate()[0]
+        assert time.monotonic() < deadline, "no batch saved in 10 minutes"
+        time.sleep(0.2)
+    first.send_signal(signal.SIGKILL)
+    first.wait()
+    saved = 256 * len(list((tmp_path / "run").glob("chunk_embeddings.*.parts/*.npy")))
+
+    second = subprocess.run(command, env=env, capture_output=True, text=True, timeout=900)
+    assert second.returncode == 0, second.stderr
+    log = " ".join(second.stderr.split())
+    assert (
+        f"seeds: embedding {300 - saved:,} chunks with minilm in batches of 256 ({saved:,} already embedded by an earlier run)"
+        in log
+    )
+    [complete] = (tmp_path / "run").glob("chunk_embeddings.*")
+    assert complete.suffix == ".npy" and np.load(complete).shape == (300, 384)

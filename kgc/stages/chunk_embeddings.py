@@ -75,9 +75,9 @@ def _embed_missing(
     """Embed and save, in order, the batches still None; log the count, then the pace and an ETA."""
     missing = [i for i, batch in enumerate(batches) if batch is None]
     todo = sum(len(texts[starts[i] : starts[i] + batch_texts]) for i in missing)
+    resumed = len(texts) - todo
     verbose = todo >= LOG_FROM_TEXTS
-    if verbose:
-        resumed = len(texts) - todo
+    if verbose or resumed:
         log.info(
             "seeds: embedding %s chunks with %s in batches of %d%s; each batch is saved, so a killed "
             "run resumes from the last one",
