@@ -204,6 +204,17 @@ class LLMConfig(Section):
         5, description="consecutive server failures (connection errors, timeouts, HTTP 5xx) that stop the run"
     )
     cache: bool = True
+    executor: Literal["local", "ray"] = Field(
+        "local",
+        description="where requests run: 'local' (threads of this process) or 'ray' (tasks on a Ray "
+        "cluster; cache, limits, budgets and retries stay in this process, see kgc.llm.executors)",
+    )
+    ray_address: str | None = Field(
+        None, description="executor 'ray': the cluster to join ('ray://host:10001', 'auto'); None starts one"
+    )
+    ray_cpus_per_call: float = Field(
+        0.25, gt=0, description="executor 'ray': CPUs a request task reserves (an HTTP call mostly waits)"
+    )
     model_path: Path | None = Field(
         None, description="embedded: a GGUF file; default assembles the bundled one"
     )

@@ -158,12 +158,18 @@ def default_llm_factory(cfg: KgcConfig) -> LLMFactory:
     started = time.monotonic()  # the run's start: llm.deadline_seconds counts from here, seeds included
 
     def factory(run: RunDir) -> LLMClient:
+        from kgc.llm.executors import make_executor
         from kgc.llm.factory import make_backend
 
         backend = make_backend(cfg.llm, cfg.resolved_api_key())
         cache = run / "llm_cache.sqlite" if cfg.llm.cache else None
         return LLMClient(
-            backend, cfg.llm, cache_path=cache, failures_path=run / "llm_failures.jsonl", started_at=started
+            backend,
+            cfg.llm,
+            cache_path=cache,
+            failures_path=run / "llm_failures.jsonl",
+            started_at=started,
+            executor=make_executor(cfg.llm, backend),
         )
 
     return factory

@@ -72,6 +72,18 @@ SeedsFileOpt = Annotated[
     Path | None, typer.Option(help="Text file with one seed per line, added to the topic seeds.")
 ]
 ConcurrencyOpt = Annotated[int | None, typer.Option(help="Concurrent LLM requests.")]
+ExecutorOpt = Annotated[
+    str | None,
+    typer.Option(
+        help="Where LLM requests run: 'local' (threads, default) or 'ray' (tasks on a Ray cluster)."
+    ),
+]
+RayAddressOpt = Annotated[
+    str | None,
+    typer.Option(
+        help="With --executor ray: the cluster to join, e.g. ray://head:10001 (default: start one)."
+    ),
+]
 MaxTokensOpt = Annotated[
     int | None, typer.Option(help="Stop cleanly after this many LLM tokens (resumable).")
 ]

@@ -18,11 +18,13 @@ from kgc.cli.common import (
     ConfigOpt,
     DeadlineOpt,
     DryRunOpt,
+    ExecutorOpt,
     MaxCostOpt,
     MaxTokensOpt,
     ModelOpt,
     ModeOpt,
     OutOpt,
+    RayAddressOpt,
     RunDirArg,
     SeedsFileOpt,
     VerboseOpt,
@@ -96,6 +98,8 @@ def build(
     mode: ModeOpt = None,
     seeds_file: SeedsFileOpt = None,
     concurrency: ConcurrencyOpt = None,
+    executor: ExecutorOpt = None,
+    ray_address: RayAddressOpt = None,
     max_tokens: MaxTokensOpt = None,
     max_cost: MaxCostOpt = None,
     deadline: DeadlineOpt = None,
@@ -116,6 +120,9 @@ def build(
     documents are read by the LLM, removed ones are withdrawn, and the summary says what changed.
 
     Example: kgc build my_corpus/ --out runs/mine --backend openai --model gpt-4o-mini
+
+    Example (requests as tasks on a Ray cluster): kgc build my_corpus/ --out runs/mine --backend openai
+    --executor ray --ray-address ray://head:10001
     """
 
     def body() -> None:
@@ -127,6 +134,8 @@ def build(
             extraction__mode=mode,
             seeds__user_seeds=_seeds(seeds_file),
             llm__concurrency=concurrency,
+            llm__executor=executor,
+            llm__ray_address=ray_address,
             llm__max_tokens_total=max_tokens,
             llm__max_cost=max_cost,
             llm__deadline_seconds=deadline,
@@ -165,6 +174,8 @@ def extract(
     base_url: BaseUrlOpt = None,
     mode: ModeOpt = None,
     concurrency: ConcurrencyOpt = None,
+    executor: ExecutorOpt = None,
+    ray_address: RayAddressOpt = None,
     max_tokens: MaxTokensOpt = None,
     max_cost: MaxCostOpt = None,
     deadline: DeadlineOpt = None,
@@ -184,6 +195,8 @@ def extract(
             llm__base_url=base_url,
             extraction__mode=mode,
             llm__concurrency=concurrency,
+            llm__executor=executor,
+            llm__ray_address=ray_address,
             llm__max_tokens_total=max_tokens,
             llm__max_cost=max_cost,
             llm__deadline_seconds=deadline,

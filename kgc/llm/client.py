@@ -46,6 +46,7 @@ from kgc.config import LLMConfig
 from kgc.errors import BudgetExceededError, ConfigError, DeadlineExceededError
 from kgc.llm.base import ChatBackend, Message, RawReply, TransientLLMError, Usage
 from kgc.llm.cache import AnswerCache, request_key
+from kgc.llm.executors import LocalExecutor, RequestExecutor
 from kgc.llm.jsonparse import CutOffAnswerError, InvalidAnswerError, parse_answer
 from kgc.llm.limits import CircuitBreaker, RateLimiter
 
@@ -148,15 +149,17 @@ class LLMClient:
         retry_policy: RetryPolicy | None = None,
         show_progress: bool = True,
         started_at: float | None = None,
+        executor: RequestExecutor | None = None,
     ):
         """`started_at` (time.monotonic()) is when the run started, for `cfg.deadline_seconds`;
-        default: now."""
+        default: now. `executor` is where each request runs (default: in the calling thread)."""
         if cfg.max_cost is not None and backend.model not in cfg.prices:
             raise ConfigError(
                 f"llm.max_cost is set but llm.prices has no entry for model {backend.model!r}: "
                 "add [input, output] prices per 1M tokens"
             )
         self.backend = backend
+        self.executor = executor or LocalExecutor(backend)
         self.cfg = cfg
         self.retry_policy = retry_policy or RetryPolicy()
         self.show_progress = show_progress
@@ -274,6 +277,7 @@ class LLMClient:
         return (sum(len(m.get("content", "")) for m in messages) + 3) // 4
 
     def close(self) -> None:
+        self.executor.close()
         if self._cache is not None:
             self._cache.close()
 
@@ -296,7 +300,7 @@ class LLMClient:
             self._check_budget()
             self._count(stage, requests=1)
             try:
-                reply = self.backend.chat(
+                reply = self.executor.chat(
                     messages,
                     json_schema=json_schema,
                     temperature=self.cfg.temperature,
