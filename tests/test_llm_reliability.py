@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from kgc.errors import DeadlineExceededError, LLMUnavailableError
-from kgc.llm.client import LLMClient
+from kgc.llm.client import LLMClient, RetryPolicy
 from kgc.llm.jsonparse import CutOffAnswerError, extract_json, is_cut_off
 from kgc.stages.extraction import ExtractionAnswer
 from kgc.testing.scripted_server import ScriptedServer, default_extraction
@@ -40,10 +40,10 @@ def test_a_hung_server_opens_the_breaker_within_a_few_timeouts(tmp_path: Path) -
             extract_all(client, SEEDS)
         elapsed = time.monotonic() - started
         assert "request timed out" in str(error.value)
-        # Two requests at a time, the third consecutive timeout opens it: 4 requests, about 0.6 s.
-        # Without counting timeouts: 5 seeds x 11 attempts x 0.3 s / 2 threads, > 8 s, and no error.
-        assert server.stats.total == 4
-        assert elapsed < 2.0
+        # Two requests at a time, the third consecutive timeout opens it: 4 requests (3 when one thread
+        # is slow to retry), about 0.6 s. 1e99dfd: 5 seeds x 11 attempts x 0.3 s / 2 threads, > 8 s, no error.
+        assert 3 <= server.stats.total <= 4
+        assert elapsed < 5.0
 
 
 def test_a_5xx_storm_opens_the_breaker(scripted_server: ScriptedServer, tmp_path: Path) -> None:
@@ -100,10 +100,14 @@ def test_the_deadline_stops_the_run_and_a_rerun_resumes(tmp_path: Path) -> None:
 def test_the_deadline_cuts_a_retry_wait_short(scripted_server: ScriptedServer, tmp_path: Path) -> None:
     scripted_server.add_faults([{"status": 429, "retry_after": 30}])
     cfg = scripted_llm_config(scripted_server, deadline_seconds=0.5)
+    honour_30s = RetryPolicy(base_delay=0.01, max_delay=0.05, max_retry_after=30.0)
     started = time.monotonic()
-    with make_scripted_client(cfg, tmp_path) as client, pytest.raises(DeadlineExceededError):
+    with (
+        make_scripted_client(cfg, tmp_path, retry_policy=honour_30s) as client,
+        pytest.raises(DeadlineExceededError),
+    ):
         client.complete(prompt(), ExtractionAnswer, stage="extraction")
-    assert time.monotonic() - started < 1.5
+    assert time.monotonic() - started < 10  # not the 30 s the server asked for
     assert scripted_server.stats.total == 1
 
 
