@@ -18,7 +18,7 @@ from kgc.pipeline import build
 from kgc.testing.scripted_server import ScriptedServer
 from kgc.view import write_report, write_view
 from kgc.view.graph_data import view_payload
-from kgc.view.report import run_report
+from kgc.view.report import report_html, run_report
 from kgc.view.run_data import load_run
 from tests.test_pipeline import RULES, server_config, write_corpus
 
@@ -197,15 +197,28 @@ def test_report_shows_eval_figures_and_survives_a_damaged_eval_file(
 ) -> None:
     run = tmp_path / "run"
     shutil.copytree(scripted_run, run)
-    (run / "eval.json").write_text(
-        json.dumps({"triplets": {"levels": {"strict": {"precision": 0.5, "recall": None}}}, "missed": ["x"]}),
-        encoding="utf-8",
-    )
-    report = run_report(load_run(run))
-    assert report.evaluation == {
-        "triplets": [("triplets.levels.strict.precision", "0.5"), ("triplets.levels.strict.recall", "n/a")],
-        "missed": [("missed", "1 items")],
+    evaluation = {
+        "run_dir": "runs/x",
+        "triplets": {
+            "gold_lines": 7,
+            "levels": {
+                "strict": {"true_positives": 1, "predicted": 4, "precision": 0.25, "recall": None, "f1": None}
+            },
+            "missed": ["a", "b"],
+        },
     }
+    (run / "eval.json").write_text(json.dumps(evaluation), encoding="utf-8")
+    report = run_report(load_run(run))
+    assert report.evaluation is not None
+    assert report.evaluation.scores == [
+        ("triplets.levels.strict", ["0.25", "n/a", "n/a"], "true positives 1, predicted 4")
+    ]
+    assert report.evaluation.sections == {
+        "run": [("run_dir", "runs/x")],
+        "triplets": [("triplets.gold_lines", "7"), ("triplets.missed", "2 items")],
+    }
+    html = report_html(report)
+    assert re.search(r'data-eval="triplets.levels.strict.precision">0.25<', html)
     (run / "eval.json").write_text("{not json", encoding="utf-8")
     damaged = run_report(load_run(run))
     assert damaged.evaluation is None

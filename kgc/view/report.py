@@ -44,7 +44,7 @@ class RunReport:
     merges_by_reason: dict[str, int]
     merge_examples: dict[str, list[dict[str, Any]]]
     llm_total: dict[str, float]
-    evaluation: dict[str, list[tuple[str, str]]] | None  # section -> (key path, value)
+    evaluation: Evaluation | None  # from eval.json, when `kgc eval` ran
     notes: list[str] = field(default_factory=list)
 
 
@@ -55,18 +55,43 @@ def _degree_bucket(degree: int) -> str:
     raise AssertionError("the last bucket is open-ended")
 
 
-def _flatten(value: Any, prefix: str = "") -> list[tuple[str, str]]:
-    """Scalars of a nested JSON value as (dotted path, text); lists are shown by their length."""
+SCORE_KEYS = ("precision", "recall", "f1")
+
+
+@dataclass
+class Evaluation:
+    """eval.json read without assuming its schema: every precision/recall/F1 triple found anywhere is
+    a row of `scores`; every other scalar is a (dotted path, value) row of its top-level section."""
+
+    scores: list[tuple[str, list[str], str]] = field(default_factory=list)  # path, [P, R, F1], counts
+    sections: dict[str, list[tuple[str, str]]] = field(default_factory=lambda: defaultdict(list))
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return "n/a"
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
+def _read_evaluation(value: Any, path: str, out: Evaluation) -> None:
     if isinstance(value, dict):
-        rows: list[tuple[str, str]] = []
+        if all(k in value for k in SCORE_KEYS):
+            counts = ", ".join(
+                f"{k.replace('_', ' ')} {_text(v)}"
+                for k, v in value.items()
+                if k not in SCORE_KEYS and not isinstance(v, dict | list)
+            )
+            out.scores.append((path, [_text(value[k]) for k in SCORE_KEYS], counts))
+            return
         for k, v in value.items():
-            rows += _flatten(v, f"{prefix}.{k}" if prefix else str(k))
-        return rows
+            _read_evaluation(v, f"{path}.{k}" if path else str(k), out)
+        return
+    section = path.split(".")[0] if "." in path else "run"
     if isinstance(value, list):
-        return [(prefix, f"{len(value)} items")] if value else []
-    if isinstance(value, float):
-        return [(prefix, f"{value:.4g}")]
-    return [(prefix, "n/a" if value is None else str(value))]
+        if value:
+            out.sections[section].append((path, f"{len(value)} items"))
+        return
+    out.sections[section].append((path, _text(value)))
 
 
 def run_report(run: RunData) -> RunReport:
@@ -140,7 +165,8 @@ def run_report(run: RunData) -> RunReport:
 
     evaluation = None
     if run.evaluation is not None:
-        evaluation = {str(k): _flatten(v, str(k)) for k, v in run.evaluation.items()}
+        evaluation = Evaluation()
+        _read_evaluation(run.evaluation, "", evaluation)
     return RunReport(
         title=run.path.name,
         headline={k: v for k, v in headline.items() if v is not None},
