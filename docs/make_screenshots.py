@@ -2,8 +2,8 @@
 
     .venv/bin/python docs/make_screenshots.py RUN_DIR NAME [ENTITY]
 
-writes docs/view-NAME.png (the view with ENTITY, or the best-connected entity, selected) and
-docs/report-NAME.png (the top of the report). Both pages are written into RUN_DIR first.
+writes docs/view-NAME-overview.png (the whole graph), docs/view-NAME.png (the view with ENTITY, or
+the best-connected entity, selected) and docs/report-NAME.png (the whole report). Both pages are written into RUN_DIR first.
 """
 
 from __future__ import annotations
@@ -34,6 +34,8 @@ def main() -> None:
         page.goto(view.as_uri())
         page.wait_for_function("window.kgcView && window.kgcView.firstRenderMs() !== null", timeout=120_000)
         page.evaluate("window.kgcView.layoutDone")
+        page.wait_for_timeout(300)
+        page.screenshot(path=DOCS / f"view-{args.name}-overview.png")
         data = json.loads(page.inner_text("#kgc-data"))
         entity = args.entity or max(data["nodes"], key=lambda n: n["degree"])["id"]
         name = next(n["name"] for n in data["nodes"] if n["id"] == entity)
@@ -53,7 +55,7 @@ def main() -> None:
         page.goto(report.as_uri())
         page.screenshot(path=DOCS / f"report-{args.name}.png", full_page=True)
         browser.close()
-    print(DOCS / f"view-{args.name}.png", DOCS / f"report-{args.name}.png")
+    print(*(DOCS / f"{page}-{args.name}.png" for page in ("view", "report")))
 
 
 if __name__ == "__main__":
