@@ -127,7 +127,7 @@ def test_the_page_is_self_contained_and_names_cannot_break_out_of_its_data(tmp_p
     write_graph(graph, tmp_path)
     html = write_view(tmp_path).read_text(encoding="utf-8")
     assert embedded_json(html)["nodes"][0]["name"] == hostile
-    assert html.count("<script") == 5  # the data, three vendored builds, the view's own script
+    assert html.count("<script") == 6  # the data, three vendored builds, the view's two scripts
     assert not re.search(r"<(script|link|img|iframe)[^>]+(src|href)=", html)
     assert "default-src 'none'" in html
     assert "sourceMappingURL" not in html

@@ -14,6 +14,7 @@ SCRIPTS = (
     "vendor/graphology.umd.min.js",
     "vendor/graphology-library.min.js",
     "vendor/sigma.min.js",
+    "dashed_edges.js",
     "view.js",
 )
 
