@@ -22,19 +22,12 @@ from typing import Any
 
 from playwright.sync_api import sync_playwright
 
+from kgc.testing.browser import CHROMIUM, CHROMIUM_FLAGS, wait_for_view
 from kgc.testing.synthetic_run import write_synthetic_run
 from kgc.view import write_view
 
 RESULTS = Path(__file__).resolve().parent / "results"
 SIZES = [(500, 2000), (1000, 4000), (2000, 8000), (5000, 20000), (10000, 40000), (20000, 80000)]
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
 SMOOTH_FPS = 30  # "smooth": the camera moves at 30 frames a second or more
 # Counts frames (requestAnimationFrame) and sigma's render time while the camera zooms in and out.
 ZOOM_PROBE = """() => new Promise((done) => {
@@ -55,7 +48,7 @@ def measure(browser: Any, html: Path) -> dict[str, Any]:
     page.on("pageerror", lambda e: errors.append(str(e)))
     started = time.perf_counter()
     page.goto(html.as_uri(), timeout=300_000)
-    page.wait_for_function("window.kgcView && window.kgcView.firstRenderMs() !== null", timeout=300_000)
+    wait_for_view(page, timeout=600)
     first_render_ms = page.evaluate("window.kgcView.firstRenderMs()")
     timings = page.evaluate("window.kgcView.timings")
     page.evaluate("window.kgcView.layoutDone")
@@ -84,7 +77,7 @@ def main() -> None:
     args = ap.parse_args()
     rows = []
     with tempfile.TemporaryDirectory() as tmp, sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=FLAGS)
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
         for entities, relations in SIZES:
             if entities > args.max_entities:
                 continue

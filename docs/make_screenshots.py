@@ -14,10 +14,10 @@ from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
+from kgc.testing.browser import CHROMIUM, CHROMIUM_FLAGS, wait_for_view
 from kgc.view import write_report, write_view
 
 DOCS = Path(__file__).resolve().parent
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
 
 
 def main() -> None:
@@ -29,10 +29,10 @@ def main() -> None:
     view = write_view(args.run_dir, undirected={"Compare", "Conjunction"})
     report = write_report(args.run_dir)
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=FLAGS)
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
         page = browser.new_page(viewport={"width": 1400, "height": 860})
         page.goto(view.as_uri())
-        page.wait_for_function("window.kgcView && window.kgcView.firstRenderMs() !== null", timeout=120_000)
+        wait_for_view(page)
         page.evaluate("window.kgcView.layoutDone")
         page.wait_for_timeout(300)
         page.screenshot(path=DOCS / f"view-{args.name}-overview.png")

@@ -15,6 +15,7 @@ import pytest
 
 from kgc.pipeline import build
 from kgc.resources import demo_corpus
+from kgc.testing.browser import CHROMIUM, CHROMIUM_FLAGS, wait_for_view
 from kgc.testing.scripted_server import ScriptedServer
 from kgc.testing.synthetic_run import write_synthetic_run
 from kgc.view import write_view
@@ -22,15 +23,6 @@ from tests.test_pipeline import server_config
 
 pytestmark = pytest.mark.slow
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
 ARTIFACTS = Path(
     os.environ.get("KGC_TEST_ARTIFACTS", Path(__file__).resolve().parent.parent / "test-artifacts")
 )
@@ -39,12 +31,12 @@ LOCAL_SCHEMES = ("file:", "blob:", "data:")  # the layout worker starts from a b
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
+    if not Path(CHROMIUM).exists():
         pytest.skip("Debian's chromium is not installed (.ci/setup installs it)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
         yield b
         b.close()
 
@@ -60,9 +52,7 @@ class Page:
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
         self.page.on("request", lambda r: self.requests.append(r.url))
         self.page.goto(html.as_uri())
-        self.page.wait_for_function(
-            "window.kgcView && window.kgcView.firstRenderMs() !== null", timeout=120_000
-        )
+        wait_for_view(self.page)
 
     def js(self, expression: str, arg: Any = None) -> Any:
         return self.page.evaluate(expression, arg)
