@@ -46,7 +46,7 @@
     edgeById.set(e.id, e);
     graph.addDirectedEdgeWithKey(e.id, e.head, e.tail, {
       color: relationColor.get(e.relation),
-      size: 0.6 + 1.6 * e.confidence,
+      size: 1.5 + 2 * e.confidence, // thick enough to be picked: sigma picks on a half-resolution buffer
       type: e.inferred ? (e.directed ? "dashedArrow" : "dashed") : e.directed ? "arrow" : "line",
     });
   }
