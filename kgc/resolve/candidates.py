@@ -22,7 +22,9 @@ def unique_pairs(pairs: np.ndarray) -> np.ndarray:
         return np.zeros((0, 2), dtype=np.int64)
     lo, hi = np.minimum(pairs[:, 0], pairs[:, 1]), np.maximum(pairs[:, 0], pairs[:, 1])
     keep = lo != hi
-    return np.unique(np.stack([lo[keep], hi[keep]], axis=1), axis=0)
+    n = np.int64(hi.max()) + 1
+    codes = np.unique(lo[keep].astype(np.int64) * n + hi[keep])  # 1-D: far faster than unique(axis=0)
+    return np.stack([codes // n, codes % n], axis=1)
 
 
 def _group_pairs(bucket: np.ndarray, max_bucket: int) -> tuple[np.ndarray, int]:

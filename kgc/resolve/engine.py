@@ -118,12 +118,14 @@ def propose(nodes: list[Node], cfg: ResolveConfig, embed: Embed | None, counts: 
         [keys[i] for i in ngrams[:, 0]], [keys[j] for j in ngrams[:, 1]], scorer=fuzz.ratio, workers=-1
     )
     vocabulary = Vocabulary(keys, cfg.real_word_names)
+    keep = strings >= cfg.band_threshold * 100
+    if cosine:  # every embedding neighbour kept is at least at the band's cosine
+        keep |= np.fromiter(((int(i), int(j)) in cosine for i, j in ngrams), dtype=bool, count=len(ngrams))
     edges: list[Edge] = []
-    for row, ((i, j), s) in enumerate(zip(ngrams.tolist(), strings.tolist(), strict=True)):
+    for row in np.flatnonzero(keep).tolist():
+        i, j = int(ngrams[row, 0]), int(ngrams[row, 1])
         emb = cosine.get((i, j))
-        string = round(s / 100, 4)
-        if string < cfg.band_threshold and (emb is None or emb < cfg.embedding_band_threshold):
-            continue
+        string = round(float(strings[row]) / 100, 4)
         scores = {"string": string} if emb is None else {"string": string, "embedding": emb}
         verdict = decide(nodes[i], nodes[j], string, emb, cfg, vocabulary)
         generator = "ngram" if row < from_ngrams else "embedding"
