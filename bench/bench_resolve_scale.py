@@ -161,6 +161,9 @@ def one(method: str, size: int) -> dict[str, object]:
         "size": size,
         "distinct_names": len(names),
         "seconds": round(seconds, 2),
+        "cpu_seconds": round(
+            sum(resource.getrusage(resource.RUSAGE_SELF)[:2]), 1
+        ),  # user + system, all threads
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "counts": counts,
         **pairwise_quality(entity_of, labelled),

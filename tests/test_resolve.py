@@ -30,6 +30,7 @@ def test_acronym_forms_each_join_their_long_form() -> None:
         "bidirectional encoder representations from transformers", "BERT's",  # possessive, function word
         "open information extraction", "Open IE",  # partial abbreviation
         "question answering (QA)", "QA",  # defined in a name
+        "visual question answering", "visual question answering VQA",  # its own acronym appended
         "speech & language processing", "speech and language processing",
     ]  # fmt: skip
     assert entities(names) == [
@@ -41,6 +42,7 @@ def test_acronym_forms_each_join_their_long_form() -> None:
         ["QA", "question answering (QA)"],
         ["ToD", "task-oriented dialogue"],
         ["speech & language processing", "speech and language processing"],
+        ["visual question answering", "visual question answering VQA"],
     ]
     r = resolve_names(names)
     reasons = {m.alias: (m.reason, m.via) for m in r.merges}

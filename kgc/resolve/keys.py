@@ -35,7 +35,23 @@ def name_key(name: str) -> str:
     base = _POSSESSIVE.sub("", base)
     base = _AMPERSAND.sub(" and ", base)
     base = _ARTICLE.sub("", base.strip())
-    return normalise_name(base)
+    return normalise_name(_without_trailing_acronym(base))
+
+
+def _without_trailing_acronym(name: str) -> str:
+    """'visual question answering VQA' -> 'visual question answering': a last word that only repeats
+    the words before it as their initials (the parenthesis lost in extraction)."""
+    from kgc.resolve.acronyms import abbreviates  # acronyms imports this module
+
+    *head, last = name.split(" ") if " " in name else ("", name)
+    if len(head) < 2 or not 2 <= len(last) <= 8 or not last.isalpha():
+        return name
+    letters = last[:-1] if len(last) > 2 and last.endswith("s") and last[:-1].isupper() else last
+    tail = [w.lower() for w in head]
+    for k in range(2, len(tail) + 1):
+        if abbreviates(letters.lower(), " ".join(tail[-k:])):
+            return " ".join(head)
+    return name
 
 
 def compact_key(key: str) -> str:
