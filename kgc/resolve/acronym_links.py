@@ -57,10 +57,10 @@ def partial_abbreviations(nodes: list[Node]) -> list[Edge]:
     for i, n in enumerate(nodes):
         if (
             " " in n.key
-            and n.key in by_partial
+            and (spaced := " ".join(words(n.key))) in by_partial
             and any(looks_like_acronym(w) for s in n.surfaces for w in s.split())
         ):
-            longs = [j for j in by_partial[n.key] if j != i and abbreviates_partially(n.key, nodes[j].key)]
+            longs = [j for j in by_partial[spaced] if j != i and abbreviates_partially(n.key, nodes[j].key)]
             if len(longs) == 1:
                 edges.append(_edge(i, longs[0], "acronym", "acronym", ACRONYM_SCORE, "acronym"))
     return edges

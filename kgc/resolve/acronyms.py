@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from functools import cache, lru_cache
 
-from kgc.resolve.keys import split_parenthetical
+from kgc.resolve.keys import split_parenthetical, words
 
 FUNCTION_WORDS = frozenset(
     {"of", "for", "the", "and", "in", "on", "to", "with", "a", "an", "via", "by", "from"}
@@ -63,8 +63,9 @@ def long_keys(key: str) -> set[str]:
 
 
 def partial_keys(key: str) -> set[str]:
-    """'open information extraction' -> {'open ie', 'oi extraction'}: a run of words as its initials."""
-    ws = [w for w in key.split(" ") if w]
+    """'open information extraction' -> {'open ie', 'oi extraction'}: a run of words as its initials
+    (hyphenated words count as several: 'document-level relation extraction' -> 'document level re')."""
+    ws = list(words(key))
     out = set()
     for k in range(1, len(ws)):
         if len(ws) - k >= 2:
@@ -122,7 +123,7 @@ def abbreviates_partially(short_key: str, long_key: str) -> bool:
     The short name's words either equal the long name's words or abbreviate a run of two or more of them,
     and at least one word is abbreviated.
     """
-    sw, lw = short_key.split(" "), long_key.split(" ")
+    sw, lw = list(words(short_key)), list(words(long_key))
 
     @cache
     def match(i: int, j: int, abbreviated: bool) -> bool:

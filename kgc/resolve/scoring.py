@@ -43,8 +43,11 @@ class Vocabulary:
         self.names_with: Counter[str] = Counter(w for k in keys for w in set(words(k)))
         self.threshold = real_word_names
 
-    def real(self, word: str) -> bool:
-        return self.names_with[word] >= self.threshold
+    def both_real(self, x: str, y: str) -> bool:
+        """Both words are in `threshold` names or more, and neither is ten times rarer than the other
+        (a typo copied from a text into a few names is still a typo of a word in hundreds)."""
+        nx, ny = self.names_with[x], self.names_with[y]
+        return min(nx, ny) >= self.threshold and 10 * min(nx, ny) > max(nx, ny)
 
 
 NO_VOCABULARY = Vocabulary([], 1 << 30)
@@ -98,10 +101,10 @@ def _same_word(x: str, y: str, first: bool, vocabulary: Vocabulary) -> bool:
     stem = short[:-1] if short.endswith("e") else short
     if (first and long == stem + "ing") or (long == short + "ing" and first):
         return True  # a verb at the start of a name: 'learn weight uncertainty' / 'learning ...'
-    if x[0] != y[0] or (vocabulary.real(x) and vocabulary.real(y)):
+    if x[0] != y[0] or vocabulary.both_real(x, y):
         return False
-    # one edit in a short word, two in a long one: 'transliteration' is not a typo of 'translation'
-    return len(short) >= 4 and Levenshtein.distance(x, y) <= min(2, len(short) // 4 + 1)
+    # one edit in a word of 4-7 letters, two from 8: 'transliteration' is not a typo of 'translation'
+    return len(short) >= 4 and Levenshtein.distance(x, y) <= min(2, len(short) // 4)
 
 
 def near_homonym(a: str, b: str, vocabulary: Vocabulary = NO_VOCABULARY) -> bool:
