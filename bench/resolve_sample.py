@@ -18,7 +18,6 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from name_sets import real_names  # noqa: E402
-from rapidfuzz import fuzz  # noqa: E402
 
 from kgc.resolve import resolve_names  # noqa: E402
 from kgc.resolve.candidates import ngram_pairs  # noqa: E402
@@ -59,10 +58,9 @@ def strata() -> dict[str, list[tuple[str, str, float]]]:
     for n in names:
         label_of.setdefault(name_key(n), n)
     keys = sorted(k for k in label_of if k)
-    pairs, _ = ngram_pairs(keys, bands=20, rows=3, max_bucket=200)
-    for i, j in pairs.tolist():
-        s = fuzz.ratio(keys[i], keys[j]) / 100
-        if 0.70 <= s < 0.85 and r.lookup(label_of[keys[i]]) != r.lookup(label_of[keys[j]]):
+    found = ngram_pairs(keys, bands=20, rows=3, max_bucket=200, min_ratio=70)
+    for (i, j), s in zip(found.pairs.tolist(), (found.ratios / 100).tolist(), strict=True):
+        if s < 0.85 and r.lookup(label_of[keys[i]]) != r.lookup(label_of[keys[j]]):
             out["near_miss"].append((label_of[keys[i]], label_of[keys[j]], round(s, 4)))
     return out
 

@@ -203,5 +203,10 @@ def test_band_without_llm_stays_apart_and_is_counted() -> None:
 
 def test_ngram_lsh_finds_variants_and_not_unrelated_names() -> None:
     keys = ["task-oriented dialogue system", "task oriented dialog system", "graph neural network", "speech"]
-    pairs, skipped = ngram_pairs(keys, bands=20, rows=3, max_bucket=200)
-    assert (pairs.tolist(), skipped) == ([[0, 1]], 0)
+    found = ngram_pairs(keys, bands=20, rows=3, max_bucket=200, min_ratio=85)
+    assert (found.pairs.tolist(), round(float(found.ratios[0]), 2), found.skipped_buckets) == (
+        [[0, 1]],
+        92.86,
+        0,
+    )
+    assert found.proposed >= 1

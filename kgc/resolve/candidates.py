@@ -10,10 +10,18 @@ Acronym candidates come from kgc.resolve.acronym_links. Pairs are int64 arrays o
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 
 import numpy as np
+from rapidfuzz import fuzz, process
 
 _SHIFT = np.uint64(32)  # multiply-shift hashing: the top 32 bits of a*x + b mod 2**64, a odd
+
+
+def _unique(codes: np.ndarray) -> np.ndarray:
+    """np.unique of integer codes by sorting (numpy 2's hash-based unique is ~10x slower on these)."""
+    codes = np.sort(codes)
+    return codes[np.r_[True, codes[1:] != codes[:-1]]] if len(codes) else codes
 
 
 def unique_pairs(pairs: np.ndarray) -> np.ndarray:
@@ -23,7 +31,7 @@ def unique_pairs(pairs: np.ndarray) -> np.ndarray:
     lo, hi = np.minimum(pairs[:, 0], pairs[:, 1]), np.maximum(pairs[:, 0], pairs[:, 1])
     keep = lo != hi
     n = np.int64(hi.max()) + 1
-    codes = np.unique(lo[keep].astype(np.int64) * n + hi[keep])  # 1-D: far faster than unique(axis=0)
+    codes = _unique(lo[keep].astype(np.int64) * n + hi[keep])
     return np.stack([codes // n, codes % n], axis=1)
 
 
@@ -79,25 +87,56 @@ def minhash_signatures(keys: list[str], num_perm: int, seed: int = 1) -> np.ndar
     return sig
 
 
-def ngram_pairs(keys: list[str], *, bands: int, rows: int, max_bucket: int) -> tuple[np.ndarray, int]:
-    """Pairs whose 3-gram MinHash signatures agree on all `rows` of at least one of `bands` bands.
+@dataclass
+class NgramPairs:
+    pairs: np.ndarray  # (m, 2), i < j, string similarity >= the floor
+    ratios: np.ndarray  # their rapidfuzz ratio, 0-100
+    proposed: int  # pairs the LSH buckets proposed, over all bands (a pair found by two bands counts twice)
+    skipped_buckets: int
+
+
+def ngram_pairs(keys: list[str], *, bands: int, rows: int, max_bucket: int, min_ratio: float) -> NgramPairs:
+    """Pairs whose 3-gram MinHash signatures agree on all `rows` of at least one of `bands` bands, and
+    whose string similarity (rapidfuzz ratio) is at least `min_ratio`.
 
     A pair with 3-gram Jaccard similarity J becomes a candidate with probability 1 - (1 - J^rows)^bands
-    (20 bands of 3 rows: J=0.2 -> 0.15, J=0.5 -> 0.93, J=0.65 -> 0.998). Returns the pairs and how many
-    buckets were skipped as too large.
+    (20 bands of 3 rows: J=0.2 -> 0.15, J=0.5 -> 0.93, J=0.65 -> 0.998). Each band's pairs are scored
+    at once (C++, all cores) and only those at `min_ratio` are kept, so memory holds the survivors, not
+    every pair that shares a bucket (long names sharing half their words share many buckets).
     """
+    empty = NgramPairs(np.zeros((0, 2), dtype=np.int64), np.zeros(0), 0, 0)
     if len(keys) < 2:
-        return np.zeros((0, 2), dtype=np.int64), 0
+        return empty
     sig = minhash_signatures(keys, bands * rows).astype(np.uint64)
-    out, skipped = [], 0
+    n = np.int64(len(keys))
+    seen = np.zeros(0, dtype=np.int64)  # sorted codes i * n + j of pairs already scored
+    kept_codes, kept_ratios = [], []
+    proposed = skipped = 0
     for band in range(bands):
         h = np.zeros(len(keys), dtype=np.uint64)
         for c in sig[:, band * rows : (band + 1) * rows].T:
             h = (h * np.uint64(0x100000001B3)) ^ c  # FNV-style mixing; overflow wraps, as intended
         pairs, n_skipped = _group_pairs(h, max_bucket)
-        out.append(pairs)
         skipped += n_skipped
-    return unique_pairs(np.concatenate(out)), skipped
+        proposed += len(pairs)
+        if not len(pairs):
+            continue
+        lo, hi = np.minimum(pairs[:, 0], pairs[:, 1]), np.maximum(pairs[:, 0], pairs[:, 1])
+        codes = _unique(lo.astype(np.int64) * n + hi)
+        at = np.minimum(np.searchsorted(seen, codes), max(len(seen) - 1, 0))
+        codes = codes[seen[at] != codes] if len(seen) else codes  # not scored by an earlier band
+        seen = np.sort(np.concatenate([seen, codes]))
+        a, b = (codes // n).tolist(), (codes % n).tolist()
+        ratios = process.cpdist([keys[i] for i in a], [keys[j] for j in b], scorer=fuzz.ratio, workers=-1)
+        keep = ratios >= min_ratio
+        kept_codes.append(codes[keep])
+        kept_ratios.append(ratios[keep])
+    if not kept_codes:
+        return NgramPairs(empty.pairs, empty.ratios, proposed, skipped)
+    codes, ratios = np.concatenate(kept_codes), np.concatenate(kept_ratios)
+    order = np.argsort(codes)
+    codes, ratios = codes[order], ratios[order]
+    return NgramPairs(np.stack([codes // n, codes % n], axis=1), ratios, proposed, skipped)
 
 
 def embedding_pairs(

@@ -93,9 +93,17 @@ def _embedding_texts(nodes: list[Node], cfg: ResolveConfig) -> list[str]:
 def propose(nodes: list[Node], cfg: ResolveConfig, embed: Embed | None, counts: Counter[str]) -> list[Edge]:
     """Scored candidate pairs from the string generators (keys and acronyms are handled apart)."""
     keys = [n.key for n in nodes]
-    ngrams, skipped = ngram_pairs(keys, bands=cfg.lsh_bands, rows=cfg.lsh_rows, max_bucket=cfg.max_bucket)
-    counts["pairs_ngram"] = len(ngrams)
-    counts["lsh_buckets_skipped"] = skipped
+    found = ngram_pairs(
+        keys,
+        bands=cfg.lsh_bands,
+        rows=cfg.lsh_rows,
+        max_bucket=cfg.max_bucket,
+        min_ratio=cfg.band_threshold * 100,
+    )
+    counts["pairs_ngram_proposed"] = found.proposed
+    counts["pairs_ngram"] = len(found.pairs)
+    counts["lsh_buckets_skipped"] = found.skipped_buckets
+    ngrams, strings = found.pairs, found.ratios
     cosine: dict[tuple[int, int], float] = {}
     if embed is not None and cfg.embedding_merge and len(nodes) > 1:
         vectors = np.asarray(embed(_embedding_texts(nodes, cfg)), dtype=np.float32)
@@ -104,19 +112,15 @@ def propose(nodes: list[Node], cfg: ResolveConfig, embed: Embed | None, counts: 
         )
         counts["pairs_embedding"] = len(pairs)
         cosine = {(int(i), int(j)): round(float(s), 4) for (i, j), s in zip(pairs, sims, strict=True)}
-    if cosine:
+    from_ngrams = len(ngrams)
+    if cosine:  # embedding neighbours the n-grams did not find, scored too
         extra = np.array(sorted(set(cosine) - {(int(i), int(j)) for i, j in ngrams}), dtype=np.int64).reshape(
             -1, 2
         )
-        from_ngrams = len(ngrams)
-        ngrams = np.concatenate([ngrams, extra])
-    else:
-        from_ngrams = len(ngrams)
-    # String similarity of every proposed pair at once (C++, all cores); only pairs that could merge or
-    # reach the band become Edge objects, the rest are rejected without a second look.
-    strings = process.cpdist(
-        [keys[i] for i in ngrams[:, 0]], [keys[j] for j in ngrams[:, 1]], scorer=fuzz.ratio, workers=-1
-    )
+        extra_ratios = process.cpdist(
+            [keys[i] for i in extra[:, 0]], [keys[j] for j in extra[:, 1]], scorer=fuzz.ratio, workers=-1
+        )
+        ngrams, strings = np.concatenate([ngrams, extra]), np.concatenate([strings, extra_ratios])
     vocabulary = Vocabulary(keys, cfg.real_word_names)
     keep = strings >= cfg.band_threshold * 100
     if cosine:  # every embedding neighbour kept is at least at the band's cosine
