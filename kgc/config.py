@@ -210,7 +210,9 @@ class LLMConfig(Section):
         "cluster; cache, limits, budgets and retries stay in this process, see kgc.llm.executors)",
     )
     ray_address: str | None = Field(
-        None, description="executor 'ray': the cluster to join ('ray://host:10001', 'auto'); None starts one"
+        None,
+        description="executor 'ray': the cluster to join ('auto', 'host:6379', 'ray://host:10001'); "
+        "None: $RAY_ADDRESS, else a local one for the run",
     )
     ray_cpus_per_call: float = Field(
         0.25, gt=0, description="executor 'ray': CPUs a request task reserves (an HTTP call mostly waits)"

@@ -81,7 +81,8 @@ ExecutorOpt = Annotated[
 RayAddressOpt = Annotated[
     str | None,
     typer.Option(
-        help="With --executor ray: the cluster to join, e.g. ray://head:10001 (default: start one)."
+        help="With --executor ray: the cluster to join: 'auto' or HOST:6379 from a node of it, "
+        "ray://HOST:10001 through Ray Client (default: $RAY_ADDRESS, else a local one for this run)."
     ),
 ]
 MaxTokensOpt = Annotated[

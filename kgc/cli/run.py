@@ -121,8 +121,8 @@ def build(
 
     Example: kgc build my_corpus/ --out runs/mine --backend openai --model gpt-4o-mini
 
-    Example (requests as tasks on a Ray cluster): kgc build my_corpus/ --out runs/mine --backend openai
-    --executor ray --ray-address ray://head:10001
+    Example (requests as tasks on the Ray cluster of this node): kgc build my_corpus/ --out runs/mine
+    --backend openai --executor ray --ray-address auto
     """
 
     def body() -> None:
