@@ -168,8 +168,33 @@ def test_report_numbers_equal_the_run_artifacts(scripted_run: Path) -> None:
             "extra": {"via": "machine translation", "generator": "key"},
         }
     ]
+    assert report.not_merged_counts == {}  # this run's fusion considered no pair it did not merge
     assert report.llm_total["requests"] == 5  # 2 extraction + 3 fusion, as the scripted server counted
     assert report.evaluation is None
+
+
+def test_report_lists_the_name_pairs_fusion_did_not_merge(scripted_run: Path, tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    shutil.copytree(scripted_run, run)
+    pairs = [
+        {
+            "a": "BLEU",
+            "b": "BLEURT",
+            "decision": "reject",
+            "reason": "string veto",
+            "scores": {"string": 0.8},
+        },
+        {"a": "encoder", "b": "decoder", "decision": "reject", "reason": "string veto"},
+        {"a": "NMT", "b": "SMT", "decision": "undecided", "reason": "the LLM rounds disagreed"},
+    ]
+    (run / "rejected_pairs.jsonl").write_text("".join(json.dumps(p) + "\n" for p in pairs), encoding="utf-8")
+    report = run_report(load_run(run))
+    assert report.not_merged_counts == {"reject: string veto": 2, "undecided: the LLM rounds disagreed": 1}
+    assert report.not_merged["reject: string veto"] == [
+        {"a": "BLEU", "b": "BLEURT", "scores": {"string": 0.8}},
+        {"a": "encoder", "b": "decoder", "scores": {}},
+    ]
+    assert re.search(r'data-not-merged="reject: string veto">2<', report_html(report))
 
 
 def test_report_page_shows_the_same_numbers(scripted_run: Path, tmp_path: Path) -> None:

@@ -43,6 +43,8 @@ class RunReport:
     top_entities: list[dict[str, Any]]
     merges_by_reason: dict[str, int]
     merge_examples: dict[str, list[dict[str, Any]]]
+    not_merged: dict[str, list[dict[str, Any]]]  # "decision: reason" -> the pairs (first MERGE_EXAMPLES)
+    not_merged_counts: dict[str, int]
     llm_total: dict[str, float]
     evaluation: Evaluation | None  # from eval.json, when `kgc eval` ran
     notes: list[str] = field(default_factory=list)
@@ -158,6 +160,16 @@ def run_report(run: RunData) -> RunReport:
                 }
             )
 
+    not_merged: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    not_merged_counts: Counter[str] = Counter()
+    for pair in run.rejected_pairs:
+        why = f"{pair.get('decision', '?')}: {pair.get('reason', '?')}"
+        not_merged_counts[why] += 1
+        if len(not_merged[why]) < MERGE_EXAMPLES:
+            not_merged[why].append(
+                {"a": pair.get("a"), "b": pair.get("b"), "scores": pair.get("scores") or {}}
+            )
+
     llm_total: dict[str, float] = defaultdict(float)
     for s in stages:
         for k, v in s.llm.items():
@@ -177,6 +189,8 @@ def run_report(run: RunData) -> RunReport:
         top_entities=top_entities,
         merges_by_reason=dict(merges_by_reason.most_common()),
         merge_examples=dict(examples),
+        not_merged=dict(not_merged),
+        not_merged_counts=dict(not_merged_counts.most_common()),
         llm_total=dict(llm_total),
         evaluation=evaluation,
         notes=[f"could not read {s}" for s in run.skipped],

@@ -26,6 +26,7 @@ class RunData:
     graph: KnowledgeGraph
     manifest: Manifest
     merges: list[dict[str, Any]]  # merges.jsonl lines, extra fields kept
+    rejected_pairs: list[dict[str, Any]]  # rejected_pairs.jsonl: name pairs fusion did not merge, and why
     candidates: list[Candidate]
     seed_topics: dict[str, int]  # seed name -> BERTopic topic
     topics: list[dict[str, Any]]  # topics.json
@@ -95,6 +96,7 @@ def load_run(run_dir: str | Path) -> RunData:
         graph=graph,
         manifest=RunDir(path).manifest() if (path / "manifest.json").is_file() else Manifest(),
         merges=merges,
+        rejected_pairs=optional("rejected_pairs.jsonl", [], _json_lines),
         candidates=candidates,
         seed_topics={str(s.get("name")): int(s.get("topic", -1)) for s in seeds if "name" in s},
         topics=optional("topics.json", [], lambda p: json.loads(p.read_text(encoding="utf-8"))),
