@@ -17,6 +17,7 @@ from kgc.models import Entity, KnowledgeGraph, Relation
 from kgc.pipeline import build
 from kgc.testing.scripted_server import ScriptedServer
 from kgc.view import write_report, write_view
+from kgc.view.charts import bar_chart
 from kgc.view.graph_data import view_payload
 from kgc.view.report import report_html, run_report
 from kgc.view.run_data import load_run
@@ -300,3 +301,10 @@ def test_view_and_report_commands_write_where_asked(scripted_run: Path, tmp_path
     assert missing.exit_code == 1
     assert "no run directory at" in missing.output
     assert "Traceback" not in missing.output
+
+
+def test_bar_chart_scales_bars_to_the_largest_and_escapes_labels() -> None:
+    svg = str(bar_chart([("a<b", 10), ("c", 5), ("none", 0)], title="t & u", unit=" s"))
+    assert re.findall(r'<rect [^>]*width="([\d.]+)"', svg) == ["320.0", "160.0", "0.0"]
+    assert "t &amp; u" in svg
+    assert [t for t in re.findall(r">([^<>]+)</text>", svg)] == ["a&lt;b", "10 s", "c", "5 s", "none", "0 s"]
