@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from kgc.changes import read_changes
@@ -20,6 +21,7 @@ from kgc.export.graph_files import read_graph
 from kgc.models import Chunk, KnowledgeGraph, Seed
 from kgc.pipeline import Pipeline
 from kgc.rundir import RunDir
+from kgc.stages.embedding_store import embeddings_by_hash
 from kgc.stages.extraction import content_batches
 from kgc.stages.seed_updates import update_seeds
 from kgc.testing import ScriptedBackend, scripted_factory
@@ -282,3 +284,24 @@ def test_an_update_killed_during_extraction_resumes_without_paying_again(tmp_pat
     same_graph(read_graph(run), read_graph(tmp_path / "fresh"))
     [change] = read_changes(RunDir(run))
     assert (len(change.added), len(change.changed), change.removed) == (16, 4, ["p01", "p02", "p03"])
+
+
+def test_embeddings_are_kept_by_chunk_hash(tmp_path: Path) -> None:
+    asked: list[list[str]] = []
+
+    def embed(texts: list[str]) -> np.ndarray:
+        asked.append(texts)
+        return np.array([[float(len(t)), 1.0] for t in texts], dtype=np.float32)
+
+    first = [chunk("one"), chunk("three"), chunk("three")]
+    rows = embeddings_by_hash(tmp_path, first, "minilm", embed)
+    assert rows.tolist() == [[3.0, 1.0], [5.0, 1.0], [5.0, 1.0]]
+    assert asked == [["one", "three"]]  # the same text is embedded once
+
+    rows = embeddings_by_hash(tmp_path, [chunk("three"), chunk("eleven")], "minilm", embed)
+    assert rows.tolist() == [[5.0, 1.0], [6.0, 1.0]]
+    assert asked[1:] == [["eleven"]]  # only the new chunk
+    embeddings_by_hash(tmp_path, [chunk("one")], "minilm", embed)
+    assert asked[2:] == [["one"]]  # "one" had left the store with its chunk
+    embeddings_by_hash(tmp_path, [chunk("one")], "mpnet", embed)
+    assert asked[3:] == [["one"]]  # another model: embedded again

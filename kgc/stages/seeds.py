@@ -34,6 +34,7 @@ from kgc.models import Chunk, Seed
 from kgc.rundir import atomic_write_text, write_jsonl
 from kgc.stages.base import Stage, StageContext, StageOutcome
 from kgc.stages.chunk_embeddings import chunk_embeddings as saved_chunk_embeddings
+from kgc.stages.embedding_store import embeddings_by_hash
 from kgc.stages.seed_updates import SEEN_FILE, SeedsSeen, seeds_settings, update_seeds
 from kgc.text import acronym, normalise_name
 
@@ -384,12 +385,16 @@ def select_seeds(found: list[Seed], user: list[Seed], max_seeds: int) -> list[Se
 # --- the stage --------------------------------------------------------------------------------
 
 
-def chunk_embeddings(ctx: StageContext, texts: list[str]) -> np.ndarray:
-    """The chunks' embeddings, kept in the run directory under a key of model and texts: a changed
-    seeds setting re-runs the topic model, not the embedding (a minute per 1,000 abstracts here), and a
-    run killed while embedding resumes from its last saved batch."""
+def chunk_embeddings(ctx: StageContext, chunks: list[Chunk]) -> np.ndarray:
+    """The chunks' embeddings, kept in the run directory by chunk content hash: a changed seeds
+    setting re-runs the topic model, not the embedding (a minute per 1,000 abstracts here), an updated
+    corpus embeds only its new chunks, and a run killed while embedding resumes from its last batch."""
     model = ctx.cfg.embedding.model
-    return saved_chunk_embeddings(ctx.run.path, texts, model, partial(embed, model=model))
+
+    def embed_new(texts: list[str]) -> np.ndarray:
+        return saved_chunk_embeddings(ctx.run.path, texts, model, partial(embed, model=model))
+
+    return embeddings_by_hash(ctx.run.path, chunks, model, embed_new)
 
 
 def _run(ctx: StageContext) -> StageOutcome:
@@ -398,9 +403,10 @@ def _run(ctx: StageContext) -> StageOutcome:
     settings = seeds_settings(cfg)
 
     def fit(fitted: list[Chunk]) -> SeedResult:
-        texts = [c.text for c in fitted]
-        vectors = None if cfg.seeds.user_seeds_only else chunk_embeddings(ctx, texts)
-        return find_seeds(texts, cfg.seeds, embedding_model=cfg.embedding.model, embeddings=vectors)
+        vectors = None if cfg.seeds.user_seeds_only else chunk_embeddings(ctx, fitted)
+        return find_seeds(
+            [c.text for c in fitted], cfg.seeds, embedding_model=cfg.embedding.model, embeddings=vectors
+        )
 
     seen = _seen(ctx, settings) if cfg.seeds.keep_on_update else None
     counts: dict[str, int] = {}
