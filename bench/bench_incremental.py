@@ -101,7 +101,9 @@ def build_into(cfg: KgcConfig, run_dir: Path, corpus: Path) -> None:
     pipeline.run_until("fusion")
 
 
-def run_mode(mode: str, batch: int, abstracts: list[str], latency: float, concurrency: int) -> dict[str, Any]:
+def run_mode(
+    mode: str, batch: int, abstracts: list[str], latency: float, concurrency: int, fresh: bool
+) -> dict[str, Any]:
     with ScriptedServer(latency=latency) as server, tempfile.TemporaryDirectory() as tmp:
         cfg: KgcConfig = load_config(
             None,
@@ -128,7 +130,7 @@ def run_mode(mode: str, batch: int, abstracts: list[str], latency: float, concur
                 action = partial(build_into, cfg, updated, corpus)
             update = measure(updated, server, action)
             row: dict[str, Any] = {"step": step.name, "documents": len(step.documents), "update": update}
-            if n > 0:
+            if n > 0 and fresh:
                 fresh_dir = Path(tmp) / f"fresh{n}"
                 row["fresh"] = measure(fresh_dir, server, partial(build_into, cfg, fresh_dir, corpus))
             rows.append(row)
@@ -144,7 +146,7 @@ def markdown(results: list[dict[str, Any]], meta: dict[str, Any]) -> str:
         f"{meta['latency']} s per request, concurrency {meta['concurrency']}; {meta['machine']}.",
         "Each step updates one run directory; 'fresh' builds the step's resulting corpus from nothing.",
         "",
-        "| mode | step | docs | extraction requests: update / fresh | % | fusion requests: update / fresh "
+        "| mode | step | docs | extraction requests: update / fresh | % | fusion requests (with name resolution): update / fresh "
         "| tokens: update / fresh | wall s: update / fresh | stages re-run by the update |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
@@ -156,7 +158,10 @@ def markdown(results: list[dict[str, Any]], meta: dict[str, Any]) -> str:
             up, fr = row["update"], row.get("fresh")
 
             def req(m: dict[str, Any], task: str) -> int:
-                return int(m["requests"].get(task, 0))
+                """Requests the server saw for extraction, or for the rest (fusion and resolution)."""
+                if task == "extraction":
+                    return int(m["requests"].get(task, 0))
+                return sum(int(n) for t, n in m["requests"].items() if t != "extraction")
 
             def tokens(m: dict[str, Any]) -> int:
                 return sum(s["tokens"] for s in m["stages"].values() if isinstance(s, dict))
@@ -188,7 +193,17 @@ def main() -> None:
     ap.add_argument("--concurrency", type=int, default=8)
     ap.add_argument("--machine", default="2 shared cores, other agents' work running")
     ap.add_argument("--out", default="incremental")
+    ap.add_argument(
+        "--no-fresh",
+        action="store_true",
+        help="updates only (a fresh seed-mode build refits the topic model)",
+    )
+    ap.add_argument("--render", action="store_true", help="only write the .md again from the .json")
     args = ap.parse_args()
+    if args.render:
+        saved = json.loads((RESULTS / f"{args.out}.json").read_text())
+        (RESULTS / f"{args.out}.md").write_text(markdown(saved.pop("results"), saved))
+        return
     abstracts = [
         line.strip() for line in args.corpus.read_text(encoding="utf-8").splitlines() if line.strip()
     ]
@@ -202,7 +217,9 @@ def main() -> None:
     results = []
     for mode in args.mode or ["seed"]:
         for batch in (args.batch or [0]) if mode == "seed" else [0]:
-            results.append(run_mode(mode, batch, abstracts, args.latency, args.concurrency))
+            results.append(
+                run_mode(mode, batch, abstracts, args.latency, args.concurrency, not args.no_fresh)
+            )
             # Written after each mode, so a long benchmark stopped half-way keeps what it measured.
             (RESULTS / f"{args.out}.json").write_text(
                 json.dumps({**meta, "results": results}, indent=2) + "\n"

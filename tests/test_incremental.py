@@ -208,18 +208,19 @@ def test_update_keeps_the_seeds_and_fits_new_ones_only_for_uncovered_text() -> N
             Seed(name="user seed", topic=-1, origin="user"),
         ]
 
-    cfg = SeedsConfig(max_seeds=4)
-    seeds, uncovered = update_seeds(kept, {c.hash for c in old}, [*old, *new], cfg, fit)
+    cfg = SeedsConfig(max_seeds=4, min_topic_size=2)
+    seeds, waiting = update_seeds(kept, {c.hash for c in old}, [*old, *new], cfg, fit)
     assert fitted_on == [[DOCS["d4"], DOCS["d5"]]]  # d2 holds "machine translation"
-    assert uncovered == 2
+    assert waiting == []
     assert [(s.name, s.topic) for s in seeds] == [
         ("machine translation", 0),
         ("bleu", 1),
         ("dependency parsing", 2),  # new topics are numbered after the kept ones
         ("treebank", 3),
     ]
-    full = SeedsConfig(max_seeds=2)
-    assert update_seeds(kept, set(), new, full, fit) == (kept, 2)  # no room: nothing fitted
+    # Fewer uncovered chunks than a topic needs, or no room left: nothing is fitted, they wait.
+    assert update_seeds(kept, set(), new, SeedsConfig(min_topic_size=3), fit) == (kept, new[1:])
+    assert update_seeds(kept, set(), new, SeedsConfig(max_seeds=2, min_topic_size=2), fit) == (kept, new[1:])
     assert len(fitted_on) == 1
 
 

@@ -4,7 +4,8 @@ Refitting the topic model on an updated corpus gives other topics, other seeds, 
 and so other prompts: nearly every extraction call would be paid again. On an update the seeds stage
 therefore keeps the seeds it chose and only looks at the chunks it has not seen: a new chunk that
 contains one of the seeds' names is covered (retrieval gives it to that seed), and new seeds are fitted
-on the uncovered ones alone, within `max_seeds`. `kgc build --refit-seeds` fits everything anew.
+on the uncovered ones alone, once there are `min_topic_size` of them (fewer wait for the next update)
+and within `max_seeds`. `kgc build --refit-seeds` fits everything anew.
 """
 
 from __future__ import annotations
@@ -48,15 +49,16 @@ def update_seeds(
     chunks: list[Chunk],
     cfg: SeedsConfig,
     fit: Callable[[list[Chunk]], list[Seed]],
-) -> tuple[list[Seed], int]:
-    """`kept` plus seeds fitted (by `fit`) on the chunks not in `seen` that no kept seed covers;
-    also the number of such uncovered chunks."""
+) -> tuple[list[Seed], list[Chunk]]:
+    """`kept` plus seeds fitted (by `fit`) on the chunks not in `seen` that no kept seed covers, once
+    they are `min_topic_size` (what a topic needs on a first build) and there is room under
+    `max_seeds`; also the uncovered chunks left waiting for that (empty when they were fitted)."""
     from kgc.stages.seeds import select_seeds
 
     names = {s.name for s in kept}
     uncovered = [c for c in chunks if c.hash not in seen and not covered(c, names, cfg)]
-    if not uncovered or len(kept) >= cfg.max_seeds:
-        return kept, len(uncovered)
+    if len(uncovered) < cfg.min_topic_size or len(kept) >= cfg.max_seeds:
+        return kept, uncovered
     offset = max((s.topic for s in kept), default=-1) + 1  # new topics numbered after the kept ones
     found = [s.model_copy(update={"topic": s.topic + offset}) for s in fit(uncovered) if s.origin == "topic"]
-    return select_seeds(found, kept, cfg.max_seeds), len(uncovered)
+    return select_seeds(found, kept, cfg.max_seeds), []

@@ -410,19 +410,21 @@ def _run(ctx: StageContext) -> StageOutcome:
 
     seen = _seen(ctx, settings) if cfg.seeds.keep_on_update else None
     counts: dict[str, int] = {}
+    waiting: list[Chunk] = []
     if seen is None:
         result = fit(chunks)
         seeds, topics = result.seeds, [t.model_dump() for t in result.topics]
     else:  # an update of the corpus: the seeds stay, new ones only for text they do not cover
-        seeds, counts["uncovered_chunks"] = update_seeds(
-            ctx.run.seeds(), seen, chunks, cfg.seeds, lambda fitted: fit(fitted).seeds
-        )
+        kept = ctx.run.seeds()
+        seeds, waiting = update_seeds(kept, seen, chunks, cfg.seeds, lambda fitted: fit(fitted).seeds)
         topics = json.loads((ctx.run / "topics.json").read_text(encoding="utf-8"))
-        counts["new_seeds"] = len(seeds) - len(ctx.run.seeds())
+        counts |= {"new_seeds": len(seeds) - len(kept), "uncovered_chunks_waiting": len(waiting)}
     write_jsonl(ctx.run / "seeds.jsonl", seeds)
     ctx.run.write_json("topics.json", topics)
-    seen_now = SeedsSeen(settings=settings, chunks=sorted({c.hash for c in chunks} | (seen or set())))
-    atomic_write_text(ctx.run / SEEN_FILE, seen_now.model_dump_json())
+    seen_now = ({c.hash for c in chunks} | (seen or set())) - {c.hash for c in waiting}
+    atomic_write_text(
+        ctx.run / SEEN_FILE, SeedsSeen(settings=settings, chunks=sorted(seen_now)).model_dump_json()
+    )
     return StageOutcome(
         ["seeds.jsonl", "topics.json", SEEN_FILE], {"seeds": len(seeds), "topics": len(topics), **counts}
     )
