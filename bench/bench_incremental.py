@@ -169,9 +169,15 @@ def markdown(results: list[dict[str, Any]], meta: dict[str, Any]) -> str:
             ran = ", ".join(
                 f"{name} {s['seconds']:.1f}s" for name, s in up["stages"].items() if isinstance(s, dict)
             )
-            if fr is None:
+            if fr is None:  # the first build, or a run without fresh builds: compared with the first build
+                first = res["steps"][0]["update"]
+                share = (
+                    f"{100 * req(up, 'extraction') / max(1, req(first, 'extraction')):.1f}% of the first build"
+                    if row is not res["steps"][0]
+                    else ""
+                )
                 lines.append(
-                    f"| {label} | {row['step']} | {row['documents']:,} | {req(up, 'extraction'):,} | | "
+                    f"| {label} | {row['step']} | {row['documents']:,} | {req(up, 'extraction'):,} | {share} | "
                     f"{req(up, 'fusion'):,} | {tokens(up):,} | {up['seconds']:.1f} | {ran} |"
                 )
                 continue
