@@ -282,9 +282,18 @@ def test_an_update_killed_during_extraction_resumes_without_paying_again(tmp_pat
         fresh = ["build", str(corpus), "--out", str(tmp_path / "fresh"), "-c", str(config_file)]
         out, _ = run_cli(*fresh, cwd=tmp_path).communicate(timeout=300)
         assert "fusion: done" in out, out
-    same_graph(read_graph(run), read_graph(tmp_path / "fresh"))
-    [change] = read_changes(RunDir(run))
-    assert (len(change.added), len(change.changed), change.removed) == (16, 4, ["p01", "p02", "p03"])
+        same_graph(read_graph(run), read_graph(tmp_path / "fresh"))
+        [change] = read_changes(RunDir(run))
+        assert (len(change.added), len(change.changed), change.removed) == (16, 4, ["p01", "p02", "p03"])
+
+        # kgc remove with the configuration the run recorded (no --config): no extraction call.
+        server.reset_stats()
+        removal = run_cli("remove", str(run), "q00", "p20", cwd=tmp_path)
+        out, _ = removal.communicate(timeout=300)
+        assert removal.returncode == 0, out
+        assert "removed: +0 documents, ~0 changed, -2 removed" in out, out
+        assert "extraction" not in server.stats.by_task
+    assert not any({"q00", "p20"} & set(r.sources) for r in read_graph(run).relations)
 
 
 def test_embeddings_are_kept_by_chunk_hash(tmp_path: Path) -> None:

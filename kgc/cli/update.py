@@ -6,18 +6,7 @@ from typing import Annotated
 
 import typer
 
-from kgc.cli.common import (
-    BackendOpt,
-    BaseUrlOpt,
-    ConfigOpt,
-    ModelOpt,
-    RunDirArg,
-    VerboseOpt,
-    app,
-    console,
-    guarded,
-    load,
-)
+from kgc.cli.common import ConfigOpt, RunDirArg, VerboseOpt, app, console, guarded, load
 from kgc.cli.run import RUNS_HELP, show_summary
 
 
@@ -28,23 +17,24 @@ def remove(
         list[str], typer.Argument(help="Ids of the documents to remove (see documents.jsonl).")
     ],
     config: ConfigOpt = None,
-    backend: BackendOpt = None,
-    model: ModelOpt = None,
-    base_url: BaseUrlOpt = None,
     verbose: VerboseOpt = False,
 ) -> None:
     """Remove documents from a run: their candidates are withdrawn (no extraction call) and the graph
     is fused again; relations no other document supports disappear. A later `kgc build` of a corpus
-    that still holds them skips them. Use the config and model of the build.
+    that still holds them skips them. The configuration is the one the run recorded
+    (RUN_DIR/config.json) unless --config is given: another model or prompt would pay every
+    extraction call again.
 
     Example: kgc remove runs/mine doc-17 doc-42
     """
 
     def body() -> None:
         from kgc.changes import describe_change
+        from kgc.rundir import RunDir
         from kgc.update import remove_documents
 
-        cfg = load(config, llm__backend=backend, llm__model=model, llm__base_url=base_url)
+        recorded = RunDir(run_dir, create=False).config() if config is None else None
+        cfg = recorded if recorded is not None else load(config)
         change = remove_documents(cfg, run_dir, doc_ids)
         show_summary(run_dir)
         console.print(f"removed: {describe_change(change.counts())}", highlight=False)
