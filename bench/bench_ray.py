@@ -78,7 +78,7 @@ def main() -> None:
     corpus.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
     started = time.perf_counter()
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
     ray_init_seconds = time.perf_counter() - started
     with ScriptedServer(latency=args.latency) as server:
         runs = [

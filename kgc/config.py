@@ -212,7 +212,7 @@ class LLMConfig(Section):
     ray_address: str | None = Field(
         None,
         description="executor 'ray': the cluster to join ('auto', 'host:6379', 'ray://host:10001'); "
-        "None: $RAY_ADDRESS, else a local one for the run",
+        "None: $RAY_ADDRESS, else the one `ray start` started on this node, else a new local one",
     )
     ray_cpus_per_call: float = Field(
         0.25, gt=0, description="executor 'ray': CPUs a request task reserves (an HTTP call mostly waits)"

@@ -42,7 +42,7 @@ def ray_runtime() -> Iterator[None]:
     """A real Ray runtime on this machine, started (and stopped) by the tests."""
     import ray
 
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
     yield
     ray.shutdown()
 

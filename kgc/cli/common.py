@@ -82,7 +82,7 @@ RayAddressOpt = Annotated[
     str | None,
     typer.Option(
         help="With --executor ray: the cluster to join: 'auto' or HOST:6379 from a node of it, "
-        "ray://HOST:10001 through Ray Client (default: $RAY_ADDRESS, else a local one for this run)."
+        "ray://HOST:10001 through Ray Client (default: $RAY_ADDRESS, else this node's, else a new local one)."
     ),
 ]
 MaxTokensOpt = Annotated[

@@ -80,10 +80,11 @@ class RayExecutor:
         self._started_here = False
         if not ray.is_initialized():
             try:
-                # No address and none in $RAY_ADDRESS: Ray starts a local cluster for this run.
+                # No address: $RAY_ADDRESS, else the cluster `ray start` started on this node, else
+                # Ray starts a local one for this run.
                 ray.init(address=cfg.ray_address, include_dashboard=False, log_to_driver=False)
             except (ConnectionError, ValueError, RuntimeError) as e:
-                where = cfg.ray_address or os.environ.get("RAY_ADDRESS") or "a new local cluster"
+                where = cfg.ray_address or os.environ.get("RAY_ADDRESS") or "this node's cluster"
                 raise ConfigError(f"cannot start or join Ray at {where}: {e}") from e
             self._started_here = True
         self._cfg_ref = ray.put(worker_config(cfg))
