@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from kgc.config import SeedsConfig
+from kgc.config import EmbeddingConfig, SeedsConfig
 from kgc.embeddings import embed
 from kgc.errors import ConfigError, KgcError
 from kgc.models import Seed
@@ -188,7 +188,7 @@ def test_user_seeds_only_skips_topic_modeling_and_returns_them_normalised() -> N
         user_seeds=["Large Language Models", "large language model", " LLMs ", "Knowledge Graphs."],
         user_seeds_only=True,
     )
-    result = find_seeds(CORPUS, cfg, embedding_model="no-such-model")
+    result = find_seeds(CORPUS, cfg, embedding=EmbeddingConfig(model="no-such-model"))
     assert result.method == "user-only"
     assert result.topics == []
     assert result.seeds == [
@@ -223,7 +223,7 @@ def test_user_seeds_are_all_kept_even_beyond_max_seeds(corpus_vectors: np.ndarra
 
 def test_an_unknown_embedding_model_is_a_config_error() -> None:
     with pytest.raises(ConfigError, match="unknown embedding model 'no-such-model'"):
-        find_seeds(CORPUS, SeedsConfig(), embedding_model="no-such-model")
+        find_seeds(CORPUS, SeedsConfig(), embedding=EmbeddingConfig(model="no-such-model"))
 
 
 @pytest.mark.slow

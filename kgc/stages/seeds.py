@@ -27,8 +27,8 @@ import numpy as np
 from pydantic import BaseModel, Field
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
-from kgc.config import SeedsConfig
-from kgc.embeddings import embed, load_embedder
+from kgc.config import EmbeddingConfig, SeedsConfig
+from kgc.embeddings import Embedder, embed, load_embedder, vectors_key
 from kgc.errors import KgcError
 from kgc.models import Chunk, Seed
 from kgc.rundir import atomic_write_text, write_jsonl
@@ -50,6 +50,7 @@ MIN_DOCS_FOR_CLUSTERING = 5
 UMAP_NEIGHBORS = 20
 UMAP_COMPONENTS = 50
 PROGRESS_MIN_TEXTS = 200  # show an embedding progress bar from this many texts on
+DEFAULT_EMBEDDING = EmbeddingConfig()
 SCORE_DECIMALS = 4  # scores are cosine similarities; rounding keeps seeds.jsonl stable across machines
 # Phrases may contain "of" inside ("chain of thought", "state of the art"), no other stop word, so
 # conjunctions like "parsing and generation" are not offered as one concept.
@@ -78,13 +79,13 @@ def find_seeds(
     texts: list[str],
     cfg: SeedsConfig,
     *,
-    embedding_model: str = "minilm",
+    embedding: EmbeddingConfig = DEFAULT_EMBEDDING,
     embeddings: np.ndarray | None = None,
 ) -> SeedResult:
     """Seeds for a corpus: topic keyphrases, normalised and de-duplicated, plus `cfg.user_seeds`.
 
-    `embeddings` (one row per text, from `kgc.embeddings.embed` with `embedding_model`) skips the
-    embedding step when the caller already has them.
+    `embeddings` (one row per text, from `kgc.embeddings.embed` with the `embedding` settings) skips
+    the embedding step when the caller already has them.
     """
     user = user_seeds(cfg.user_seeds)
     if cfg.user_seeds_only:
@@ -98,10 +99,10 @@ def find_seeds(
     if not any(candidate_phrases(d, cfg.ngram_range) for d in docs):  # stops at the first usable one
         logger.info("seeds: no text with a candidate phrase to model; %d user seeds", len(user))
         return SeedResult(seeds=user, method="empty")
-    vectors = embeddings[keep] if embeddings is not None else embed_documents(docs, embedding_model)
+    vectors = embeddings[keep] if embeddings is not None else embed_documents(docs, embedding)
     labels, method = cluster_documents(vectors, cfg)
     vocabulary = phrase_vocabulary(docs, cfg.ngram_range, cfg.min_phrase_docs)
-    topics = describe_topics(docs, vectors, labels, vocabulary, cfg, embedding_model)
+    topics = describe_topics(docs, vectors, labels, vocabulary, cfg, embedding)
     seeds = select_seeds(topic_seeds(topics), user, cfg.max_seeds)
     outliers = int(np.sum(labels == -1))
     logger.info(
@@ -123,9 +124,15 @@ def find_seeds(
     )
 
 
-def embed_documents(texts: list[str], model: str) -> np.ndarray:
+def embed_documents(texts: list[str], embedding: EmbeddingConfig) -> np.ndarray:
     """The texts' embeddings for topic modeling, with a progress bar from PROGRESS_MIN_TEXTS texts on."""
-    return embed(texts, model, show_progress=len(texts) >= PROGRESS_MIN_TEXTS)
+    return embed(
+        texts,
+        embedding.model,
+        show_progress=len(texts) >= PROGRESS_MIN_TEXTS,
+        backend=embedding.backend,
+        quantize=embedding.quantize,
+    )
 
 
 # --- clustering -------------------------------------------------------------------------------
@@ -250,11 +257,11 @@ def describe_topics(
     labels: np.ndarray,
     vocabulary: frozenset[str],
     cfg: SeedsConfig,
-    embedding_model: str,
+    embedding: EmbeddingConfig,
 ) -> list[_Topic]:
     """BERTopic's keyphrases, from `vocabulary`, for the given clusters (its own reduction and
     clustering are bypassed)."""
-    model = _bertopic(cfg, vocabulary, embedding_model)
+    model = _bertopic(cfg, vocabulary, load_embedder(embedding.model, embedding.backend, embedding.quantize))
     model.fit(docs, embeddings=vectors, y=labels)
     sizes = model.get_topic_freq().set_index("Topic")["Count"].to_dict()
     topics: list[_Topic] = []
@@ -266,16 +273,23 @@ def describe_topics(
     return topics
 
 
-def _bertopic(cfg: SeedsConfig, vocabulary: frozenset[str], embedding_model: str) -> BERTopic:
+def _bertopic(cfg: SeedsConfig, vocabulary: frozenset[str], embedder: Embedder) -> BERTopic:
     from bertopic import BERTopic
+    from bertopic.backend import BaseEmbedder
     from bertopic.cluster import BaseCluster
     from bertopic.dimensionality import BaseDimensionalityReduction
     from sklearn.feature_extraction.text import CountVectorizer
 
+    class KgcEmbedder(BaseEmbedder):
+        """kgc's embedder (either backend) as BERTopic calls it: unit vectors, so cosines are unchanged."""
+
+        def embed(self, documents: list[str], verbose: bool = False) -> np.ndarray:
+            return embedder.encode(list(documents))
+
     analyzer = partial(_vocabulary_phrases, ngram_range=cfg.ngram_range, vocabulary=vocabulary)
     return BERTopic(
         # KeyBERTInspired embeds candidate phrases and representative documents with this model.
-        embedding_model=load_embedder(embedding_model),
+        embedding_model=KgcEmbedder(),
         umap_model=BaseDimensionalityReduction(),  # pass-through: clustering is done before
         hdbscan_model=BaseCluster(),  # takes the labels given as `y`
         vectorizer_model=CountVectorizer(analyzer=analyzer),
@@ -389,12 +403,14 @@ def chunk_embeddings(ctx: StageContext, chunks: list[Chunk]) -> np.ndarray:
     """The chunks' embeddings, kept in the run directory by chunk content hash: a changed seeds
     setting re-runs the topic model, not the embedding (a minute per 1,000 abstracts here), an updated
     corpus embeds only its new chunks, and a run killed while embedding resumes from its last batch."""
-    model = ctx.cfg.embedding.model
+    e = ctx.cfg.embedding
+    key = vectors_key(e.model, e.backend, e.quantize)  # the model, and the ONNX variant if any
+    compute = partial(embed, model=e.model, backend=e.backend, quantize=e.quantize)
 
     def embed_new(texts: list[str]) -> np.ndarray:
-        return saved_chunk_embeddings(ctx.run.path, texts, model, partial(embed, model=model))
+        return saved_chunk_embeddings(ctx.run.path, texts, key, compute)
 
-    return embeddings_by_hash(ctx.run.path, chunks, model, embed_new)
+    return embeddings_by_hash(ctx.run.path, chunks, key, embed_new)
 
 
 def _run(ctx: StageContext) -> StageOutcome:
@@ -404,9 +420,7 @@ def _run(ctx: StageContext) -> StageOutcome:
 
     def fit(fitted: list[Chunk]) -> SeedResult:
         vectors = None if cfg.seeds.user_seeds_only else chunk_embeddings(ctx, fitted)
-        return find_seeds(
-            [c.text for c in fitted], cfg.seeds, embedding_model=cfg.embedding.model, embeddings=vectors
-        )
+        return find_seeds([c.text for c in fitted], cfg.seeds, embedding=cfg.embedding, embeddings=vectors)
 
     seen = _seen(ctx, settings) if cfg.seeds.keep_on_update else None
     counts: dict[str, int] = {}

@@ -33,7 +33,8 @@ def _run(ctx: StageContext) -> StageOutcome:
         from kgc.embeddings import embed as embed_texts
 
         def embed(names: list[str]) -> Any:
-            return embed_texts(names, model=cfg.embedding.model)
+            e = cfg.embedding
+            return embed_texts(names, model=e.model, backend=e.backend, quantize=e.quantize)
 
     texts = {d.id: d.text for d in ctx.run.documents()} if cfg.fusion.mine_definitions else None
     result = fuse(
