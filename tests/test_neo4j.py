@@ -10,7 +10,6 @@ import pytest
 
 from kgc.errors import ConfigError, ExportError, SchemaError
 from kgc.export.neo4j import (
-    MAX_ID_BYTES,
     ExportCheckpoint,
     ExportProgress,
     Neo4jAuthError,
@@ -20,9 +19,9 @@ from kgc.export.neo4j import (
     Neo4jUnavailableError,
     connect,
     export_graph,
-    import_graph,
-    plan_export,
 )
+from kgc.export.neo4j_plan import MAX_ID_BYTES, ExportPlan, plan_export
+from kgc.export.neo4j_read import import_graph
 from kgc.models import Entity, KnowledgeGraph, Relation
 from kgc.schema import RelationSchema, RelationType
 from tests.fixtures_neo4j import TcpProxy
@@ -126,7 +125,8 @@ def test_round_trip_keeps_every_entity_relation_and_property(
     stats = export_graph(graph, target, schema=SCHEMA, batch_size=2)
 
     assert (stats.nodes_written, stats.relationships_written) == (5, 5)
-    assert stats.batches == 3 + 5  # 5 nodes in batches of 2, then one batch per relationship type
+    assert stats.batches == len(plan_export(graph, SCHEMA, batch_size=2).batches)
+    assert stats.create  # an empty database: CREATE, no lookups
     assert db_counts(clean_neo4j) == (5, 5)
     assert relationship_types(clean_neo4j) == {
         "IS_A_PREREQUISITE_OF": 1,
@@ -160,6 +160,7 @@ def test_exporting_twice_leaves_the_same_counts(target: Neo4jTarget, clean_neo4j
     snapshot = db_counts(clean_neo4j), relationship_types(clean_neo4j), constraint_names(clean_neo4j)
     second = export_graph(graph, target, schema=SCHEMA, batch_size=7)
 
+    assert (first.create, second.create) == (True, False)  # the second finds the label filled: MERGE
     assert (first.nodes_written, first.relationships_written) == (30, 80)
     assert (second.nodes_written, second.relationships_written) == (30, 80)
     assert snapshot[0] == (30, 80)
@@ -384,14 +385,20 @@ def test_the_longest_id_allowed_is_written_and_a_longer_one_writes_nothing(
 # Failures and resume
 
 
+def relationships_in(plan: ExportPlan, indices: list[int]) -> int:
+    return sum(b.size for b in plan.batches if b.kind == "relationships" and b.index in indices)
+
+
 @pytest.mark.neo4j
 def test_connection_lost_mid_export_then_resume_without_duplicates(
     neo4j_server: Neo4jServer, neo4j_proxy: TcpProxy, clean_neo4j: neo4j.Driver, tmp_path: Path
 ) -> None:
-    graph = chain_graph(50, 120)  # batch size 10: 5 node batches, then 2 per relationship type
+    graph = chain_graph(50, 120)
     checkpoint = tmp_path / "neo4j_export.checkpoint.json"
-    total_batches = len(plan_export(graph, SCHEMA, batch_size=10))
-    assert total_batches == 5 + 2 * len(SCHEMA.types)
+    # One writer, so that nothing else is in flight when the connection is cut.
+    plan = plan_export(graph, SCHEMA, batch_size=10, writers=1)
+    total = len(plan.batches)
+    assert [b.kind for b in plan.batches].count("nodes") == 5 and total > 8
 
     def cut_after_eight(progress: ExportProgress) -> None:
         if progress.batches_done == 8:
@@ -404,19 +411,26 @@ def test_connection_lost_mid_export_then_resume_without_duplicates(
         timeout=2,
         retry_time=1,
     )
-    with flaky, pytest.raises(Neo4jUnavailableError, match=r"8 of 19 batches committed; run it again"):
+    with flaky, pytest.raises(Neo4jUnavailableError, match=rf"8 of {total} batches committed; run it again"):
         export_graph(
-            graph, flaky, schema=SCHEMA, batch_size=10, checkpoint=checkpoint, on_progress=cut_after_eight
+            graph,
+            flaky,
+            schema=SCHEMA,
+            batch_size=10,
+            writers=1,
+            checkpoint=checkpoint,
+            on_progress=cut_after_eight,
         )
 
     committed = ExportCheckpoint.model_validate_json(checkpoint.read_text())
-    assert committed.batches_done == 8
-    partial_relationships = sum(len(b.rows) for b in plan_export(graph, SCHEMA, batch_size=10)[5:8])
+    assert sorted(committed.committed) == list(range(8))
+    partial_relationships = relationships_in(plan, committed.committed)
     assert db_counts(clean_neo4j) == (50, partial_relationships)
 
     with connect(neo4j_server.uri, neo4j_server.user, neo4j_server.password) as direct:
-        resumed = export_graph(graph, direct, schema=SCHEMA, batch_size=10, checkpoint=checkpoint)
-        assert (resumed.batches_skipped, resumed.batches) == (8, total_batches - 8)
+        resumed = export_graph(graph, direct, schema=SCHEMA, batch_size=10, writers=1, checkpoint=checkpoint)
+        assert (resumed.batches_skipped, resumed.batches) == (8, total - 8)
+        assert not resumed.create  # a resumed export MERGEs: it cannot know every outcome of the last one
         assert resumed.relationships_written == 120 - partial_relationships
         assert not checkpoint.exists()
         assert db_counts(clean_neo4j) == (50, 120)
@@ -424,11 +438,55 @@ def test_connection_lost_mid_export_then_resume_without_duplicates(
         # A plain re-run (no checkpoint) rewrites everything and still adds nothing.
         export_graph(graph, direct, schema=SCHEMA, batch_size=10)
         assert db_counts(clean_neo4j) == (50, 120)
-        duplicates = clean_neo4j.execute_query(
+        assert duplicate_edges(clean_neo4j) == 0
+        assert sorted_graph(import_graph(direct)) == sorted_graph(graph)
+
+
+def duplicate_edges(driver: neo4j.Driver) -> int:
+    return int(
+        driver.execute_query(
             "MATCH (a)-[r]->(b) WITH a, type(r) AS t, b, count(r) AS c WHERE c > 1 RETURN count(*) AS n"
         ).records[0]["n"]
-        assert duplicates == 0
-        assert sorted_graph(import_graph(direct)) == sorted_graph(graph)
+    )
+
+
+@pytest.mark.neo4j
+def test_parallel_writers_cut_mid_export_then_resume(
+    neo4j_server: Neo4jServer, neo4j_proxy: TcpProxy, clean_neo4j: neo4j.Driver, tmp_path: Path
+) -> None:
+    graph = chain_graph(250, 1500)  # distinct edges up to lcm(250, 7) = 1750
+    checkpoint = tmp_path / "neo4j_export.checkpoint.json"
+    total = len(plan_export(graph, SCHEMA, batch_size=50, writers=4).batches)
+
+    def cut_after_twenty(progress: ExportProgress) -> None:
+        if progress.batches_done == 20:
+            neo4j_proxy.cut()
+
+    flaky = connect(
+        f"bolt://127.0.0.1:{neo4j_proxy.port}",
+        neo4j_server.user,
+        neo4j_server.password,
+        timeout=2,
+        retry_time=1,
+    )
+    with flaky, pytest.raises(Neo4jUnavailableError, match=rf"of {total} batches committed; run it again"):
+        export_graph(
+            graph,
+            flaky,
+            schema=SCHEMA,
+            batch_size=50,
+            writers=4,
+            checkpoint=checkpoint,
+            on_progress=cut_after_twenty,
+        )
+    done = ExportCheckpoint.model_validate_json(checkpoint.read_text()).committed
+    assert 20 <= len(done) < total
+
+    with connect(neo4j_server.uri, neo4j_server.user, neo4j_server.password) as direct:
+        resumed = export_graph(graph, direct, schema=SCHEMA, batch_size=50, writers=4, checkpoint=checkpoint)
+        assert (resumed.batches_skipped, resumed.batches) == (len(done), total - len(done))
+    assert db_counts(clean_neo4j) == (250, 1500)
+    assert duplicate_edges(clean_neo4j) == 0
 
 
 @pytest.mark.neo4j
@@ -450,7 +508,8 @@ def test_dropped_connection_is_retried_and_the_export_completes(
 
     assert len(connections_before_drop) == 1
     assert neo4j_proxy.accepted > connections_before_drop[0]  # the driver had to reconnect
-    assert (stats.batches, stats.nodes_written, stats.relationships_written) == (19, 50, 120)
+    expected_batches = len(plan_export(graph, SCHEMA, batch_size=10).batches)
+    assert (stats.batches, stats.nodes_written, stats.relationships_written) == (expected_batches, 50, 120)
     assert db_counts(clean_neo4j) == (50, 120)
 
 
@@ -460,7 +519,7 @@ def test_checkpoint_of_another_graph_is_ignored(
 ) -> None:
     checkpoint = tmp_path / "ckpt.json"
     checkpoint.write_text(
-        ExportCheckpoint(fingerprint="other", export_id="x", batches_done=99).model_dump_json()
+        ExportCheckpoint(fingerprint="other", export_id="x", committed=list(range(99))).model_dump_json()
     )
 
     stats = export_graph(chain_graph(10, 20), target, schema=SCHEMA, batch_size=5, checkpoint=checkpoint)

@@ -8,8 +8,10 @@ from typing import Annotated
 import typer
 
 from kgc.cli.common import ConfigOpt, VerboseOpt, console, export_app, guarded, load
+from kgc.config import Neo4jConfig
 
 RunWithGraphArg = Annotated[Path, typer.Argument(help="Run directory with graph.json.")]
+_NEO4J = Neo4jConfig()  # the defaults live in the config's [neo4j] section; the options override it
 
 
 @export_app.command("graphml")
@@ -42,8 +44,17 @@ def export_neo4j(
     database: Annotated[
         str | None, typer.Option(help="Database (default $NEO4J_DATABASE or the home one).")
     ] = None,
-    label: Annotated[str, typer.Option(help="Node label of the entities.")] = "Entity",
-    batch_size: Annotated[int, typer.Option(help="Rows per transaction.")] = 5000,
+    label: Annotated[
+        str | None, typer.Option(help=f"Node label of the entities (default [neo4j] label: {_NEO4J.label}).")
+    ] = None,
+    batch_size: Annotated[
+        int | None,
+        typer.Option(help=f"Rows per transaction (default [neo4j] batch_size: {_NEO4J.batch_size})."),
+    ] = None,
+    writers: Annotated[
+        int | None,
+        typer.Option(help=f"Parallel write sessions (default [neo4j] writers: {_NEO4J.writers}).", min=1),
+    ] = None,
     prune: Annotated[
         bool,
         typer.Option("--prune", help="Delete what an earlier kgc export wrote and this graph no longer has."),
@@ -51,8 +62,9 @@ def export_neo4j(
     config: ConfigOpt = None,
     verbose: VerboseOpt = False,
 ) -> None:
-    """Write the run's graph to Neo4j (batched MERGE: re-running updates in place, never duplicates).
+    """Write the run's graph to Neo4j in batched, parallel transactions.
 
+    Into an empty label it CREATEs; otherwise it MERGEs: re-running updates in place, never duplicates.
     The password is read from $NEO4J_PASSWORD only, so it stays out of shell history.
 
     Example: kgc export neo4j runs/demo --uri neo4j://localhost:7687  (NEO4J_PASSWORD set)
@@ -65,7 +77,7 @@ def export_neo4j(
         from kgc.export.neo4j import Neo4jCredentials, connect, export_graph
         from kgc.export.neo4j_changes import export_changes
 
-        cfg = load(config)
+        cfg = load(config, neo4j__label=label, neo4j__batch_size=batch_size, neo4j__writers=writers)
         graph = read_graph(run_dir)
         creds = Neo4jCredentials.from_env(uri=uri, user=user, database=database)
         columns = (TextColumn("writing to Neo4j"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
@@ -79,8 +91,9 @@ def export_neo4j(
                 graph,
                 target,
                 schema=cfg.relations,
-                label=label,
-                batch_size=batch_size,
+                label=cfg.neo4j.label,
+                batch_size=cfg.neo4j.batch_size,
+                writers=cfg.neo4j.writers,
                 prune=prune,
                 checkpoint=run_dir / "neo4j_export.checkpoint.json",
                 on_progress=lambda p: progress.update(task, completed=p.batches_done, total=p.batches_total),
