@@ -111,3 +111,44 @@ def export_neo4j(
         console.print(f"changes: {changes.describe()}", highlight=False)
 
     guarded(verbose, body)
+
+
+@export_app.command("neo4j-import")
+def export_neo4j_import(
+    run_dir: RunWithGraphArg,
+    out: Annotated[Path, typer.Option("--out", help="Folder to write the files into (created).")],
+    label: Annotated[
+        str | None, typer.Option(help=f"Node label of the entities (default [neo4j] label: {_NEO4J.label}).")
+    ] = None,
+    database: Annotated[str, typer.Option(help="Database the import creates or overwrites.")] = "neo4j",
+    config: ConfigOpt = None,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Write the run's graph as CSV files for neo4j-admin's bulk import, and print the command.
+
+    The bulk import is the fast road for a first load of a big graph: it writes the store files of a
+    STOPPED database directly (creating or overwriting it). Then start Neo4j and create the uniqueness
+    constraint with the constraints.cypher file written beside the CSV files.
+
+    Example: kgc export neo4j-import runs/demo --out runs/demo/neo4j-import
+    """
+
+    def body() -> None:
+        import shlex
+
+        from kgc.export.graph_files import read_graph
+        from kgc.export.neo4j_bulk import CONSTRAINTS_FILE, write_import_files
+
+        cfg = load(config, neo4j__label=label)
+        files = write_import_files(
+            read_graph(run_dir), cfg.relations, out, label=cfg.neo4j.label, database=database
+        )
+        console.print(
+            f"wrote {files.nodes} nodes and {files.relationships} relationships into {out}; with Neo4j stopped, run "
+            f"(from {out}, or {out / 'import.sh'}):\n{shlex.join(files.command)}\n"
+            f"then start Neo4j and run: cypher-shell -d {database} -f {out / CONSTRAINTS_FILE}",
+            soft_wrap=True,  # the command must stay one line to be copied
+            markup=False,
+        )
+
+    guarded(verbose, body)

@@ -171,17 +171,9 @@ def plan_export(
     if writers < 1:
         raise ExportError(f"the number of writers must be at least 1, got {writers}")
     checked_label(label)
-    entity_ids = _unique_entity_ids(graph.entities)
     partitions = 2 * writers
     buckets: dict[tuple[int, int], list[tuple[str, dict[str, Any]]]] = {}
-    seen_edges: set[tuple[str, str, str]] = set()
-    for rel in graph.relations:
-        rel_type = checked_relationship_type(rel.relation, schema)
-        _check_endpoints(rel, entity_ids)
-        edge = (rel.head, rel_type, rel.tail)
-        if edge in seen_edges:
-            raise ExportError(f"duplicate relation {rel.head!r} -{rel_type}-> {rel.tail!r} in the graph")
-        seen_edges.add(edge)
+    for rel_type, rel in typed_relations(graph, schema):
         pair = sorted((partition_of(rel.head, partitions), partition_of(rel.tail, partitions)))
         buckets.setdefault((pair[0], pair[1]), []).append((rel_type, rel.model_dump(mode="json")))
 
@@ -194,6 +186,24 @@ def plan_export(
         lanes = [_lane(buckets[pair], batch_size, counter) for pair in pairs if pair in buckets]
         rounds.append(lanes)
     return ExportPlan(label=label, rounds=[round_ for round_ in rounds if round_])
+
+
+def typed_relations(graph: KnowledgeGraph, schema: RelationSchema) -> list[tuple[str, Relation]]:
+    """Each relation with its checked Neo4j type, after checking the whole graph can be written:
+    SchemaError for a relation outside the schema, ExportError for duplicate or oversized entity ids,
+    relations between unknown entities, or duplicate edges."""
+    entity_ids = _unique_entity_ids(graph.entities)
+    typed: list[tuple[str, Relation]] = []
+    seen_edges: set[tuple[str, str, str]] = set()
+    for rel in graph.relations:
+        rel_type = checked_relationship_type(rel.relation, schema)
+        _check_endpoints(rel, entity_ids)
+        edge = (rel.head, rel_type, rel.tail)
+        if edge in seen_edges:
+            raise ExportError(f"duplicate relation {rel.head!r} -{rel_type}-> {rel.tail!r} in the graph")
+        seen_edges.add(edge)
+        typed.append((rel_type, rel))
+    return typed
 
 
 def partition_of(node_id: str, partitions: int) -> int:

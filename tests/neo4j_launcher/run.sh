@@ -2,6 +2,8 @@
 # Build (once) and run the embedded Neo4j test server.
 #
 #   tests/neo4j_launcher/run.sh build              build the launcher if its jars are missing or stale
+#   tests/neo4j_launcher/run.sh admin HOME ARGS... run neo4j-admin (e.g. `database import full ...`)
+#                                                  on the Neo4j home HOME (a server's DATA_DIR/neo4j)
 #   tests/neo4j_launcher/run.sh PORT DATA_DIR [PASSWORD]
 #                                                  build if needed, then run Neo4j with Bolt on
 #                                                  127.0.0.1:PORT (password: arg or $NEO4J_PASSWORD)
@@ -29,8 +31,17 @@ if [[ $# -eq 1 && "$1" == "build" ]]; then
     build_if_needed
     exit 0
 fi
+if [[ $# -ge 2 && "$1" == "admin" ]]; then
+    build_if_needed
+    home="$(realpath -m "$2")"
+    shift 2
+    mkdir -p "$home/conf"
+    touch "$home/conf/neo4j.conf"  # neo4j-admin reads its settings from there; the defaults do
+    NEO4J_HOME="$home" NEO4J_CONF="$home/conf" exec java -Xmx1g -cp "$jar:$here/target/lib/*" \
+        org.neo4j.cli.AdminTool "$@"
+fi
 if [[ $# -lt 2 || $# -gt 3 ]]; then
-    echo "usage: $0 build | PORT DATA_DIR [PASSWORD]" >&2
+    echo "usage: $0 build | admin HOME ARGS... | PORT DATA_DIR [PASSWORD]" >&2
     exit 2
 fi
 build_if_needed

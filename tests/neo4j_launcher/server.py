@@ -72,6 +72,26 @@ def build_launcher(timeout: float = BUILD_TIMEOUT) -> None:
         )
 
 
+def run_admin(home: Path, args: list[str], cwd: Path, timeout: float = BUILD_TIMEOUT) -> str:
+    """Run neo4j-admin (from the same Maven artifacts as the server) on the Neo4j home `home`, in `cwd`;
+    its output, or LauncherError. A server started with data_dir D uses the home D / "neo4j"."""
+    build_launcher()
+    try:
+        done = subprocess.run(
+            ["bash", str(RUN_SH), "admin", str(home), *args],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+    except subprocess.TimeoutExpired as e:
+        raise LauncherError(f"neo4j-admin {' '.join(args[:3])} took over {timeout:.0f} s") from e
+    if done.returncode != 0:
+        raise LauncherError(f"neo4j-admin failed (exit {done.returncode}):\n{done.stdout}\n{done.stderr}")
+    return done.stdout
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
