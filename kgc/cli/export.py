@@ -86,7 +86,9 @@ def export_neo4j(
             Progress(*columns, console=console) as progress,
         ):
             task = progress.add_task("batches", total=None)
-            changes = export_changes(target.driver, target.database, graph, cfg.relations, label, prune=prune)
+            changes = export_changes(
+                target.driver, target.database, graph, cfg.relations, cfg.neo4j.label, prune=prune
+            )
             stats = export_graph(
                 graph,
                 target,
