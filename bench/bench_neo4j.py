@@ -1,12 +1,15 @@
-"""Neo4j export speed: kgc's batched UNWIND/MERGE writer vs one auto-commit MERGE per relationship.
+"""Neo4j export speed, three writers on one server in one run: per-row, the batched writer of 1e99dfd,
+and today's parallel mix-and-batch writer (export_graph).
 
 Builds a deterministic synthetic graph (default 20,000 entities, 100,000 relationships over the
 7 Graphusion relation types), starts the embedded test server (tests/neo4j_launcher), and:
   0. exports the graph once unmeasured: the first export on a fresh JVM is mostly JIT warm-up,
      and a real server is long-lived,
-  1. exports the whole graph with export_graph() at several batch sizes (fresh database each,
-     best of --repeat runs),
-  2. re-exports it unchanged at the default batch size (the idempotent update path),
+  1. for --repeat rounds, into an emptied database each time: the 1e99dfd writer (one session,
+     nodes then relationships by type, `UNWIND ... MERGE ... SET`, batches of 5,000; re-created here
+     query for query), then export_graph for each (writers, batch size) asked; the fastest run of
+     each configuration is kept,
+  2. re-exports the graph unchanged with export_graph (the MERGE path: the label is not empty),
   3. writes a sample of the relationships (default 5,000) the way many tools do: one auto-commit
      `MERGE (a) MERGE (b) MERGE (a)-[:T]->(b)` query per row, on the same server and nodes.
 The per-row rate is measured on the sample only and compared as a rate. Besides wall time it
@@ -14,7 +17,7 @@ records the CPU seconds of the server JVM and of this client, which stay meaning
 work shares the machine. Writes bench/results/neo4j_export.{json,md}.
 
     .venv/bin/python bench/bench_neo4j.py [--entities 20000] [--relationships 100000]
-        [--batch-sizes 1000 2000 5000 10000] [--repeat 2] [--per-row-sample 5000]
+        [--configs 1x5000 2x5000 4x5000 2x2000 2x10000] [--repeat 2] [--per-row-sample 5000]
 """
 
 from __future__ import annotations
@@ -39,12 +42,13 @@ sys.path.insert(0, str(ROOT))
 
 from kgc.export.neo4j import (  # noqa: E402
     DEFAULT_BATCH_SIZE,
+    DEFAULT_WRITERS,
     ExportProgress,
     Neo4jTarget,
     connect,
     export_graph,
-    plan_export,
 )
+from kgc.export.neo4j_plan import NODE_PROPERTIES, RELATIONSHIP_PROPERTIES, plan_export  # noqa: E402
 from kgc.models import Entity, KnowledgeGraph, Relation  # noqa: E402
 from kgc.rundir import atomic_write_text  # noqa: E402
 from kgc.schema import RelationSchema  # noqa: E402
@@ -57,8 +61,11 @@ LABEL = "Entity"
 
 
 class BatchedRun(BaseModel):
+    writer: str  # "1e99dfd" (the old sequential MERGE writer) or "parallel" (export_graph)
+    writers: int
     batch_size: int
     reexport: bool  # True: the graph was already in the database (MERGE matches, SET updates)
+    create: bool  # export_graph found the label empty and used CREATE
     seconds_total: float
     seconds_nodes: float
     seconds_relationships: float
@@ -100,8 +107,9 @@ class Results(BaseModel):
     seed: int
     batched: list[BatchedRun]
     per_row: PerRowRun
-    best_batch_size: int
-    speedup: float  # best batched relationships/s over per-row relationships/s
+    best: str  # the fastest parallel configuration, "<writers>x<batch size>"
+    speedup_over_old: float  # best parallel relationships/s over the 1e99dfd writer's
+    speedup: float  # best parallel relationships/s over per-row relationships/s
     # Server CPU per written row (nodes and relationships) per-row over batched: steadier than the
     # wall-time ratio when other work shares the machine.
     cpu_speedup: float
@@ -155,27 +163,93 @@ def db_counts(driver: neo4j.Driver) -> tuple[int, int]:
     return int(nodes), int(relationships)
 
 
-def run_batched(
-    target: Neo4jTarget, graph: KnowledgeGraph, batch_size: int, reexport: bool, clock: CpuClock
+def old_writer_batches(graph: KnowledgeGraph, batch_size: int) -> list[tuple[str, list[dict[str, object]]]]:
+    """The 1e99dfd writer's plan: node batches, then relationship batches grouped by type, with its queries."""
+    assignments = ", ".join(f"n.{p} = row.{p}" for p in NODE_PROPERTIES)
+    node_query = f"UNWIND $rows AS row MERGE (n:`{LABEL}` {{id: row.id}}) SET {assignments}, n.kgc_export = $export_id RETURN count(n) AS written"
+    rows = [e.model_dump(mode="json") for e in graph.entities]
+    batches = [(node_query, rows[i : i + batch_size]) for i in range(0, len(rows), batch_size)]
+    by_type: dict[str, list[dict[str, object]]] = {}
+    for rel in graph.relations:
+        by_type.setdefault(SCHEMA.get(rel.relation).cypher_type, []).append(rel.model_dump(mode="json"))
+    rel_set = ", ".join(f"r.{p} = row.{p}" for p in RELATIONSHIP_PROPERTIES)
+    for rel_type in sorted(by_type):
+        query = (
+            f"UNWIND $rows AS row MATCH (a:`{LABEL}` {{id: row.head}}), (b:`{LABEL}` {{id: row.tail}}) "
+            f"MERGE (a)-[r:`{rel_type}`]->(b) SET {rel_set}, r.kgc_export = $export_id RETURN count(r) AS written"
+        )
+        typed = by_type[rel_type]
+        batches += [(query, typed[i : i + batch_size]) for i in range(0, len(typed), batch_size)]
+    return batches
+
+
+def run_old_writer(
+    target: Neo4jTarget, graph: KnowledgeGraph, batch_size: int, clock: CpuClock
 ) -> BatchedRun:
-    node_batches = sum(1 for b in plan_export(graph, SCHEMA, LABEL, batch_size) if b.kind == "nodes")
+    """The export of 1e99dfd: one session, one managed transaction per batch, in order."""
+    batches = old_writer_batches(graph, batch_size)
+    node_batches = -(-len(graph.entities) // batch_size)
+    cpu_start = clock.read()
+    started = time.perf_counter()
+    nodes_done = started
+    with target.driver.session(database=target.database) as session:
+        session.run(
+            f"CREATE CONSTRAINT kgc_{LABEL}_id IF NOT EXISTS FOR (n:`{LABEL}`) REQUIRE n.id IS UNIQUE"
+        ).consume()
+        for i, (query, rows) in enumerate(batches):
+            session.execute_write(lambda tx, q=query, r=rows: tx.run(q, rows=r, export_id="bench").consume())
+            if i + 1 == node_batches:
+                nodes_done = time.perf_counter()
+    finished = time.perf_counter()
+    server_cpu, client_cpu = clock.since(cpu_start)
+    return BatchedRun(
+        writer="1e99dfd",
+        writers=1,
+        batch_size=batch_size,
+        reexport=False,
+        create=False,
+        seconds_total=round(finished - started, 2),
+        seconds_nodes=round(nodes_done - started, 2),
+        seconds_relationships=round(finished - nodes_done, 2),
+        relationships_per_s=round(len(graph.relations) / (finished - nodes_done)),
+        server_cpu_s=server_cpu,
+        client_cpu_s=client_cpu,
+        counts_after=db_counts(target.driver),
+    )
+
+
+def run_batched(
+    target: Neo4jTarget, graph: KnowledgeGraph, writers: int, batch_size: int, reexport: bool, clock: CpuClock
+) -> BatchedRun:
+    plan = plan_export(graph, SCHEMA, LABEL, batch_size, writers)
+    node_batches = sum(1 for b in plan.batches if b.kind == "nodes")
     nodes_done_at: list[float] = []
 
     def mark_nodes_done(progress: ExportProgress) -> None:
+        # Rounds run in order: the node round is complete when that many batches are.
         if progress.batches_done == node_batches:
             nodes_done_at.append(time.perf_counter())
 
     cpu_start = clock.read()
     started = time.perf_counter()
-    export_graph(
-        graph, target, schema=SCHEMA, label=LABEL, batch_size=batch_size, on_progress=mark_nodes_done
+    stats = export_graph(
+        graph,
+        target,
+        schema=SCHEMA,
+        label=LABEL,
+        batch_size=batch_size,
+        writers=writers,
+        on_progress=mark_nodes_done,
     )
     finished = time.perf_counter()
     server_cpu, client_cpu = clock.since(cpu_start)
     relationship_seconds = finished - nodes_done_at[0]
     return BatchedRun(
+        writer="parallel",
+        writers=writers,
         batch_size=batch_size,
         reexport=reexport,
+        create=stats.create,
         seconds_total=round(finished - started, 2),
         seconds_nodes=round(nodes_done_at[0] - started, 2),
         seconds_relationships=round(relationship_seconds, 2),
@@ -221,12 +295,16 @@ def main() -> None:
     )
     parser.add_argument("--entities", type=int, default=20_000)
     parser.add_argument("--relationships", type=int, default=100_000)
-    parser.add_argument("--batch-sizes", type=int, nargs="+", default=[1000, 2000, 5000, 10000])
-    parser.add_argument("--repeat", type=int, default=2, help="runs per batch size; the fastest is kept")
+    parser.add_argument(
+        "--configs", nargs="+", default=["1x5000", "2x5000", "4x5000", "2x2000", "2x10000"],
+        help="export_graph configurations, <writers>x<batch size>",
+    )  # fmt: skip
+    parser.add_argument("--repeat", type=int, default=2, help="runs per writer; the fastest is kept")
     parser.add_argument("--per-row-sample", type=int, default=5000)
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--heap", default="1g", help="JVM heap of the embedded server")
     args = parser.parse_args()
+    configs = [tuple(int(x) for x in c.split("x")) for c in args.configs]
 
     graph = synthetic_graph(args.entities, args.relationships, args.seed)
     print(f"graph: {len(graph.entities)} entities, {len(graph.relations)} relationships", flush=True)
@@ -240,17 +318,24 @@ def main() -> None:
             assert server.process is not None
             clock = CpuClock(server.process.pid)
             component = target.driver.execute_query("CALL dbms.components() YIELD versions").records[0]
-            warm_up = run_batched(target, graph, DEFAULT_BATCH_SIZE, reexport=False, clock=clock)
+            warm_up = run_batched(
+                target, graph, DEFAULT_WRITERS, DEFAULT_BATCH_SIZE, reexport=False, clock=clock
+            )
             print(f"warm-up (not reported): {warm_up.model_dump_json()}", flush=True)
-            batched: list[BatchedRun] = []
-            for batch_size in args.batch_sizes:
-                runs = []
-                for _ in range(args.repeat):
+            runs: dict[str, list[BatchedRun]] = {}
+            for _ in range(args.repeat):
+                wipe_database(target.driver)
+                runs.setdefault("old", []).append(run_old_writer(target, graph, 5000, clock))
+                print(runs["old"][-1].model_dump_json(), flush=True)
+                for writers, batch_size in configs:
                     wipe_database(target.driver)
-                    runs.append(run_batched(target, graph, batch_size, reexport=False, clock=clock))
-                    print(runs[-1].model_dump_json(), flush=True)
-                batched.append(min(runs, key=lambda run: run.seconds_total))
-            batched.append(run_batched(target, graph, DEFAULT_BATCH_SIZE, reexport=True, clock=clock))
+                    run = run_batched(target, graph, writers, batch_size, reexport=False, clock=clock)
+                    runs.setdefault(f"{writers}x{batch_size}", []).append(run)
+                    print(run.model_dump_json(), flush=True)
+            batched = [min(r, key=lambda run: run.seconds_total) for r in runs.values()]
+            batched.append(
+                run_batched(target, graph, DEFAULT_WRITERS, DEFAULT_BATCH_SIZE, reexport=True, clock=clock)
+            )
             print(batched[-1].model_dump_json(), flush=True)
             wipe_database(target.driver)
             per_row = run_per_row(target, graph, args.per_row_sample, clock)
@@ -259,7 +344,8 @@ def main() -> None:
         stop_server(server)
         shutil.rmtree(data_dir, ignore_errors=True)
 
-    fresh = [run for run in batched if not run.reexport]
+    old = batched[0]
+    fresh = [run for run in batched if run.writer == "parallel" and not run.reexport]
     best = max(fresh, key=lambda run: run.relationships_per_s)
     load_after = os.getloadavg()
     results = Results(
@@ -268,7 +354,8 @@ def main() -> None:
         seed=args.seed,
         batched=batched,
         per_row=per_row,
-        best_batch_size=best.batch_size,
+        best=f"{best.writers}x{best.batch_size}",
+        speedup_over_old=round(best.relationships_per_s / old.relationships_per_s, 2),
         speedup=round(best.relationships_per_s / per_row.relationships_per_s, 1),
         cpu_speedup=cpu_speedup(best, per_row, args.entities + args.relationships),
         repeat=args.repeat,
@@ -295,7 +382,7 @@ def write_results(results: Results) -> None:
     atomic_write_text(RESULTS / "neo4j_export.json", json.dumps(results.model_dump(), indent=2) + "\n")
     per_row = results.per_row
     lines = [
-        "# Neo4j export: batched vs per-row",
+        "# Neo4j export: per-row vs the 1e99dfd batched writer vs the parallel writer",
         "",
         f"Synthetic graph (seed {results.seed}): {results.entities:,} entities, "
         f"{results.relationships:,} relationships over {len(SCHEMA.types)} types. Embedded Neo4j "
@@ -305,22 +392,26 @@ def write_results(results: Results) -> None:
         f"(1-min load average before/after: {results.machine['load_average_1m_before_after']}; "
         "other work shared the machine).",
         "",
-        f"Each batched row is the fastest of {results.repeat} exports into an emptied database, after one "
+        f"Each batched row is the fastest of {results.repeat} exports into an emptied database (the writers "
+        "take turns within each round), after one "
         "unmeasured warm-up export (JIT). CPU columns: seconds used by the server JVM and by the Python "
         f"client (neo4j-rust-ext installed: {results.machine['neo4j_rust_ext']}).",
         "",
-        "| writer | batch size | nodes s | relationships s | total s | relationships/s | server CPU s | client CPU s | nodes, rels after |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+        "| writer | writers | batch size | nodes s | relationships s | total s | relationships/s | server CPU s | client CPU s | nodes, rels after |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
     ]
     for run in results.batched:
-        name = "batched, re-export unchanged" if run.reexport else "batched (export_graph)"
+        name = {"1e99dfd": "1e99dfd batched MERGE (sequential)", "parallel": "export_graph (parallel)"}[
+            run.writer
+        ]
+        name += ", re-export unchanged (MERGE)" if run.reexport else (", CREATE" if run.create else "")
         lines.append(
-            f"| {name} | {run.batch_size:,} | {run.seconds_nodes} | {run.seconds_relationships} | "
+            f"| {name} | {run.writers} | {run.batch_size:,} | {run.seconds_nodes} | {run.seconds_relationships} | "
             f"{run.seconds_total} | {run.relationships_per_s:,.0f} | {run.server_cpu_s} | {run.client_cpu_s} | "
             f"{run.counts_after[0]:,}, {run.counts_after[1]:,} |"
         )
     lines += [
-        f"| per-row auto-commit MERGE | 1 | - | {per_row.seconds} | - | {per_row.relationships_per_s:,.0f} | "
+        f"| per-row auto-commit MERGE | 1 | 1 | - | {per_row.seconds} | - | {per_row.relationships_per_s:,.0f} | "
         f"{per_row.server_cpu_s} | {per_row.client_cpu_s} | {per_row.counts_after[0]:,}, {per_row.counts_after[1]:,} |",
         "",
         f"The per-row writer was measured on the first {per_row.rows:,} relationships only (into a "
@@ -328,10 +419,11 @@ def write_results(results: Results) -> None:
         f"{results.relationships:,} that way would take about "
         f"{results.relationships / per_row.relationships_per_s:,.0f} s.",
         "",
-        f"**Batched (batch size {results.best_batch_size:,}) is {results.speedup}x faster than per-row** "
-        f"(relationship phase, relationships/s), and costs the server {results.cpu_speedup}x less CPU per "
-        "written row. Both ratios move with the load other work puts on the machine (the load average "
-        "above); the relationships/s figures are lower bounds for an idle machine.",
+        f"**The parallel writer ({results.best}: writers x batch size) writes relationships "
+        f"{results.speedup_over_old}x as fast as the 1e99dfd batched writer and {results.speedup}x as fast as "
+        f"per-row** (relationship phase, relationships/s), and costs the server {results.cpu_speedup}x less CPU "
+        "per written row than per-row. All ratios move with the load other work puts on the machine (the load "
+        "average above); the relationships/s figures are lower bounds for an idle machine.",
         "",
         "Reproduce: `.venv/bin/python bench/bench_neo4j.py`",
         "",
