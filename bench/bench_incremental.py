@@ -187,6 +187,7 @@ def markdown(results: list[dict[str, Any]], meta: dict[str, Any]) -> str:
                 f"{req(fr, 'extraction'):,} | {share:.1f}% | {req(up, 'fusion'):,} / {req(fr, 'fusion'):,} | "
                 f"{tokens(up):,} / {tokens(fr):,} | {up['seconds']:.1f} / {fr['seconds']:.1f} | {ran} |"
             )
+    lines += ["", *(f"- {note}" for note in meta.get("notes", []))] if meta.get("notes") else []
     return "\n".join(lines) + "\n"
 
 

@@ -31,13 +31,10 @@ def estimate(pipeline: Pipeline) -> Estimate:
     names = pipeline.stage_names()
     before_llm = names[names.index(extraction.STAGE.name) - 1]
     pipeline.run_until(before_llm)
-    tasks = extraction.read_tasks(pipeline.context(extraction.STAGE))
-    prompts = cfg.prompts_path()
-    prompt_tokens = sum(
-        LLMClient.estimate_tokens(extraction.build_messages(t, cfg.relations, cfg.extraction, prompts))
-        for t in tasks
-    )
-    out_tokens = len(tasks) * cfg.llm.max_output_tokens
+    # Only the calls the run has not paid for: on an updated corpus, what the update costs.
+    _, _, calls = extraction.plan_calls(pipeline.context(extraction.STAGE))
+    prompt_tokens = sum(LLMClient.estimate_tokens(messages) for _, messages, _ in calls)
+    out_tokens = len(calls) * cfg.llm.max_output_tokens
     fusion_requests = (
         cfg.fusion.max_neighbourhoods if (cfg.fusion.resolve_with_llm or cfg.fusion.infer_links) else 0
     )
@@ -48,7 +45,7 @@ def estimate(pipeline: Pipeline) -> Estimate:
     if price is not None:
         cost = round(((prompt_tokens + fusion_in) * price[0] + (out_tokens + fusion_out) * price[1]) / 1e6, 4)
     return Estimate(
-        extraction_requests=len(tasks),
+        extraction_requests=len(calls),
         extraction_prompt_tokens=prompt_tokens,
         extraction_max_output_tokens=out_tokens,
         fusion_max_requests=fusion_requests,

@@ -17,6 +17,7 @@ from kgc.changes import read_changes
 from kgc.cli.run import headline
 from kgc.config import KgcConfig, SeedsConfig, load_config
 from kgc.errors import KgcError
+from kgc.estimate import estimate
 from kgc.export.graph_files import read_graph
 from kgc.models import Chunk, KnowledgeGraph, Seed
 from kgc.pipeline import Pipeline
@@ -78,7 +79,10 @@ def test_document_mode_update_equals_a_fresh_build_and_pays_only_for_new_text(tm
     assert read_changes(RunDir(run)) == []
 
     before = len(backend.requests_for("extraction"))
-    updated = build(cfg, write(corpus, FINAL), run, backend)
+    write(corpus, FINAL)
+    dry_run = estimate(Pipeline(cfg, run, corpus=corpus, llm_factory=scripted_factory(backend, cfg.llm)))
+    assert dry_run.extraction_requests == 3  # --dry-run tells what the update will cost
+    updated = build(cfg, corpus, run, backend)
     # Exactly the chunks of the added and changed documents: d2, d6, d7.
     new_texts = [r[-1]["content"] for r in backend.requests_for("extraction")[before:]]
     assert len(new_texts) == 3

@@ -207,20 +207,31 @@ def read_tasks(ctx: StageContext) -> list[ExtractionTask]:
     return tasks_for(ctx.cfg, contexts, ctx.run.chunks())
 
 
-def _run(ctx: StageContext) -> StageOutcome:
-    """Extract the units this run has not paid for yet; the candidates are those of the current units,
-    in task order (so an updated run and a fresh build of the same corpus write the same file)."""
+Call = tuple[ExtractionTask, list[dict[str, str]], str]  # task, its messages, its unit key
+
+
+def plan_calls(ctx: StageContext) -> tuple[list[ExtractionTask], list[str], list[Call]]:
+    """The run's tasks, their unit keys, and the calls still to pay for (units not in the log yet):
+    what the stage runs and what `--dry-run` counts."""
     cfg = ctx.cfg
     prompts = cfg.prompts_path()
     tasks = read_tasks(ctx)
     messages = [build_messages(t, cfg.relations, cfg.extraction, prompts) for t in tasks]
     keys = [unit_key(t, m, cfg) for t, m in zip(tasks, messages, strict=True)]
     units = UnitLog(ctx.run / UNITS_FILE)
-    todo = [(t, m, k) for t, m, k in zip(tasks, messages, keys, strict=True) if k not in units]
+    return tasks, keys, [(t, m, k) for t, m, k in zip(tasks, messages, keys, strict=True) if k not in units]
+
+
+def _run(ctx: StageContext) -> StageOutcome:
+    """Extract the units this run has not paid for yet; the candidates are those of the current units,
+    in task order (so an updated run and a fresh build of the same corpus write the same file)."""
+    cfg = ctx.cfg
+    tasks, keys, todo = plan_calls(ctx)
+    units = UnitLog(ctx.run / UNITS_FILE)
     if todo:
         llm = ctx.llm  # built only when some unit is new: a removal needs no model
 
-        def run(item: tuple[ExtractionTask, list[dict[str, str]], str]) -> None:
+        def run(item: Call) -> None:
             task, msgs, key = item
             result = extract_unit(task, msgs, llm, cfg.relations, cfg.extraction)
             if result is not None:
