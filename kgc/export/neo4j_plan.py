@@ -1,9 +1,11 @@
 """What a Neo4j export writes, planned and checked before the first write (pure: no I/O).
 
 Nodes are written first, in batches that any number of writers may commit at once (distinct ids).
-Relationships are "mixed and batched" so that parallel writers never wait on each other's locks:
+Relationships are "mixed and batched" so that parallel writers do not wait on each other's locks:
 creating a relationship locks both end nodes, so two concurrent transactions that share a node
-serialise, and two that share two nodes in opposite order deadlock. Each node id is hashed into
+serialise, and two that share two nodes in opposite order deadlock. (Neo4j also locks the first
+relationship of each end node's chain, which may belong to a node of another partition, so a
+deadlock remains possible, though rare; the driver retries it as the transient error it is.) Each node id is hashed into
 one of `2 * writers` partitions; a relationship belongs to the bucket of its two partitions (an
 unordered pair). The buckets are run in rounds: one round of all same-partition buckets {i, i}, then
 the rounds of a round-robin tournament over the partitions, each pairing every partition exactly once.
