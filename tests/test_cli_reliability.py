@@ -133,23 +133,23 @@ def test_failed_name_pair_calls_of_fusion_make_it_partial_too(tmp_path: Path) ->
     }
     rules = [
         {"task": "extraction", "contains": "## Seed\nmachine translation", "reply": names},
-        {"task": "other", "contains": "# Task: resolve", "raw": "not json at all"},
+        {"task": "resolve", "raw": "not json at all"},
     ]
     with ScriptedServer(rules=rules) as server:
         config = write_config(tmp_path, server)
         result = build(tmp_path, config)
-        band_calls = server.stats.by_task["other"]
+        band_calls = server.stats.by_task["resolve"]
         assert band_calls > 0
         assert result.exit_code == EXIT_INCOMPLETE, result.output
         record = stages(tmp_path)["fusion"]
         assert (record["status"], record["failed"]) == ("partial", band_calls)
 
         same = {"answers": [{"pair": 1, "same": True}]}
-        server.set_rules([rules[0], {"task": "other", "contains": "# Task: resolve", "reply": same}])
+        server.set_rules([rules[0], {"task": "resolve", "reply": same}])
         server.reset_stats()
         again = build(tmp_path, config)
         assert again.exit_code == 0, again.output
-        assert server.stats.by_task["other"] == band_calls  # the failed ones asked again
+        assert server.stats.by_task["resolve"] == band_calls  # the failed ones asked again
         assert stages(tmp_path)["fusion"]["status"] == "done"
     merges = [json.loads(line) for line in (tmp_path / "run" / "merges.jsonl").read_text().splitlines()]
     assert [(m["alias"], m["reason"]) for m in merges if m["reason"] == "llm"] == [

@@ -21,7 +21,8 @@ from kgc.llm.jsonparse import InvalidAnswerError, extract_json, parse_answer
 from kgc.llm.limits import TokenBucket
 from kgc.llm.openai_backend import OpenAIBackend, is_strict_compatible, retry_after_seconds
 from kgc.stages.extraction import ExtractionAnswer, Triplet
-from kgc.testing.scripted_server import ScriptedServer, default_extraction
+from kgc.testing.replies import default_extraction
+from kgc.testing.scripted_server import ScriptedServer
 from tests.fixtures_llm import make_scripted_client, scripted_llm_config
 
 RELATIONS = "- Used-for (directed): the head helps to do the tail\n- Part-of (directed): a component\n"

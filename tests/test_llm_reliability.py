@@ -13,7 +13,8 @@ from kgc.errors import DeadlineExceededError, LLMUnavailableError
 from kgc.llm.client import LLMClient, RetryPolicy
 from kgc.llm.jsonparse import CutOffAnswerError, extract_json, is_cut_off
 from kgc.stages.extraction import ExtractionAnswer
-from kgc.testing.scripted_server import ScriptedServer, default_extraction
+from kgc.testing.replies import default_extraction
+from kgc.testing.scripted_server import ScriptedServer
 from tests.fixtures_llm import make_scripted_client, scripted_llm_config
 from tests.test_llm_client import counts, expected, extract_all, failures, prompt
 

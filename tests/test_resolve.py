@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 from kgc.config import ResolveConfig
 from kgc.resolve import BandQuestion, NameRecord, find_definitions, resolve_names
 from kgc.resolve.acronyms import abbreviates, abbreviates_partially, looks_like_acronym
@@ -210,3 +212,29 @@ def test_ngram_lsh_finds_variants_and_not_unrelated_names() -> None:
         0,
     )
     assert found.proposed >= 1
+
+
+def test_names_that_only_share_a_context_do_not_reach_the_llm_band() -> None:
+    from kgc.config import ResolveConfig
+    from kgc.resolve.scoring import NO_VOCABULARY, decide
+    from kgc.resolve.types import Node
+
+    def node(name: str) -> Node:
+        return Node(key=name.lower(), surfaces=Counter({name: 1}))
+
+    cfg = ResolveConfig()
+    # Read in one sentence, 'GloVe' and 'learning word embeddings' embedded with their context at 0.98.
+    glove = decide(node("GloVe"), node("learning word embeddings"), 0.3, 0.98, cfg, NO_VOCABULARY)
+    assert (glove.decision, glove.band) == ("reject", "low")
+    spelling = decide(
+        node("dialog state tracker"), node("dialogue state tracking"), 0.86, 0.9, cfg, NO_VOCABULARY
+    )
+    assert spelling.band in ("llm", "high")
+
+
+def test_the_llm_band_is_off_by_default_with_the_embedded_model_unless_asked_for() -> None:
+    from kgc.config import load_config
+
+    assert load_config(None, {"llm.backend": "embedded"}).fusion.llm_band is False
+    assert load_config(None, {"llm.backend": "openai"}).fusion.llm_band is True
+    assert load_config(None, {"llm.backend": "embedded", "fusion.llm_band": True}).fusion.llm_band is True

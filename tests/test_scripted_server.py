@@ -12,7 +12,8 @@ from typing import Any
 import openai
 import pytest
 
-from kgc.testing.scripted_server import ScriptedServer, default_extraction, default_fusion, sections
+from kgc.testing.replies import default_extraction, default_fusion, sections
+from kgc.testing.scripted_server import ScriptedServer
 
 RELATIONS = "- Used-for (directed): the head helps to do the tail\n- Part-of (directed): a component\n"
 TEXT = (
@@ -256,3 +257,12 @@ def test_cli_prints_its_base_url_and_serves_until_killed() -> None:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def test_the_resolve_band_default_judges_every_pair_different() -> None:
+    from kgc.testing.replies import default_resolve
+
+    prompt = "# Task: resolve\n\n## Pairs (3)\n1. a | b\n2. c | d\n3. e | f\n"
+    assert default_resolve(prompt) == {
+        "answers": [{"pair": 1, "same": False}, {"pair": 2, "same": False}, {"pair": 3, "same": False}]
+    }

@@ -149,7 +149,12 @@ def decide(
     agree = embedding is not None and embedding >= cfg.embedding_threshold and string >= cfg.band_threshold
     if agree and not homonym:  # two independent signals agree
         return Verdict("merge", "high", "embedding")
-    if string >= cfg.band_threshold or (embedding is not None and embedding >= cfg.embedding_band_threshold):
+    near_in_meaning = (
+        embedding is not None
+        and embedding >= cfg.embedding_band_threshold
+        and string >= cfg.embedding_band_min_string
+    )
+    if string >= cfg.band_threshold or near_in_meaning:
         return Verdict("undecided", "llm", "near-homonym" if homonym else "between the thresholds")
     return Verdict("reject", "low", "below the band")
 

@@ -25,7 +25,7 @@ from kgc.config import LLMConfig
 from kgc.llm.base import Message, RawReply, Usage
 from kgc.llm.client import LLMClient, RetryPolicy
 from kgc.rundir import RunDir
-from kgc.testing.scripted_server import Rule, default_extraction, default_fusion, detect_task
+from kgc.testing.replies import Rule, check_rules, detect_task, reply_text
 
 Reply = str | dict[str, Any] | Exception  # text, a JSON object, or an error to raise
 
@@ -37,7 +37,7 @@ class ScriptedBackend:
         self, replies: list[Reply] | None = None, *, rules: list[Rule] | None = None, model: str = "scripted"
     ):
         self.model = model
-        self.rules = list(rules or [])
+        self.rules = check_rules(rules or [])
         self.requests: list[list[Message]] = []
         self._queue: deque[Reply] = deque(replies or [])
         self._lock = threading.Lock()
@@ -75,18 +75,7 @@ class ScriptedBackend:
     def _default(self, messages: list[Message], json_schema: dict[str, Any] | None) -> str:
         name = str((json_schema or {}).get("title", ""))
         task, prompt = detect_task(messages, {"type": "json_schema", "json_schema": {"name": name}})
-        conversation = "\n".join(m.get("content", "") for m in messages)
-        for rule in self.rules:
-            if rule.get("task") not in (None, task):
-                continue
-            if rule.get("contains") is not None and rule["contains"] not in conversation:
-                continue
-            return str(rule["raw"]) if "raw" in rule else json.dumps(rule["reply"])
-        if task == "extraction":
-            return json.dumps(default_extraction(prompt))
-        if task == "fusion":
-            return json.dumps(default_fusion(prompt))
-        return "{}"
+        return reply_text(list(messages), task, prompt, self.rules)
 
 
 NO_WAIT = RetryPolicy(base_delay=0.0, max_delay=0.0, max_retry_after=0.0)

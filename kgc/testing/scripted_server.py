@@ -3,9 +3,9 @@
 It answers `POST /v1/chat/completions` and `GET /v1/models` like an OpenAI-compatible server,
 deterministically and cheaply, so the whole pipeline can run without a model:
 
-- extraction prompts (`# Task: extraction`) get triplets built from the most frequent phrases of
-  the `## Text` section; fusion prompts (`# Task: fusion`) resolve every conflict to its first
-  option and link the first two neighbours;
+- answers are those of kgc.testing.replies (shared with the in-process ScriptedBackend): triplets
+  from the text's frequent phrases, the first option of every fusion conflict, "different" for every
+  name pair of the resolve band;
 - `set_rules` scripts exact replies (first matching rule wins);
 - `add_faults` queues misbehaviour (HTTP 429/500, delays, garbage, dropped connections, a request
   that hangs, an answer cut off with finish_reason "length"), one per request;
@@ -26,49 +26,30 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import itertools
 import json
-import re
 import socket
 import sys
 import threading
 import time
 import zlib
-from collections import Counter
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-Rule = dict[str, Any]  # {"task": str|None, "contains": str|None, "reply": {...}} or "raw": "text"
+from kgc.testing.replies import Rule, check_rules, detect_task, reply_text
+
 # {"status": 429, "retry_after": 1} | {"delay": s} | {"raw": "..."} | {"drop": True} | {"hang": True}
 # | {"finish_reason": "length"} (with or without "raw": the answer as it is, said to be cut off)
 Fault = dict[str, Any]
 
-_TASK_LINE = re.compile(r"^#\s*Task:\s*(\S+)", re.IGNORECASE)
-_SECTION = re.compile(r"^##\s+(.+?)\s*$", re.MULTILINE)
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
-_WORD = re.compile(r"[A-Za-z][A-Za-z0-9\-]*")
-_RELATION_LINE = re.compile(r"^-\s*([^\s(:]+)")
-_CONFLICT_LINE = re.compile(
-    r"^-\s*(?P<pair>[^:]+?)\s*:\s*(?P<head>.*?)\s*\|\s*(?P<tail>.*?)\s*\|\s*options:\s*(?P<opts>.*)$"
-)
-_STOPWORDS_TEXT = """a about above after again against all also am an and any are as at be because been before being
-    below between both but by can could did do does doing down during each few for from further had has
-    have having he her here hers him his how however i if in into is it its itself just may me might more
-    most much must my no nor not now of off on once only or other our ours out over own same she should
-    so some such than that the their theirs them then there these they this those through thus to too
-    under until up upon us use used uses using very was we were what when where which while who whom why
-    will with within without would yet you your one two new many based well also often can via"""
-_STOPWORDS = frozenset(_STOPWORDS_TEXT.split())
-MAX_EVIDENCE_CHARS = 300
 CHARS_PER_TOKEN = 4  # the usage it reports and the max_tokens cut use the same rough count
 
 
 @dataclass(frozen=True)
 class RecordedRequest:
     time: float  # time.monotonic() when the request arrived
-    task: str  # "extraction", "fusion" or "other"
+    task: str  # "extraction", "fusion", "resolve" or "other"
     response_format: str | None  # its "type", None when absent
     response_format_body: dict[str, Any] | None
     messages: list[dict[str, Any]]
@@ -164,11 +145,9 @@ class ScriptedServer:
 
     def set_rules(self, rules: list[Rule]) -> None:
         """Replace the rules; the first rule whose task and `contains` match a request answers it."""
-        for rule in rules:
-            if ("reply" in rule) == ("raw" in rule):
-                raise ValueError(f"a rule needs exactly one of 'reply' and 'raw': {rule}")
+        checked = check_rules(rules)
         with self._lock:
-            self._rules = list(rules)
+            self._rules = checked
 
     def add_faults(self, faults: list[Fault]) -> None:
         """Queue faults; each request consumes the first queued fault whose "task" (if any) matches."""
@@ -263,148 +242,12 @@ class ScriptedServer:
         if fault is not None and "raw" in fault:
             text = str(fault["raw"])
         else:
-            text = self._reply_text(request, task, prompt, rules)
+            text = reply_text(request.get("messages") or [], task, prompt, rules)
         finish_reason = str(fault.get("finish_reason", "stop")) if fault is not None else "stop"
         limit = request.get("max_completion_tokens") or request.get("max_tokens")
         if isinstance(limit, int) and len(text) > limit * CHARS_PER_TOKEN:
             text, finish_reason = text[: limit * CHARS_PER_TOKEN], "length"
         return _Answer(200, completion_body(request, text, finish_reason))
-
-    def _reply_text(self, request: dict[str, Any], task: str, prompt: str, rules: list[Rule]) -> str:
-        conversation = "\n".join(str(m.get("content", "")) for m in request.get("messages") or [])
-        for rule in rules:
-            if rule.get("task") not in (None, task):
-                continue
-            if rule.get("contains") is not None and rule["contains"] not in conversation:
-                continue
-            return str(rule["raw"]) if "raw" in rule else json.dumps(rule["reply"])
-        if task == "extraction":
-            return json.dumps(default_extraction(prompt))
-        if task == "fusion":
-            return json.dumps(default_fusion(prompt))
-        return "{}"
-
-
-# -- prompts and default answers ---------------------------------------------------------------------
-
-
-def detect_task(messages: list[dict[str, Any]], response_format: Any) -> tuple[str, str]:
-    """(task, prompt): the latest user message starting with `# Task: <name>` decides, so a corrective
-    follow-up still belongs to its task; else the json_schema name; else "other"."""
-    user_texts = [str(m.get("content", "")) for m in messages if m.get("role") == "user"]
-    for text in reversed(user_texts):
-        match = _TASK_LINE.match(text.lstrip())
-        if match:
-            name = match.group(1).lower()
-            return (name if name in ("extraction", "fusion") else "other"), text
-    last = user_texts[-1] if user_texts else ""
-    if isinstance(response_format, dict):
-        name = str((response_format.get("json_schema") or {}).get("name", "")).lower()
-        for task in ("extraction", "fusion"):
-            if task in name:
-                return task, last
-    return "other", last
-
-
-def sections(prompt: str) -> dict[str, str]:
-    """`## Name` headings and the text up to the next `## ` heading, keyed by lower-case name."""
-    found: dict[str, str] = {}
-    heads = list(_SECTION.finditer(prompt))
-    for i, head in enumerate(heads):
-        end = heads[i + 1].start() if i + 1 < len(heads) else len(prompt)
-        found[head.group(1).strip().lower()] = prompt[head.end() : end].strip()
-    return found
-
-
-def relation_names(section: str) -> list[str]:
-    names = []
-    for line in section.splitlines():
-        match = _RELATION_LINE.match(line.strip())
-        if match:
-            names.append(match.group(1))
-    return names
-
-
-def bullet_lines(section: str) -> list[str]:
-    return [line.strip()[1:].strip() for line in section.splitlines() if line.strip().startswith("-")]
-
-
-def stable_index(key: str, size: int) -> int:
-    return zlib.crc32(key.encode("utf-8")) % size
-
-
-def default_extraction(prompt: str) -> dict[str, Any]:
-    """Triplets (head, relation, tail, evidence) from the most frequent phrases of the text."""
-    parts = sections(prompt)
-    relations = relation_names(parts.get("relations", "")) or ["Related-to"]
-    phrases, sentence_of = frequent_phrases(parts.get("text", ""))
-    seed_lines = parts.get("seed", "").strip().splitlines()
-    head = seed_lines[0].strip() if seed_lines else (phrases[0] if phrases else "")
-    if not head:
-        return {"triplets": []}
-    tails = [p for p in phrases if p != head.lower()][:3]
-    triplets = [
-        {
-            "head": head,
-            "relation": relations[stable_index(f"{head}|{tail}", len(relations))],
-            "tail": tail,
-            "evidence": sentence_of[tail],
-        }
-        for tail in tails
-    ]
-    return {"triplets": triplets}
-
-
-def frequent_phrases(text: str) -> tuple[list[str], dict[str, str]]:
-    """Non-stopword bigrams by frequency, then unigrams (ties: first seen first), and the first
-    sentence each appears in."""
-    bigrams: Counter[str] = Counter()
-    unigrams: Counter[str] = Counter()
-    first_seen: dict[str, int] = {}
-    sentence_of: dict[str, str] = {}
-    for sentence in _SENTENCE_END.split(text):
-        words = [w.lower() for w in _WORD.findall(sentence)]
-        content = [(w if len(w) > 2 and w not in _STOPWORDS else None) for w in words]
-        grams = [w for w in content if w] + [f"{a} {b}" for a, b in itertools.pairwise(content) if a and b]
-        for gram in grams:
-            (bigrams if " " in gram else unigrams)[gram] += 1
-            if gram not in first_seen:
-                first_seen[gram] = len(first_seen)
-                sentence_of[gram] = sentence.strip()[:MAX_EVIDENCE_CHARS]
-
-    def ranked(counts: Counter[str]) -> list[str]:
-        return sorted(counts, key=lambda g: (-counts[g], first_seen[g]))
-
-    return ranked(bigrams) + ranked(unigrams), sentence_of
-
-
-def default_fusion(prompt: str) -> dict[str, Any]:
-    """Every conflict resolved to its first option; one new relation between the first two neighbours."""
-    parts = sections(prompt)
-    relations = relation_names(parts.get("relations", "")) or ["Related-to"]
-    resolutions = []
-    for line in parts.get("conflicts", "").splitlines():
-        match = _CONFLICT_LINE.match(line.strip())
-        if match:
-            options = [o.strip() for o in match.group("opts").split(",") if o.strip()]
-            resolutions.append(
-                {"pair": match.group("pair").strip(), "relation": options[0] if options else None}
-            )
-    neighbours = bullet_lines(parts.get("neighbours", ""))
-    new_relations = []
-    if len(neighbours) >= 2:
-        new_relations.append(
-            {
-                "head": neighbours[0],
-                "relation": relations[0],
-                "tail": neighbours[1],
-                "reason": "scripted default",
-            }
-        )
-    return {"resolutions": resolutions, "new_relations": new_relations}
-
-
-# -- HTTP ---------------------------------------------------------------------------------------------
 
 
 def completion_body(request: dict[str, Any], text: str, finish_reason: str = "stop") -> dict[str, Any]:
