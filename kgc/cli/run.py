@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
@@ -49,6 +49,27 @@ RUNS_HELP = (
     "Exit codes: 0 done; 1 error (message on stderr); "
     f"{EXIT_INCOMPLETE} finished but some items failed (the same command retries only those)."
 )
+
+
+def _llm_options(
+    backend: str | None,
+    model: str | None,
+    base_url: str | None,
+    concurrency: int | None,
+    max_tokens: int | None,
+    max_cost: float | None,
+    deadline: float | None,
+) -> dict[str, Any]:
+    """The LLM options every command that calls the LLM takes, as `load` overrides."""
+    return {
+        "llm__backend": backend,
+        "llm__model": model,
+        "llm__base_url": base_url,
+        "llm__concurrency": concurrency,
+        "llm__max_tokens_total": max_tokens,
+        "llm__max_cost": max_cost,
+        "llm__deadline_seconds": deadline,
+    }
 
 
 def _seeds(seeds_file: Path | None) -> list[str] | None:
@@ -126,19 +147,14 @@ def build(
     """
 
     def body() -> None:
+        llm = _llm_options(backend, model, base_url, concurrency, max_tokens, max_cost, deadline)
         cfg = load(
             config,
-            llm__backend=backend,
-            llm__model=model,
-            llm__base_url=base_url,
+            **llm,
             extraction__mode=mode,
-            seeds__user_seeds=_seeds(seeds_file),
-            llm__concurrency=concurrency,
             llm__executor=executor,
             llm__ray_address=ray_address,
-            llm__max_tokens_total=max_tokens,
-            llm__max_cost=max_cost,
-            llm__deadline_seconds=deadline,
+            seeds__user_seeds=_seeds(seeds_file),
             seeds__keep_on_update=False if refit_seeds else None,
         )
         _run(corpus, out, cfg, "fusion", dry_run)
@@ -188,19 +204,8 @@ def extract(
     """
 
     def body() -> None:
-        cfg = load(
-            config,
-            llm__backend=backend,
-            llm__model=model,
-            llm__base_url=base_url,
-            extraction__mode=mode,
-            llm__concurrency=concurrency,
-            llm__executor=executor,
-            llm__ray_address=ray_address,
-            llm__max_tokens_total=max_tokens,
-            llm__max_cost=max_cost,
-            llm__deadline_seconds=deadline,
-        )
+        llm = _llm_options(backend, model, base_url, concurrency, max_tokens, max_cost, deadline)
+        cfg = load(config, **llm, extraction__mode=mode, llm__executor=executor, llm__ray_address=ray_address)
         _run(corpus, out, cfg, "extraction", dry_run)
 
     guarded(verbose, body)
@@ -225,17 +230,8 @@ def fuse(
     """
 
     def body() -> None:
-        cfg = load(
-            config,
-            llm__backend=backend,
-            llm__model=model,
-            llm__base_url=base_url,
-            llm__concurrency=concurrency,
-            llm__max_tokens_total=max_tokens,
-            llm__max_cost=max_cost,
-            llm__deadline_seconds=deadline,
-        )
-        _run(None, out, cfg, "fusion", False)
+        llm = _llm_options(backend, model, base_url, concurrency, max_tokens, max_cost, deadline)
+        _run(None, out, load(config, **llm), "fusion", False)
 
     guarded(verbose, body)
 
