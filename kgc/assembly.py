@@ -35,6 +35,15 @@ def concatenate_hashed(parts: Sequence[Path], out: BinaryIO) -> tuple[str, int]:
     return digest.hexdigest(), size
 
 
+def file_sha256(path: Path) -> str:
+    """The sha256 (hex) of a file, read in COPY_BUFFER blocks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        while block := f.read(COPY_BUFFER):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 @contextlib.contextmanager
 def exclusive_lock(lock_path: Path) -> Iterator[None]:
     """Hold an exclusive lock on `lock_path` (created if missing), across processes, until the block ends."""

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from pydantic import BaseModel, ValidationError
 
-from kgc.assembly import COPY_BUFFER, exclusive_lock
+from kgc.assembly import exclusive_lock, file_sha256
 from kgc.config import kgc_home
 from kgc.errors import ConfigError, ModelAssetError
 
@@ -201,14 +201,6 @@ def source_sha256(source: Path) -> str:
         raise ModelAssetError(f"{source} has no model.safetensors or pytorch_model.bin: not a model folder")
     for name in found:
         digest.update(f"{name}\0{file_sha256(source / name)}\0".encode())
-    return digest.hexdigest()
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        while block := f.read(COPY_BUFFER):
-            digest.update(block)
     return digest.hexdigest()
 
 

@@ -9,7 +9,6 @@ trust the file without hashing 1 GB again.
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import json
 import os
@@ -19,7 +18,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ValidationError
 
-from kgc.assembly import COPY_BUFFER, PartLocator, concatenate_hashed, exclusive_lock
+from kgc.assembly import PartLocator, concatenate_hashed, exclusive_lock, file_sha256
 from kgc.config import kgc_home
 from kgc.errors import ModelAssetError
 from kgc.rundir import atomic_write_text
@@ -38,14 +37,6 @@ class VerifiedMarker(BaseModel):
 
     sha256: str
     size: int
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        while block := f.read(COPY_BUFFER):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def verify_gguf(path: Path, sha256: str | None = None) -> None:
