@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ["HF_HUB_OFFLINE"] = "1"
 
-from kgc.config import EmbeddingConfig, SeedsConfig  # noqa: E402
+from kgc.config import SeedsConfig  # noqa: E402
 from kgc.embeddings import embed, load_embedder  # noqa: E402
 from kgc.stages.seeds import find_seeds  # noqa: E402
 from kgc.text import normalise_name  # noqa: E402
@@ -90,7 +90,7 @@ def run(limit: int | None, model: str, ngram_ranges: list[tuple[int, int]]) -> S
     load_average = os.getloadavg()[0]
 
     started = time.perf_counter()
-    load_embedder(model)
+    embedder = load_embedder(model)
     load_seconds = time.perf_counter() - started
 
     started = time.perf_counter()
@@ -101,7 +101,7 @@ def run(limit: int | None, model: str, ngram_ranges: list[tuple[int, int]]) -> S
     for ngram_range in ngram_ranges:
         cfg = SeedsConfig(ngram_range=ngram_range)
         started = time.perf_counter()
-        result = find_seeds(abstracts, cfg, embedding=EmbeddingConfig(model=model), embeddings=vectors)
+        result = find_seeds(abstracts, cfg, embedder=embedder, embeddings=vectors)
         topic_seconds = time.perf_counter() - started
         names = [s.name for s in result.seeds]
         runs.append(

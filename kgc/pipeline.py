@@ -17,6 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from kgc.config import KgcConfig
+from kgc.embeddings import Embedder, load_embedder
 from kgc.errors import ConfigError, KgcError
 from kgc.export.graph_files import read_graph
 from kgc.llm.client import LLMClient, StageLLM
@@ -31,7 +32,8 @@ LLMFactory = Callable[[RunDir], LLMClient]
 
 class Pipeline:
     """Runs the stages of one run directory. `llm_factory` builds the LLM client only when a stage
-    actually needs one (tests inject a scripted backend through it)."""
+    actually needs one (tests inject a scripted backend through it); `embedder` replaces the
+    configured sentence embedder (built from `cfg.embedding` on first use otherwise)."""
 
     def __init__(
         self,
@@ -40,6 +42,7 @@ class Pipeline:
         *,
         corpus: str | Path | None = None,
         llm_factory: LLMFactory | None = None,
+        embedder: Embedder | None = None,
     ):
         self.cfg = cfg
         self.run = RunDir(run_dir)
@@ -48,12 +51,20 @@ class Pipeline:
         self.stages = stages_for(cfg)
         self._llm_factory = llm_factory or default_llm_factory(cfg)
         self._llm: LLMClient | None = None
+        self._embedder = embedder
 
     @property
     def llm(self) -> LLMClient:
         if self._llm is None:
             self._llm = self._llm_factory(self.run)
         return self._llm
+
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            e = self.cfg.embedding
+            self._embedder = load_embedder(e.model, e.backend, e.quantize)
+        return self._embedder
 
     def stage_names(self) -> list[str]:
         return [s.name for s in self.stages]
@@ -87,7 +98,9 @@ class Pipeline:
         }
 
     def context(self, stage: Stage) -> StageContext:
-        return StageContext(self.cfg, self.run, self.corpus, lambda: self._stage_llm(stage))
+        return StageContext(
+            self.cfg, self.run, self.corpus, lambda: self._stage_llm(stage), lambda: self.embedder
+        )
 
     def _stage_llm(self, stage: Stage) -> StageLLM:
         if not stage.uses_llm:

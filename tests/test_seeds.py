@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from kgc.config import EmbeddingConfig, SeedsConfig
+from kgc.config import SeedsConfig
 from kgc.embeddings import embed
-from kgc.errors import ConfigError, KgcError
+from kgc.errors import KgcError
 from kgc.models import Seed
 from kgc.stages.seeds import (
     SeedResult,
@@ -182,13 +182,19 @@ def test_no_usable_text_gives_only_the_user_seeds(texts: list[str]) -> None:
     assert result.topics == []
 
 
+class NeverEmbeds:
+    """An embedder that fails when used: proves that nothing was embedded or modeled."""
+
+    def encode(self, texts: list[str], batch_size: int = 64, show_progress: bool = False) -> np.ndarray:
+        raise AssertionError(f"embedded {len(texts)} texts")
+
+
 def test_user_seeds_only_skips_topic_modeling_and_returns_them_normalised() -> None:
-    # An embedding model that does not exist proves that nothing was embedded or modeled.
     cfg = SeedsConfig(
         user_seeds=["Large Language Models", "large language model", " LLMs ", "Knowledge Graphs."],
         user_seeds_only=True,
     )
-    result = find_seeds(CORPUS, cfg, embedding=EmbeddingConfig(model="no-such-model"))
+    result = find_seeds(CORPUS, cfg, embedder=NeverEmbeds())
     assert result.method == "user-only"
     assert result.topics == []
     assert result.seeds == [
@@ -219,11 +225,6 @@ def test_user_seeds_are_all_kept_even_beyond_max_seeds(corpus_vectors: np.ndarra
     cfg = SeedsConfig(ngram_range=(1, 2), max_seeds=2, user_seeds=["a seed", "another seed", "third seed"])
     result = find_seeds(CORPUS, cfg, embeddings=corpus_vectors)
     assert [s.name for s in result.seeds] == ["a seed", "another seed", "third seed"]
-
-
-def test_an_unknown_embedding_model_is_a_config_error() -> None:
-    with pytest.raises(ConfigError, match="unknown embedding model 'no-such-model'"):
-        find_seeds(CORPUS, SeedsConfig(), embedding=EmbeddingConfig(model="no-such-model"))
 
 
 @pytest.mark.slow

@@ -17,6 +17,7 @@ from kgc.errors import KgcError
 from kgc.rundir import RunDir
 
 if TYPE_CHECKING:
+    from kgc.embeddings import Embedder
     from kgc.llm.client import StageLLM
 
 
@@ -33,20 +34,27 @@ class StageOutcome:
 
 @dataclass
 class StageContext:
-    """What a stage's `run` may use: its config, the run directory, the corpus path and the LLM.
+    """What a stage's `run` may use: its config, the run directory, the corpus path, the LLM and the
+    sentence embedder.
 
-    The LLM client is built on first use only, so a resumed run whose LLM stages are done never loads
-    a model; it is bound to the running stage, which is how usage is attributed in the manifest.
+    The LLM client and the embedder are built on first use only, so a resumed run whose LLM or
+    embedding stages are done never loads a model; the LLM is bound to the running stage, which is
+    how usage is attributed in the manifest.
     """
 
     cfg: KgcConfig
     run: RunDir
     corpus_path: Path | None
     stage_llm: Callable[[], StageLLM]
+    stage_embedder: Callable[[], Embedder]
 
     @property
     def llm(self) -> StageLLM:
         return self.stage_llm()
+
+    @property
+    def embedder(self) -> Embedder:
+        return self.stage_embedder()
 
     @property
     def corpus(self) -> Path:

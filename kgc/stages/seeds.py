@@ -28,7 +28,7 @@ from pydantic import BaseModel, Field
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 from kgc.config import EmbeddingConfig, SeedsConfig
-from kgc.embeddings import Embedder, embed, load_embedder, vectors_key
+from kgc.embeddings import Embedder, load_embedder, vectors_key
 from kgc.errors import KgcError
 from kgc.models import Chunk, Seed
 from kgc.rundir import atomic_write_text, write_jsonl
@@ -49,7 +49,6 @@ MIN_DOCS_FOR_CLUSTERING = 5
 # Graphusion's UMAP; both are capped by the corpus size in `_umap_shape`.
 UMAP_NEIGHBORS = 20
 UMAP_COMPONENTS = 50
-PROGRESS_MIN_TEXTS = 200  # show an embedding progress bar from this many texts on
 DEFAULT_EMBEDDING = EmbeddingConfig()
 SCORE_DECIMALS = 4  # scores are cosine similarities; rounding keeps seeds.jsonl stable across machines
 # Phrases may contain "of" inside ("chain of thought", "state of the art"), no other stop word, so
@@ -79,13 +78,14 @@ def find_seeds(
     texts: list[str],
     cfg: SeedsConfig,
     *,
-    embedding: EmbeddingConfig = DEFAULT_EMBEDDING,
+    embedder: Embedder | None = None,
     embeddings: np.ndarray | None = None,
 ) -> SeedResult:
     """Seeds for a corpus: topic keyphrases, normalised and de-duplicated, plus `cfg.user_seeds`.
 
-    `embeddings` (one row per text, from `kgc.embeddings.embed` with the `embedding` settings) skips
-    the embedding step when the caller already has them.
+    `embedder` embeds the texts and the candidate keyphrases (default: the default `[embedding]`
+    model, loaded only when needed); `embeddings` (one row per text, from that embedder) skips
+    embedding the texts when the caller already has them.
     """
     user = user_seeds(cfg.user_seeds)
     if cfg.user_seeds_only:
@@ -99,10 +99,14 @@ def find_seeds(
     if not any(candidate_phrases(d, cfg.ngram_range) for d in docs):  # stops at the first usable one
         logger.info("seeds: no text with a candidate phrase to model; %d user seeds", len(user))
         return SeedResult(seeds=user, method="empty")
-    vectors = embeddings[keep] if embeddings is not None else embed_documents(docs, embedding)
+    if embedder is None:
+        embedder = load_embedder(
+            DEFAULT_EMBEDDING.model, DEFAULT_EMBEDDING.backend, DEFAULT_EMBEDDING.quantize
+        )
+    vectors = embeddings[keep] if embeddings is not None else embedder.encode(docs)
     labels, method = cluster_documents(vectors, cfg)
     vocabulary = phrase_vocabulary(docs, cfg.ngram_range, cfg.min_phrase_docs)
-    topics = describe_topics(docs, vectors, labels, vocabulary, cfg, embedding)
+    topics = describe_topics(docs, vectors, labels, vocabulary, cfg, embedder)
     seeds = select_seeds(topic_seeds(topics), user, cfg.max_seeds)
     outliers = int(np.sum(labels == -1))
     logger.info(
@@ -121,17 +125,6 @@ def find_seeds(
         ],
         method=method,
         outliers=outliers,
-    )
-
-
-def embed_documents(texts: list[str], embedding: EmbeddingConfig) -> np.ndarray:
-    """The texts' embeddings for topic modeling, with a progress bar from PROGRESS_MIN_TEXTS texts on."""
-    return embed(
-        texts,
-        embedding.model,
-        show_progress=len(texts) >= PROGRESS_MIN_TEXTS,
-        backend=embedding.backend,
-        quantize=embedding.quantize,
     )
 
 
@@ -257,11 +250,11 @@ def describe_topics(
     labels: np.ndarray,
     vocabulary: frozenset[str],
     cfg: SeedsConfig,
-    embedding: EmbeddingConfig,
+    embedder: Embedder,
 ) -> list[_Topic]:
     """BERTopic's keyphrases, from `vocabulary`, for the given clusters (its own reduction and
-    clustering are bypassed)."""
-    model = _bertopic(cfg, vocabulary, load_embedder(embedding.model, embedding.backend, embedding.quantize))
+    clustering are bypassed); `embedder` embeds the candidate phrases."""
+    model = _bertopic(cfg, vocabulary, embedder)
     model.fit(docs, embeddings=vectors, y=labels)
     sizes = model.get_topic_freq().set_index("Topic")["Count"].to_dict()
     topics: list[_Topic] = []
@@ -405,10 +398,9 @@ def chunk_embeddings(ctx: StageContext, chunks: list[Chunk]) -> np.ndarray:
     corpus embeds only its new chunks, and a run killed while embedding resumes from its last batch."""
     e = ctx.cfg.embedding
     key = vectors_key(e.model, e.backend, e.quantize)  # the model, and the ONNX variant if any
-    compute = partial(embed, model=e.model, backend=e.backend, quantize=e.quantize)
 
     def embed_new(texts: list[str]) -> np.ndarray:
-        return saved_chunk_embeddings(ctx.run.path, texts, key, compute)
+        return saved_chunk_embeddings(ctx.run.path, texts, key, ctx.embedder.encode)
 
     return embeddings_by_hash(ctx.run.path, chunks, key, embed_new)
 
@@ -419,8 +411,10 @@ def _run(ctx: StageContext) -> StageOutcome:
     settings = seeds_settings(cfg)
 
     def fit(fitted: list[Chunk]) -> SeedResult:
-        vectors = None if cfg.seeds.user_seeds_only else chunk_embeddings(ctx, fitted)
-        return find_seeds([c.text for c in fitted], cfg.seeds, embedding=cfg.embedding, embeddings=vectors)
+        if cfg.seeds.user_seeds_only:  # no topic model: nothing to embed
+            return find_seeds([], cfg.seeds)
+        vectors = chunk_embeddings(ctx, fitted)
+        return find_seeds([c.text for c in fitted], cfg.seeds, embedder=ctx.embedder, embeddings=vectors)
 
     seen = _seen(ctx, settings) if cfg.seeds.keep_on_update else None
     counts: dict[str, int] = {}

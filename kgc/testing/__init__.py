@@ -3,14 +3,15 @@
 - `ScriptedBackend` (in-process, no socket): queued replies, rules, deterministic defaults;
   `scripted_factory` plugs it into a Pipeline;
 - `ScriptedServer` (a real OpenAI-compatible HTTP server on 127.0.0.1), for tests of the HTTP path;
-  `python -m kgc.testing.scripted_server` serves one from the command line.
+  `python -m kgc.testing.scripted_server` serves one from the command line;
+- `HashingEmbedder`: a deterministic sentence embedder without a model, for `Pipeline(embedder=...)`.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["ScriptedBackend", "ScriptedServer", "scripted_factory"]
+__all__ = ["HashingEmbedder", "ScriptedBackend", "ScriptedServer", "scripted_factory"]
 
 
 def __getattr__(name: str) -> Any:
@@ -19,6 +20,10 @@ def __getattr__(name: str) -> Any:
         from kgc.testing import scripted_backend
 
         return getattr(scripted_backend, name)
+    if name == "HashingEmbedder":
+        from kgc.testing.embedder import HashingEmbedder
+
+        return HashingEmbedder
     if name == "ScriptedServer":
         from kgc.testing.scripted_server import ScriptedServer
 

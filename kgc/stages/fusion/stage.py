@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 from kgc.config import KgcConfig
 from kgc.export.graph_files import GRAPH_FILES, write_graph
@@ -28,14 +27,7 @@ def _uses_llm(cfg: KgcConfig) -> bool:
 
 def _run(ctx: StageContext) -> StageOutcome:
     cfg = ctx.cfg
-    embed: Embed | None = None
-    if cfg.fusion.embedding_merge:
-        from kgc.embeddings import embed as embed_texts
-
-        def embed(names: list[str]) -> Any:
-            e = cfg.embedding
-            return embed_texts(names, model=e.model, backend=e.backend, quantize=e.quantize)
-
+    embed: Embed | None = ctx.embedder.encode if cfg.fusion.embedding_merge else None
     texts = {d.id: d.text for d in ctx.run.documents()} if cfg.fusion.mine_definitions else None
     result = fuse(
         ctx.run.candidates(),
