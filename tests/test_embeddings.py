@@ -1,11 +1,8 @@
-"""The local embedding models: the bundled MiniLM for real, MPNet's split-zip assembly on a small archive."""
+"""The local embedding models: the bundled MiniLM and the assembled MPNet, for real."""
 
 from __future__ import annotations
 
-import hashlib
-import io
 import threading
-import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,14 +10,8 @@ import numpy as np
 import pytest
 
 from kgc import embeddings
-from kgc.embeddings import (
-    MPNET_DIRNAME,
-    embed,
-    ensure_split_zip_model,
-    load_embedder,
-    locate_split_parts,
-    minilm_path,
-)
+from kgc.assets import MPNET
+from kgc.embeddings import embed, load_embedder, minilm_path
 from kgc.errors import ConfigError, ModelAssetError
 
 MINILM_DIM = 384
@@ -90,74 +81,9 @@ def test_a_folder_that_is_not_a_model_is_a_config_error(tmp_path: Path) -> None:
         load_embedder(str(tmp_path))
 
 
-# --- split-zip assembly (what 'mpnet' goes through), on a small archive made here ----------------
-
-MODEL_FILES = {"modules.json": b"[]", "config.json": b"{}", "1_Pooling/config.json": b'{"pooling": 1}'}
-
-
-def _split_archive(folder: Path, top: str, files: dict[str, bytes], parts: int) -> tuple[list[Path], str]:
-    """A zip of `top/<files>` cut into `parts` byte slices, and the sha256 of the whole archive."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-        for name, data in files.items():
-            zf.writestr(f"{top}/{name}", data)
-    archive = buffer.getvalue()
-    cut = -(-len(archive) // parts)
-    paths = []
-    for n in range(parts):
-        path = folder / f"model.zip.{n + 1:03d}"
-        path.write_bytes(archive[n * cut : (n + 1) * cut])
-        paths.append(path)
-    return paths, hashlib.sha256(archive).hexdigest()
-
-
-def test_split_zip_model_is_assembled_once_into_a_complete_folder(tmp_path: Path) -> None:
-    parts, sha = _split_archive(tmp_path, MPNET_DIRNAME, MODEL_FILES, parts=3)
-    dest = tmp_path / "models" / MPNET_DIRNAME
-
-    assert ensure_split_zip_model(dest, lambda: parts, sha) == dest
-    assert {p.relative_to(dest).as_posix() for p in dest.rglob("*") if p.is_file()} == set(MODEL_FILES)
-    assert (dest / "1_Pooling" / "config.json").read_bytes() == b'{"pooling": 1}'
-    assert sorted(p.name for p in dest.parent.iterdir()) == [MPNET_DIRNAME, f"{MPNET_DIRNAME}.lock"]
-
-    def parts_must_not_be_needed() -> list[Path]:
-        raise AssertionError("an assembled model must be reused, not rebuilt")
-
-    assert ensure_split_zip_model(dest, parts_must_not_be_needed, sha) == dest
-
-
-def test_a_corrupt_part_is_refused_and_leaves_nothing_behind(tmp_path: Path) -> None:
-    parts, sha = _split_archive(tmp_path, MPNET_DIRNAME, MODEL_FILES, parts=3)
-    damaged = bytearray(parts[1].read_bytes())
-    damaged[0] ^= 0xFF
-    parts[1].write_bytes(bytes(damaged))
-    dest = tmp_path / "models" / MPNET_DIRNAME
-
-    with pytest.raises(ModelAssetError, match="sha256"):
-        ensure_split_zip_model(dest, lambda: parts, sha)
-    assert [p.name for p in dest.parent.iterdir()] == [f"{MPNET_DIRNAME}.lock"]
-
-
-def test_an_archive_without_a_model_folder_is_refused(tmp_path: Path) -> None:
-    parts, sha = _split_archive(tmp_path, "something-else", MODEL_FILES, parts=2)
-    dest = tmp_path / "models" / MPNET_DIRNAME
-    with pytest.raises(ModelAssetError, match="not a sentence-transformers model"):
-        ensure_split_zip_model(dest, lambda: parts, sha)
-    assert not dest.exists()
-
-
-def test_missing_part_packages_are_named_with_the_install_command() -> None:
-    with pytest.raises(ModelAssetError) as err:
-        locate_split_parts("kgc-test-absent-part-{n}", ".bin", 2, "demo", "pip install demo-parts")
-    assert str(err.value) == (
-        "the embedding model 'demo' is not installed (missing kgc-test-absent-part-1, "
-        "kgc-test-absent-part-2); install it with: pip install demo-parts"
-    )
-
-
 def _mpnet_installed() -> bool:
     try:
-        embeddings.locate_mpnet_parts()
+        MPNET.locate_parts()
     except ModelAssetError:
         return False
     return True
@@ -183,5 +109,5 @@ def test_mpnet_assembles_from_its_packages_and_embeds(
         ["machine translation", "neural machine translation", "dependency parsing"], model="mpnet"
     )
     assert vectors.shape == (3, 768)
-    assert (tmp_path / "models" / MPNET_DIRNAME / "model.safetensors").is_file()
+    assert (tmp_path / "models" / MPNET.name / "model.safetensors").is_file()
     assert float(vectors[0] @ vectors[1]) > float(vectors[0] @ vectors[2])

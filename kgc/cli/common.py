@@ -6,7 +6,6 @@ Each command group lives in its own module of this package and registers itself 
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
@@ -15,13 +14,11 @@ import typer
 from rich.console import Console
 from rich.logging import RichHandler
 
+from kgc.assets import use_local_models
 from kgc.config import KgcConfig, load_config
 from kgc.errors import KgcError
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")  # models are local files; never wait for the hub
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")  # transformers' "Loading weights" bar, every load
+use_local_models()  # before any command imports a Hugging Face library
 
 app = typer.Typer(
     help="Build a knowledge graph from a text corpus with LLMs: seeds -> extraction -> fusion.",

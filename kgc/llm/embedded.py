@@ -14,10 +14,10 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
+from kgc.assets import GGUF_MODEL, ensure_assembled, verify_gguf
 from kgc.config import LLMConfig
 from kgc.errors import LLMError, ModelAssetError
 from kgc.llm.base import Message, RawReply, Usage
-from kgc.llm.model_assets import INSTALL_HINT, MODEL_FILENAME, MODEL_SHA256, default_model_path, verify_gguf
 
 if TYPE_CHECKING:
     from llama_cpp import Llama, LlamaGrammar
@@ -105,7 +105,7 @@ class EmbeddedBackend:
         """Which weights answered and how they were decoded; cheap (no hashing, no model load)."""
         path = self._cfg.model_path
         if path is None:
-            weights = f"{MODEL_FILENAME}:sha256={MODEL_SHA256[:16]}"
+            weights = f"{GGUF_MODEL.name}:sha256={GGUF_MODEL.sha256[:16]}"
         else:
             try:
                 weights = f"{path.name}:size={path.stat().st_size}"
@@ -121,7 +121,7 @@ class EmbeddedBackend:
 
     def _model_file(self) -> Path:
         if self._cfg.model_path is None:
-            return default_model_path()
+            return ensure_assembled(GGUF_MODEL)
         verify_gguf(self._cfg.model_path)
         return self._cfg.model_path
 
@@ -164,7 +164,7 @@ def _load_llama(path: Path, n_ctx: int, threads: int) -> Llama:
         from llama_cpp import Llama
     except ImportError as e:
         raise ModelAssetError(
-            f"the embedded backend needs llama-cpp-python ({e}); install it with: {INSTALL_HINT}"
+            f"the embedded backend needs llama-cpp-python ({e}); install it with: {GGUF_MODEL.install_hint}"
         ) from e
     log.info("loading %s (n_ctx=%d, %d threads)", path, n_ctx, threads)
     try:
