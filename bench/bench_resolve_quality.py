@@ -25,6 +25,7 @@ import json
 import sys
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,7 +36,6 @@ from bench_resolve_scale import run_old  # noqa: E402
 from name_sets import data_dir, real_names  # noqa: E402
 
 from kgc.resolve import resolve_names  # noqa: E402
-from kgc.resolve.keys import name_key  # noqa: E402
 
 PAIRS = ROOT / "bench" / "resolve_pairs.tsv"
 RESULTS = ROOT / "bench" / "results"
@@ -46,17 +46,12 @@ def load_pairs() -> list[dict[str, str]]:
         return list(csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE))
 
 
-def score(pairs: list[dict[str, str]], entity_of: dict[str, str]) -> dict[str, object]:
+def score(pairs: list[dict[str, str]], entity: Callable[[str], str | None]) -> dict[str, object]:
     per: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
-    by_key = {name_key(n): e for n, e in entity_of.items()}  # a canonical name that is no surface form
-
-    def entity(name: str) -> str:
-        return entity_of.get(name) or by_key[name_key(name)]
-
     for p in pairs:
         s = per[p["stratum"]]
         s["population"] = float(p["population"])
-        merged = entity(p["a"]) == entity(p["b"])
+        merged = entity(p["a"]) is not None and entity(p["a"]) == entity(p["b"])
         same = p["same"] == "1"
         s["n"] += 1
         s["same"] += same
@@ -103,14 +98,14 @@ def main() -> None:
     start = time.perf_counter()
     r = resolve_names(names, texts=texts)
     runs["kgc (definitions from the abstracts)"] = (
-        score(pairs, r.cluster_of_surface),
+        score(pairs, r.lookup),
         time.perf_counter() - start,
         len(r.clusters),
     )
     start = time.perf_counter()
     r = resolve_names(names)
     runs["kgc (names only)"] = (
-        score(pairs, r.cluster_of_surface),
+        score(pairs, r.lookup),
         time.perf_counter() - start,
         len(r.clusters),
     )

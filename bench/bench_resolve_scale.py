@@ -23,6 +23,7 @@ import subprocess
 import sys
 import time
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,15 +34,17 @@ from name_sets import name_set  # noqa: E402
 
 from kgc.resolve.keys import name_key  # noqa: E402
 
+Lookup = Callable[[str], str | None]  # a name -> its entity, as a resolver grouped them
+
 RESULTS = ROOT / "bench" / "results"
 
 
-def pairwise_quality(entity_of: dict[str, str], labelled: list[tuple[str, str]]) -> dict[str, float]:
+def pairwise_quality(entity: Lookup, labelled: list[tuple[str, str]]) -> dict[str, float]:
     """Pairwise precision and recall of the clustering against the base names, over distinct names."""
     base_of = {name: name_key(base) for name, base in labelled}  # bases alike but for case or plural are one
     by_cluster: dict[str, Counter[str]] = defaultdict(Counter)
     for name, base in base_of.items():
-        by_cluster[entity_of[name]][base] += 1
+        by_cluster[entity(name) or ""][base] += 1
     by_base = Counter(base_of.values())
     same = sum(c * (c - 1) // 2 for cl in by_cluster.values() for c in cl.values())
     predicted = sum(t * (t - 1) // 2 for t in (sum(cl.values()) for cl in by_cluster.values()))
@@ -52,15 +55,15 @@ def pairwise_quality(entity_of: dict[str, str], labelled: list[tuple[str, str]])
     }
 
 
-def run_kgc(names: list[str]) -> tuple[dict[str, str], dict[str, int]]:
+def run_kgc(names: list[str]) -> tuple[Lookup, dict[str, int]]:
     from kgc.config import ResolveConfig
     from kgc.resolve import resolve_names
 
     r = resolve_names(names, ResolveConfig())
-    return r.cluster_of_surface, dict(r.counts)
+    return r.lookup, dict(r.counts)
 
 
-def run_all_pairs(names: list[str]) -> tuple[dict[str, str], dict[str, int]]:
+def run_all_pairs(names: list[str]) -> tuple[Lookup, dict[str, int]]:
     """Every pair compared (rapidfuzz cdist in row blocks), ratio >= 92, connected components."""
     import numpy as np
     from rapidfuzz import fuzz, process
@@ -82,13 +85,13 @@ def run_all_pairs(names: list[str]) -> tuple[dict[str, str], dict[str, int]]:
     n, labels = connected_components(
         coo_matrix((np.ones(len(r)), (r, c)), shape=(len(keys), len(keys))), directed=False
     )
-    return {name: str(label) for name, label in zip(names, labels, strict=True)}, {
+    return {name: str(label) for name, label in zip(names, labels, strict=True)}.get, {
         "pairs_scored": len(keys) ** 2,
         "entities": int(n),
     }
 
 
-def run_old(names: list[str]) -> tuple[dict[str, str], dict[str, int]]:
+def run_old(names: list[str]) -> tuple[Lookup, dict[str, int]]:
     """kgc's merge_entities before kgc.resolve (1e99dfd), without embeddings: leader clustering that
     compares each name with every cluster leader."""
     import re
@@ -144,7 +147,7 @@ def run_old(names: list[str]) -> tuple[dict[str, str], dict[str, int]]:
             leader_of[k] = k
         else:
             leader_of[k] = leader_of[best[1]]
-    return {s: leader_of[k] for s, k in key_of.items()}, {"entities": len(set(leader_of.values()))}
+    return {s: leader_of[k] for s, k in key_of.items()}.get, {"entities": len(set(leader_of.values()))}
 
 
 RUNNERS = {"kgc": run_kgc, "all_pairs_rapidfuzz": run_all_pairs, "old_merge_entities": run_old}
@@ -154,7 +157,7 @@ def one(method: str, size: int) -> dict[str, object]:
     labelled = name_set(size)
     names = list(dict.fromkeys(n for n, _ in labelled))
     start = time.perf_counter()
-    entity_of, counts = RUNNERS[method](names)
+    entity, counts = RUNNERS[method](names)
     seconds = time.perf_counter() - start
     return {
         "method": method,
@@ -166,7 +169,7 @@ def one(method: str, size: int) -> dict[str, object]:
         ),  # user + system, all threads
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "counts": counts,
-        **pairwise_quality(entity_of, labelled),
+        **pairwise_quality(entity, labelled),
     }
 
 

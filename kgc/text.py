@@ -1,5 +1,6 @@
-"""Name normalisation shared by seeds and fusion: one definition of 'the same name'; cleaning of
-LLM-written text before it becomes a name."""
+"""Name text: cleaning of LLM-written text before it becomes a name, and the word-level
+normalisation (case, spacing, plural of the last word) under seeds' names and resolution's keys
+(`kgc.resolve.keys.name_key`, which also drops articles, possessives and parenthesised acronyms)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,10 @@ import inflect
 _inflect = inflect.engine()
 _SPACES = re.compile(r"[\s_]+")
 _EDGE_PUNCT = re.compile(r"^[\W_]+|[\W_]+$")
+_PAREN = re.compile(r"^(?P<name>.+?)\s*\((?P<inner>[^()]+)\)$")
+# 'pretrained language models (PLMs' / 'recurrent neural networks(RNN': cut off by the extraction
+_OPEN_PAREN = re.compile(r"^(?P<name>.+?)\s*\((?P<inner>[^()\s]+(?:\s[^()\s]+)?)$")
+_WORDS = re.compile(r"[\s\-/]+")
 # Terminal escape sequences: CSI (colours, cursor moves: ESC [ ... letter), OSC (a window title:
 # ESC ] ... BEL or ESC \), and ESC with one character.
 _TERMINAL_ESCAPE = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_])")
@@ -94,3 +99,15 @@ def acronym(name: str) -> str:
     """Initials of a multi-word name: 'neural machine translation' -> 'nmt'."""
     words = [w for w in re.split(r"[\s\-]+", normalise_name(name)) if w]
     return "".join(w[0] for w in words) if len(words) >= 2 else ""
+
+
+def split_parenthetical(name: str) -> tuple[str, str | None]:
+    """'neural machine translation (NMT)' -> ('neural machine translation', 'NMT')."""
+    m = _PAREN.match(name.strip()) or _OPEN_PAREN.match(name.strip())
+    return (m["name"], m["inner"].strip()) if m else (name, None)
+
+
+@lru_cache(maxsize=500_000)
+def words(key: str) -> tuple[str, ...]:
+    """Words of a key, hyphenated compounds split: 'retrieval-augmented generation' -> 3 words."""
+    return tuple(w for w in _WORDS.split(key) if w)

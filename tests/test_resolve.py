@@ -18,8 +18,9 @@ def entities(names: list[str | NameRecord], cfg: ResolveConfig = CFG, **kw: obje
     """The surface forms of each entity, sorted; entities with one name left out."""
     r = resolve_names(names, cfg, **kw)  # type: ignore[arg-type]
     groups: dict[str, list[str]] = {}
-    for surface, cid in r.cluster_of_surface.items():
-        groups.setdefault(cid, []).append(surface)
+    for name in {n.name if isinstance(n, NameRecord) else n for n in names}:
+        if (cid := r.lookup(name)) is not None:
+            groups.setdefault(cid, []).append(name)
     return sorted(sorted(g) for g in groups.values() if len(g) > 1)
 
 

@@ -12,17 +12,8 @@ from kgc.config import SeedsConfig
 from kgc.embeddings import embed
 from kgc.errors import KgcError
 from kgc.models import Seed
-from kgc.stages.seeds import (
-    SeedResult,
-    candidate_phrases,
-    find_seeds,
-    is_junk,
-    kmeans_k,
-    phrase_vocabulary,
-    select_seeds,
-    umap_shape,
-    user_seeds,
-)
+from kgc.stages.seed_phrases import candidate_phrases, phrase_vocabulary, select_seeds, user_seeds
+from kgc.stages.seeds import SeedResult, find_seeds, is_junk, kmeans_k, umap_shape
 from kgc.text import normalise_name
 
 ABSTRACTS = Path(__file__).resolve().parents[2] / "shared" / "data" / "graphusion" / "abstracts.txt"

@@ -1,6 +1,6 @@
 """Entity merging against alias gold: pairwise precision/recall/F1 and B³.
 
-The items are the gold names the run contains (after normalisation, so 'NMT' and 'nmt' are one item);
+The items are the gold names the run contains (by name key, so 'NMT' and 'nmt' are one item);
 the run clusters them by entity, the gold file by group. Pairwise counts pairs of items put together;
 B³ averages, per item, how much of its entity is its gold group (precision) and how much of its gold
 group is its entity (recall), so one big wrong merge weighs by the items it affects, not quadratically.
@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from pathlib import Path
 
-from kgc.evaluate.matching import NameIndex
+from kgc.evaluate.matching import GraphMatcher
 from kgc.evaluate.models import AliasEval, BCubed, Score, harmonic
 from kgc.models import KnowledgeGraph
-from kgc.text import normalise_name
+from kgc.resolve.keys import name_key
 
 SAMPLE = 10
 
@@ -24,16 +24,16 @@ def _pairs(n: int) -> int:
 
 
 def score_aliases(graph: KnowledgeGraph, groups: list[list[str]], alias_file: str | Path = "") -> AliasEval:
-    index = NameIndex(graph)
+    index = GraphMatcher(graph)
     group_of: dict[str, int] = {}
     shown: dict[str, str] = {}  # key -> the gold spelling, for the samples
     for number, names in enumerate(groups):
         for name in names:
-            key = normalise_name(name)
+            key = name_key(name)
             if key and key not in group_of:
                 group_of[key] = number
                 shown[key] = name
-    entity_of = {k: index.entity_of[k] for k in group_of if k in index.entity_of}
+    entity_of = {k: e for k in group_of if (e := index.index.entity_of_key(k)) is not None}
 
     cells: Counter[tuple[str, int]] = Counter((entity_of[k], group_of[k]) for k in entity_of)
     entity_size: Counter[str] = Counter(entity_of.values())

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from kgc.evaluate.matching import Edge, NameIndex, edge, graph_edges, pair
+from kgc.evaluate.matching import Edge, GraphMatcher, edge, graph_edges, pair
 from kgc.evaluate.models import Comparison, Score
 from kgc.models import KnowledgeGraph
 from kgc.schema import RelationSchema
@@ -21,7 +21,7 @@ def compare_graphs(
     a: KnowledgeGraph, b: KnowledgeGraph, schema: RelationSchema | None = None, *, other_run: str | Path = ""
 ) -> Comparison:
     schema = schema or RelationSchema()
-    index = NameIndex(a)
+    index = GraphMatcher(a)
     in_a: dict[str, str] = {}  # B entity id -> A entity id
     for e in b.entities:
         for surface in (e.name, *e.aliases):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 
-from kgc.evaluate.matching import NameIndex, Pair, pair
+from kgc.evaluate.matching import GraphMatcher, Pair, pair
 from kgc.evaluate.models import Grounding, Offender, ratio
 from kgc.models import Candidate, Chunk, KnowledgeGraph
 
@@ -32,7 +32,7 @@ def occurs(needle: str, plain_text: str) -> bool:
 
 
 def ground(graph: KnowledgeGraph, candidates: list[Candidate], chunks: list[Chunk]) -> Grounding:
-    index = NameIndex(graph)
+    index = GraphMatcher(graph)
     text_of = {c.id: plain(c.text) for c in chunks}
     chunks_of_doc: dict[str, list[str]] = defaultdict(list)
     for c in chunks:
@@ -41,8 +41,8 @@ def ground(graph: KnowledgeGraph, candidates: list[Candidate], chunks: list[Chun
     evidence_checked = evidence_grounded = 0
     ungrounded_evidence: list[str] = []
     for cand in candidates:
-        h, t = index.strict(cand.head), index.strict(cand.tail)
         for prov in cand.provenance:
+            h, t = index.strict(cand.head, prov.doc_id), index.strict(cand.tail, prov.doc_id)
             if h is not None and t is not None:
                 chunks_of_pair[pair(h, t)].add(prov.chunk_id)
             if prov.evidence and prov.chunk_id in text_of:

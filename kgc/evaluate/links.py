@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from kgc.evaluate.gold import GoldTriplet, LabelledPair
-from kgc.evaluate.matching import NameIndex, edge, graph_edges, pair
+from kgc.evaluate.matching import GraphMatcher, edge, graph_edges, pair
 from kgc.evaluate.models import Confusion, LinkEval
 from kgc.models import KnowledgeGraph
 from kgc.schema import RelationSchema
@@ -44,7 +44,7 @@ def score_links(
     `background`: the edges the run's fusion was given; pairs they join are reported apart.
     """
     schema = schema or RelationSchema()
-    index = NameIndex(graph)
+    index = GraphMatcher(graph)
     edges = graph_edges(graph, schema)
     joined = {pair(h, t) for h, _, t in edges}
     known = {pair(index.node(b.head), index.node(b.tail)) for b in background or []}

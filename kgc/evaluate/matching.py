@@ -1,8 +1,8 @@
 """How a name written in a gold file (or another run) is found in a graph, and how edges compare.
 
-A gold name is matched to a kgc entity through every surface form fusion merged into it (canonical
-name and aliases), compared after kgc's own normalisation (`kgc.text.normalise_name`). So two gold
-names that are aliases of one kgc entity become that one entity and count once. Relaxed matching adds
+A gold name is matched to a kgc entity the way fusion matches names (`kgc.resolve.NameIndex`: every
+surface form merged into the entity, compared by `name_key`). So two gold names that are aliases of
+one kgc entity become that one entity and count once. Relaxed matching adds
 a fuzzy comparison, stated in every report as `RELAXED_RULE`.
 """
 
@@ -11,8 +11,9 @@ from __future__ import annotations
 from rapidfuzz import fuzz, process
 
 from kgc.models import KnowledgeGraph
+from kgc.resolve.index import NameIndex
+from kgc.resolve.keys import name_key
 from kgc.schema import RelationSchema
-from kgc.text import normalise_name
 
 # token_sort_ratio ignores word order ('translation, machine' = 'machine translation') and tolerates
 # a few characters of difference; 85 accepts 'pretrained language model' for 'pre-trained language
@@ -28,36 +29,32 @@ def relaxed_rule(threshold: float) -> str:
     return f"rapidfuzz token_sort_ratio >= {threshold:g} on normalised names, aliases included"
 
 
-class NameIndex:
-    """Every normalised surface form of a graph's entities, mapped to the entity's id."""
+class GraphMatcher:
+    """Finds a name among a graph's entities: exactly as fusion would (`kgc.resolve.NameIndex`, the
+    entities' names, aliases and merges), or else by the most similar name (relaxed)."""
 
     def __init__(self, graph: KnowledgeGraph, threshold: float = RELAXED_THRESHOLD):
         self.threshold = threshold
-        self.entity_of: dict[str, str] = {}
+        self.index = NameIndex.from_entities(graph.entities, graph.merges)
         self.names: dict[str, str] = {e.id: e.name for e in graph.entities}
-        for e in graph.entities:
-            for surface in (e.name, *e.aliases):
-                key = normalise_name(surface)
-                if key:
-                    self.entity_of.setdefault(key, e.id)  # the first entity keeps a shared key
-        self._keys = list(self.entity_of)
+        self._keys = self.index.keys()
         self._relaxed: dict[str, str | None] = {}
         self._spelling: dict[str, str] = {}  # unmatched node -> the name as first written
 
-    def strict(self, name: str) -> str | None:
-        """The entity one of whose names normalises exactly like `name`."""
-        return self.entity_of.get(normalise_name(name))
+    def strict(self, name: str, doc: str | None = None) -> str | None:
+        """The entity `name` is (in `doc`), as kgc resolves names."""
+        return self.index.lookup(name, doc)
 
     def relaxed(self, name: str) -> str | None:
         """`strict`, else the entity with the most similar name above the threshold."""
-        key = normalise_name(name)
-        if key in self.entity_of:
-            return self.entity_of[key]
+        if (found := self.strict(name)) is not None:
+            return found
+        key = name_key(name)
         if key not in self._relaxed:
             best = process.extractOne(
                 key, self._keys, scorer=fuzz.token_sort_ratio, score_cutoff=self.threshold
             )
-            self._relaxed[key] = self.entity_of[best[0]] if best else None
+            self._relaxed[key] = self.index.entity_of_key(best[0]) if best else None
         return self._relaxed[key]
 
     def node(self, name: str, relaxed: bool = False) -> str:
@@ -65,7 +62,7 @@ class NameIndex:
         found = self.relaxed(name) if relaxed else self.strict(name)
         if found is not None:
             return found
-        node = _UNMATCHED + normalise_name(name)
+        node = _UNMATCHED + name_key(name)
         self._spelling.setdefault(node, name)
         return node
 

@@ -13,7 +13,7 @@ from kgc.evaluate.gold import GoldTriplet
 from kgc.evaluate.matching import (
     RELAXED_THRESHOLD,
     Edge,
-    NameIndex,
+    GraphMatcher,
     edge,
     graph_edges,
     is_matched,
@@ -27,12 +27,12 @@ from kgc.schema import RelationSchema
 SAMPLE = 10  # examples listed per kind of error
 
 
-def show(e: Edge, index: NameIndex) -> str:
+def show(e: Edge, index: GraphMatcher) -> str:
     return f"({index.label(e[0])}, {e[1]}, {index.label(e[2])})"
 
 
 def gold_edges(
-    gold: Iterable[GoldTriplet], index: NameIndex, schema: RelationSchema, relaxed: bool
+    gold: Iterable[GoldTriplet], index: GraphMatcher, schema: RelationSchema, relaxed: bool
 ) -> set[Edge]:
     return {edge(index.node(g.head, relaxed), g.relation, index.node(g.tail, relaxed), schema) for g in gold}
 
@@ -56,7 +56,7 @@ def score_triplets(
 ) -> TripletEval:
     """Precision, recall and F1 of `graph`'s relations against `gold`, overall and per relation type."""
     schema = schema or RelationSchema()
-    index = NameIndex(graph, threshold)
+    index = GraphMatcher(graph, threshold)
     predicted = graph_edges(graph, schema)
     predicted_on_pair = {pair(h, t): (h, r, t) for h, r, t in predicted}
     levels: dict[str, Score] = {}

@@ -5,6 +5,9 @@
     result.lookup("NMT")  # -> 'neural-machine-translation'
 
 Used by fusion (kgc.stages.fusion) and by `kgc resolve`; pure: no files, no stage, the LLM injected.
+The public parts other rooms reuse: `NameIndex` (which entity a name is: fusion, explain, the view
+and eval ask it), `name_key` (what 'the same name' means), `kgc.resolve.acronyms` (which short form
+can stand for which long name) and `find_definitions` (acronyms a text defines).
 """
 
 from __future__ import annotations
@@ -12,20 +15,25 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from kgc.config import ResolveConfig
+from kgc.resolve.decisions import Resolution
 from kgc.resolve.definitions import Definition, find_definitions
 from kgc.resolve.engine import Embed, resolve
+from kgc.resolve.index import NameIndex
+from kgc.resolve.keys import name_key
 from kgc.resolve.llm_band import BandQuestion, Judge, llm_judge
-from kgc.resolve.types import NameRecord, Resolution
+from kgc.resolve.types import NameRecord
 
 __all__ = [
     "BandQuestion",
     "Definition",
     "Embed",
     "Judge",
+    "NameIndex",
     "NameRecord",
     "Resolution",
     "find_definitions",
     "llm_judge",
+    "name_key",
     "resolve",
     "resolve_names",
 ]

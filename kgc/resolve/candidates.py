@@ -4,7 +4,7 @@
 - `ngram_pairs`: MinHash-LSH over character 3-grams, vectorised over all names at once with numpy
   (a per-name MinHash object would cost a Python call per shingle: minutes at a million names).
 - `embedding_pairs`: each name's nearest neighbours by cosine, by chunked matrix products.
-Acronym candidates come from kgc.resolve.acronym_links. Pairs are int64 arrays of shape (m, 2), i < j.
+Acronym candidates come from kgc.resolve.acronyms. Pairs are int64 arrays of shape (m, 2), i < j.
 """
 
 from __future__ import annotations

@@ -6,8 +6,8 @@ import re
 from collections import Counter
 
 from kgc.resolve.acronyms import looks_like_acronym
-from kgc.resolve.keys import split_parenthetical
 from kgc.resolve.types import Node
+from kgc.text import split_parenthetical
 
 _POSSESSIVE = re.compile(r"['\u2019]s?$")
 

@@ -3,12 +3,31 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict, deque
+from dataclasses import dataclass, field
 
 from kgc.models import MergeDecision, PairDecision
+from kgc.resolve.acronyms import ACRONYM_SCORE
 from kgc.resolve.canonical import canonical_name
 from kgc.resolve.cluster import Grouping
-from kgc.resolve.types import Cluster, Edge, Node, Resolution
+from kgc.resolve.index import NameIndex
+from kgc.resolve.types import Cluster, Edge, Node
 from kgc.text import slug
+
+
+@dataclass
+class Resolution:
+    """The resolved names: which entity each surface form (in which document) belongs to, and why."""
+
+    clusters: dict[str, Cluster]
+    names: NameIndex  # which cluster each name is, in each document where that differs
+    merges: list[MergeDecision]
+    rejected: list[PairDecision]
+    counts: Counter[str] = field(default_factory=Counter)
+
+    def lookup(self, name: str, doc: str | None = None) -> str | None:
+        """The entity id of `name` (as used in `doc`, when an acronym means different things)."""
+        return self.names.lookup(name, doc)
+
 
 _REASON = {"key": "normalised", "acronym": "acronym", "definition": "definition"}
 
@@ -99,7 +118,6 @@ def _explain_cluster(c: Cluster, home: int, nodes: list[Node], grouping: Groupin
 
 def build_resolution(
     nodes: list[Node],
-    node_of: dict[str, int],
     grouping: Grouping,
     by_document: dict[int, dict[str, int]],
     unresolved: list[Edge],
@@ -109,6 +127,7 @@ def build_resolution(
     home: dict[str, int] = {}
     clusters: dict[str, Cluster] = {}
     cluster_of_node: dict[int, str] = {}
+    names = NameIndex()
     # Largest clusters first, so the best-known entity keeps the plain slug.
     ranked = sorted(
         (m for m in grouping.members if m), key=lambda m: (-sum(nodes[i].count for i in m), nodes[m[0]].key)
@@ -127,24 +146,25 @@ def build_resolution(
         )
         for i in members:
             cluster_of_node[i] = cid
+            names.add_key(nodes[i].key, cid)
+            clusters[cid].surfaces += nodes[i].surfaces
 
     merges: list[MergeDecision] = []
     for cid, c in clusters.items():
         merges += _explain_cluster(c, home[cid], nodes, grouping)
-    cluster_in_doc: dict[tuple[str, str], str] = {}
     for short, chosen in by_document.items():
         for doc, long in sorted(chosen.items()):
-            for surface in nodes[short].surfaces:
-                cluster_in_doc[(surface, doc)] = cluster_of_node[long]
+            names.add_key(nodes[short].key, cluster_of_node[long], doc)
         for long in sorted(set(chosen.values())):
             docs = sorted(d for d, x in chosen.items() if x == long)
             target = clusters[cluster_of_node[long]]
+            target.surfaces += nodes[short].surfaces
             merges.append(
                 MergeDecision(
                     alias=nodes[short].label,
                     canonical=target.canonical,
                     reason="acronym",
-                    score=0.95,
+                    score=ACRONYM_SCORE,
                     entity=target.id,
                     via=nodes[long].label,
                     generator="acronym",
@@ -160,8 +180,7 @@ def build_resolution(
     counts["merged_names"] = len(merges)
     return Resolution(
         clusters=clusters,
-        cluster_of_surface={s: cluster_of_node[i] for s, i in node_of.items()},
-        cluster_in_doc=cluster_in_doc,
+        names=names,
         merges=merges,
         rejected=rejected,
         counts=counts,

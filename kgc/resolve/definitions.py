@@ -1,4 +1,5 @@
-"""Acronym definitions mined from text: the Schwartz-Hearst algorithm.
+"""Acronym definitions: mined from text by the Schwartz-Hearst algorithm, and gathered with those
+that names carry ('neural machine translation (NMT)') into what acronym linking reads.
 
 Schwartz & Hearst (2003), "A simple algorithm for identifying abbreviation definitions in biomedical
 text": find 'long form (SF)' (or 'SF (long form)'), take at most min(|SF| + 5, 2|SF|) words before the
@@ -9,7 +10,13 @@ its first letter starting a word. Written here because the PyPI implementation i
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
+
+from kgc.resolve.acronyms import Definitions, abbreviates, looks_like_acronym, short_letters
+from kgc.resolve.keys import name_key
+from kgc.resolve.types import Node
+from kgc.text import split_parenthetical
 
 _PAREN = re.compile(r"\(([^()]{1,60})\)")
 _SENTENCE_END = re.compile(r"[.;:!?]\s")
@@ -82,3 +89,26 @@ def find_definitions(text: str) -> list[Definition]:
             if long is not None and long == inner:
                 found.append(Definition(short=prev[0], long=inner))
     return found
+
+
+def collect_definitions(nodes: list[Node], mined: Iterable[tuple[str, Definition]] = ()) -> Definitions:
+    """Acronym definitions from the documents (`(doc, definition)`) and from names like 'x y z (XYZ)'."""
+    defs: Definitions = {}
+
+    def add(short: str, long: str, docs: Iterable[str]) -> None:
+        key = name_key(long)
+        if key and abbreviates(short_letters(short), key):
+            defs.setdefault(short_letters(short), {}).setdefault(key, set()).update(docs or {""})
+
+    for n in nodes:
+        for surface in n.surfaces:
+            base, inner = split_parenthetical(surface)
+            if inner is None:
+                continue
+            if looks_like_acronym(inner):
+                add(inner, base, n.docs)
+            elif looks_like_acronym(base.strip()):
+                add(base.strip(), inner, n.docs)
+    for doc, d in mined:
+        add(d.short, d.long, [doc])
+    return defs

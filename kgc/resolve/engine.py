@@ -16,29 +16,25 @@ import numpy as np
 from rapidfuzz import fuzz, process
 
 from kgc.config import ResolveConfig
-from kgc.resolve.acronym_links import Definitions, link_short_forms, partial_abbreviations
-from kgc.resolve.acronyms import abbreviates, looks_like_acronym, short_letters
+from kgc.resolve.acronyms import link_short_forms, partial_abbreviations
 from kgc.resolve.candidates import embedding_pairs, key_pairs, ngram_pairs
 from kgc.resolve.cluster import cluster
-from kgc.resolve.decisions import build_resolution
-from kgc.resolve.definitions import Definition
-from kgc.resolve.keys import compact_key, name_key, split_parenthetical
+from kgc.resolve.decisions import Resolution, build_resolution
+from kgc.resolve.definitions import Definition, collect_definitions
+from kgc.resolve.keys import compact_key, name_key
 from kgc.resolve.llm_band import Judge, vote
 from kgc.resolve.scoring import Vocabulary, decide
-from kgc.resolve.types import Edge, NameRecord, Node, Resolution
+from kgc.resolve.types import Edge, NameRecord, Node
 
 log = logging.getLogger(__name__)
 
 Embed = Callable[[list[str]], np.ndarray]  # texts -> L2-normalised vectors
 
 
-def build_nodes(
-    records: Iterable[NameRecord], max_context: int = 3
-) -> tuple[list[Node], dict[str, int], int]:
-    """Group names by key; returns the nodes, the node of each surface form and the names without a key."""
+def build_nodes(records: Iterable[NameRecord], max_context: int = 3) -> tuple[list[Node], int]:
+    """Group names by key; returns the nodes and the number of names without a key."""
     nodes: list[Node] = []
     index: dict[str, int] = {}
-    node_of: dict[str, int] = {}
     empty = 0
     for r in records:
         key = name_key(r.name)
@@ -56,31 +52,7 @@ def build_nodes(
                 n.context.append(c)
         if r.type:
             n.types[r.type] += r.count
-        node_of[r.name] = i
-    return nodes, node_of, empty
-
-
-def collect_definitions(nodes: list[Node], mined: Iterable[tuple[str, Definition]] = ()) -> Definitions:
-    """Acronym definitions from the documents (`(doc, definition)`) and from names like 'x y z (XYZ)'."""
-    defs: Definitions = {}
-
-    def add(short: str, long: str, docs: Iterable[str]) -> None:
-        key = name_key(long)
-        if key and abbreviates(short_letters(short), key):
-            defs.setdefault(short_letters(short), {}).setdefault(key, set()).update(docs or {""})
-
-    for n in nodes:
-        for surface in n.surfaces:
-            base, inner = split_parenthetical(surface)
-            if inner is None:
-                continue
-            if looks_like_acronym(inner):
-                add(inner, base, n.docs)
-            elif looks_like_acronym(base.strip()):
-                add(base.strip(), inner, n.docs)
-    for doc, d in mined:
-        add(d.short, d.long, [doc])
-    return defs
+    return nodes, empty
 
 
 def _embedding_texts(nodes: list[Node], cfg: ResolveConfig) -> list[str]:
@@ -148,8 +120,9 @@ def resolve(
     """Resolve names into entities. `definitions` are acronym definitions mined from the documents
     (kgc.resolve.definitions.find_definitions); `embed` adds embedding neighbours; `judge` (the LLM)
     decides the middle band, which is otherwise left unmerged and counted."""
-    nodes, node_of, empty = build_nodes(records)
-    counts: Counter[str] = Counter(names=len(node_of), keys=len(nodes), names_without_key=empty)
+    nodes, empty = build_nodes(records)
+    names = sum(len(n.surfaces) for n in nodes)
+    counts: Counter[str] = Counter(names=names, keys=len(nodes), names_without_key=empty)
 
     edges: dict[tuple[int, int], Edge] = {}
     for i, j in key_pairs([compact_key(n.key) for n in nodes]):
@@ -182,7 +155,7 @@ def resolve(
         short = e.i if _is_short(nodes[e.i], nodes[e.j]) else e.j
         counts["pairs_acronym" if grouping.attach(short, e) else "acronyms_already_in_a_cluster"] += 1
     unresolved = [*acronyms.unresolved, *(e for e in edges.values() if e.decision != "merge")]
-    return build_resolution(nodes, node_of, grouping, acronyms.by_document, unresolved, counts)
+    return build_resolution(nodes, grouping, acronyms.by_document, unresolved, counts)
 
 
 def _is_short(a: Node, b: Node) -> bool:

@@ -8,7 +8,8 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from kgc.errors import KgcError
-from kgc.resolve.types import NameRecord, Resolution
+from kgc.resolve.decisions import Resolution
+from kgc.resolve.types import NameRecord
 
 
 class ResolvedName(BaseModel):

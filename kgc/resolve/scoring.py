@@ -17,9 +17,16 @@ from rapidfuzz import fuzz
 from rapidfuzz.distance import Levenshtein
 
 from kgc.config import ResolveConfig
-from kgc.resolve.acronyms import abbreviates, abbreviates_partially, looks_like_acronym, short_letters
-from kgc.resolve.keys import numbers, words
+from kgc.resolve.acronyms import (
+    ACRONYM_SCORE,
+    abbreviates,
+    abbreviates_partially,
+    looks_like_acronym,
+    short_letters,
+)
+from kgc.resolve.keys import numbers
 from kgc.resolve.types import Node
+from kgc.text import words
 
 VARIANT_WORDS = frozenset(
     {"base", "large", "small", "tiny", "mini", "medium", "xl", "xxl", "cased", "uncased", "lite", "distilled"}
@@ -171,7 +178,3 @@ def compatible(a: Node, b: Node, cfg: ResolveConfig) -> tuple[bool, float]:
     if abbreviation_of(a, b):
         return True, ACRONYM_SCORE
     return False, s
-
-
-ACRONYM_SCORE = 0.95  # the score recorded for an acronym read out of a name found in the corpus
-DEFINITION_SCORE = 1.0  # ... and for one defined in a document ('neural machine translation (NMT)')

@@ -6,8 +6,6 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Literal
 
-from kgc.models import MergeDecision, PairDecision
-
 
 @dataclass(frozen=True)
 class NameRecord:
@@ -72,21 +70,4 @@ class Cluster:
     nodes: list[int]
     weakest: float = 1.0  # lowest pair score inside the cluster that was checked
     weakest_pair: tuple[str, str] | None = None
-
-
-@dataclass
-class Resolution:
-    """The resolved names: which entity each surface form (in which document) belongs to, and why."""
-
-    clusters: dict[str, Cluster]
-    cluster_of_surface: dict[str, str]
-    cluster_in_doc: dict[tuple[str, str], str]  # (surface, doc) -> cluster id, for split acronyms
-    merges: list[MergeDecision]
-    rejected: list[PairDecision]
-    counts: Counter[str] = field(default_factory=Counter)
-
-    def lookup(self, name: str, doc: str | None = None) -> str | None:
-        """The entity id of `name` (as used in `doc`, when an acronym means different things)."""
-        if doc is not None and (hit := self.cluster_in_doc.get((name, doc))) is not None:
-            return hit
-        return self.cluster_of_surface.get(name)
+    surfaces: list[str] = field(default_factory=list)  # every name resolved into it, in some document or all

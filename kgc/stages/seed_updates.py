@@ -18,6 +18,7 @@ from pydantic import BaseModel
 
 from kgc.config import KgcConfig, SeedsConfig
 from kgc.models import Chunk, Seed
+from kgc.stages.seed_phrases import candidate_phrases, select_seeds
 from kgc.text import normalise_name
 
 SEEN_FILE = "seeds_seen.json"
@@ -38,8 +39,6 @@ def seeds_settings(cfg: KgcConfig) -> str:
 
 def covered(chunk: Chunk, names: set[str], cfg: SeedsConfig) -> bool:
     """Whether the chunk's text holds the name of one of the seeds."""
-    from kgc.stages.seeds import candidate_phrases  # here: the seeds stage imports this module
-
     return any(normalise_name(p) in names for p in candidate_phrases(chunk.text, cfg.ngram_range))
 
 
@@ -53,8 +52,6 @@ def update_seeds(
     """`kept` plus seeds fitted (by `fit`) on the chunks not in `seen` that no kept seed covers, once
     they are `min_topic_size` (what a topic needs on a first build) and there is room under
     `max_seeds`; also the uncovered chunks left waiting for that (empty when they were fitted)."""
-    from kgc.stages.seeds import select_seeds
-
     names = {s.name for s in kept}
     uncovered = [c for c in chunks if c.hash not in seen and not covered(c, names, cfg)]
     if len(uncovered) < cfg.min_topic_size or len(kept) >= cfg.max_seeds:

@@ -12,6 +12,7 @@ from collections import Counter, defaultdict
 from collections.abc import Collection
 from typing import Any
 
+from kgc.resolve.index import NameIndex
 from kgc.view.run_data import RunData, merge_details
 
 # Enough evidence to judge an entity or an edge without making a 20,000-edge page heavy.
@@ -19,7 +20,7 @@ MAX_ENTITY_EVIDENCE = 20
 MAX_EDGE_EVIDENCE = 10
 
 
-def _entity_topics(run: RunData, entity_of: dict[str, str]) -> dict[str, int]:
+def _entity_topics(run: RunData, names: NameIndex) -> dict[str, int]:
     """An entity's topic: the BERTopic topic of the seeds whose extraction mentioned it most."""
     votes: dict[str, Counter[int]] = defaultdict(Counter)
     for cand in run.candidates:
@@ -28,7 +29,7 @@ def _entity_topics(run: RunData, entity_of: dict[str, str]) -> dict[str, int]:
             if topic < 0:
                 continue
             for surface in (cand.head, cand.tail):
-                if (eid := entity_of.get(surface)) is not None:
+                if (eid := names.lookup(surface, p.doc_id)) is not None:
                     votes[eid][topic] += 1
     return {eid: c.most_common(1)[0][0] for eid, c in votes.items()}
 
@@ -85,19 +86,20 @@ class _EvidenceTable:
 def view_payload(run: RunData, undirected: Collection[str] = ()) -> dict[str, Any]:
     """The JSON embedded in the view page."""
     graph = run.graph
-    entity_of = run.entity_of_surface()
+    names = run.names()
     degree: Counter[str] = Counter()
     for r in graph.relations:
         degree[r.head] += 1
         degree[r.tail] += 1
-    topic_of = _entity_topics(run, entity_of)
+    topic_of = _entity_topics(run, names)
 
     table = _EvidenceTable()
     entity_evidence: dict[str, list[int]] = defaultdict(list)
     evidence_total: Counter[str] = Counter()
     pair_evidence: dict[tuple[str, str], list[int]] = defaultdict(list)
     for cand in run.candidates:
-        h, t = entity_of.get(cand.head), entity_of.get(cand.tail)
+        doc = cand.provenance[0].doc_id if cand.provenance else None
+        h, t = names.lookup(cand.head, doc), names.lookup(cand.tail, doc)
         said = f"{cand.head} — {cand.relation} — {cand.tail}"
         for p in cand.provenance:
             if not p.evidence:

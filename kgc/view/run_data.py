@@ -15,6 +15,7 @@ from typing import Any
 from kgc.errors import ExportError
 from kgc.export.graph_files import read_graph
 from kgc.models import Candidate, KnowledgeGraph
+from kgc.resolve.index import NameIndex
 from kgc.rundir import Manifest, RunDir
 
 
@@ -34,14 +35,9 @@ class RunData:
     evaluation: dict[str, Any] | None  # eval.json written by `kgc eval`, when it ran
     skipped: list[str] = field(default_factory=list)  # optional artifacts that could not be read
 
-    def entity_of_surface(self) -> dict[str, str]:
-        """Every surface form (canonical name or alias) -> entity id, as fusion merged them."""
-        out: dict[str, str] = {}
-        for e in self.graph.entities:
-            out[e.name] = e.id
-            for alias in e.aliases:
-                out.setdefault(alias, e.id)
-        return out
+    def names(self) -> NameIndex:
+        """Which entity each name is (in each document), as fusion merged them."""
+        return NameIndex.from_entities(self.graph.entities, self.graph.merges)
 
 
 MERGE_CORE_FIELDS = ("alias", "canonical", "reason", "score", "entity")

@@ -25,7 +25,7 @@ from kgc.stages.fusion.conflicts import (
     Edge,
     Option,
     PairEvidence,
-    background_keys,
+    background_edges,
     collect_pairs,
     decide_by_support,
     edge_key,
@@ -99,11 +99,11 @@ def _decide(
     pairs: dict[tuple[str, str], PairEvidence], index: EntityIndex, background: list[Edge]
 ) -> tuple[dict[tuple[str, str], tuple[Option, str]], list[PairEvidence]]:
     """The pairs that support (or the background graph) decides, and the ties left."""
-    keys = background_keys(background)
+    known = background_edges(background, index)
     chosen: dict[tuple[str, str], tuple[Option, str]] = {}
     ties: list[PairEvidence] = []
     for key, pe in sorted(pairs.items()):
-        option, how = decide_by_support(pe, index, keys)
+        option, how = decide_by_support(pe, known)
         if option is not None:
             chosen[key] = (option, how)
         else:

@@ -17,7 +17,6 @@ from kgc.errors import KgcError
 from kgc.models import Candidate, Relation
 from kgc.schema import RelationSchema
 from kgc.stages.fusion.merging import EntityIndex
-from kgc.text import normalise_name
 
 Edge = tuple[str, str, str]  # (head id, relation, tail id)
 
@@ -107,20 +106,24 @@ def confidence(chosen: int, total: int) -> float:
     return round((chosen / total) * (1 - 0.5**chosen), 4) if total else 0.0
 
 
-def background_keys(background: list[Edge]) -> set[tuple[str, str, str]]:
-    return {(normalise_name(h), r.lower(), normalise_name(t)) for h, r, t in background}
+def background_edges(background: list[Edge], index: EntityIndex) -> set[Edge]:
+    """The background graph's edges between entities of this run, as (head id, relation, tail id)
+    with the relation lower-cased."""
+    out = set()
+    for h, r, t in background:
+        head, tail = index.entity(h), index.entity(t)
+        if head is not None and tail is not None:
+            out.add((head, r.lower(), tail))
+    return out
 
 
-def decide_by_support(
-    pe: PairEvidence, index: EntityIndex, background: set[tuple[str, str, str]]
-) -> tuple[Option | None, str]:
+def decide_by_support(pe: PairEvidence, background: set[Edge]) -> tuple[Option | None, str]:
     """The winning option when support (or the background graph) decides, else (None, 'tie')."""
     ranked = pe.options()
     if len(ranked) == 1 or ranked[0].support > ranked[1].support:
         return ranked[0], "support"
     top = [o for o in ranked if o.support == ranked[0].support]
-    name = {eid: normalise_name(index.entities[eid].name) for eid in (pe.a, pe.b)}
-    known = [o for o in top if (name[o.edge[0]], o.edge[1].lower(), name[o.edge[2]]) in background]
+    known = [o for o in top if (o.edge[0], o.edge[1].lower(), o.edge[2]) in background]
     if len(known) == 1:
         return known[0], "background"
     return None, "tie"

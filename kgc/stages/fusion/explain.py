@@ -13,7 +13,7 @@ from rapidfuzz import process
 from kgc.errors import KgcError
 from kgc.export.graph_files import read_graph
 from kgc.models import Entity, MergeDecision, PairDecision, Relation
-from kgc.resolve.keys import name_key
+from kgc.resolve.index import NameIndex
 
 
 @dataclass
@@ -86,13 +86,8 @@ def _find(entities: list[Entity], merges: list[MergeDecision], name: str) -> Ent
     by_id = {e.id: e for e in entities}
     if name in by_id:
         return by_id[name]
-    key = name_key(name)
-    for e in entities:
-        if key in {name_key(n) for n in (e.name, *e.aliases)}:
-            return e
-    for m in merges:  # an alias of an entity that has no relation left, or a name merged away
-        if name_key(m.alias) == key and m.entity in by_id:
-            return by_id[m.entity]
+    if (found := NameIndex.from_entities(entities, merges).lookup(name)) in by_id:
+        return by_id[found]
     close = process.extract(name, [e.name for e in entities], limit=3)
     hint = f"; closest: {', '.join(repr(c[0]) for c in close)}" if close else ""
     raise KgcError(f"no entity named {name!r} in {(entities and 'this run') or 'an empty graph'}{hint}")

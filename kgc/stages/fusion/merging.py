@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from kgc.config import FusionConfig
 from kgc.models import Candidate, Entity, MergeDecision, PairDecision
 from kgc.resolve import Embed, Judge, NameRecord, find_definitions, resolve
-from kgc.resolve.types import Cluster, Resolution
+from kgc.resolve.decisions import Resolution
+from kgc.resolve.types import Cluster
 
 
 @dataclass
@@ -59,13 +60,8 @@ def merge_entities(
     acronym definitions; `judge` decides the band of uncertain pairs (else they stay apart)."""
     definitions = [(doc, d) for doc, text in (texts or {}).items() for d in find_definitions(text)]
     resolution = resolve(name_records(candidates), cfg, definitions=definitions, embed=embed, judge=judge)
-    aliases: dict[str, set[str]] = {cid: set() for cid in resolution.clusters}
-    for surface, cid in resolution.cluster_of_surface.items():
-        aliases[cid].add(surface)
-    for (surface, _), cid in resolution.cluster_in_doc.items():
-        aliases[cid].add(surface)
     entities = {
-        cid: Entity(id=cid, name=c.canonical, aliases=sorted(aliases[cid] - {c.canonical}))
+        cid: Entity(id=cid, name=c.canonical, aliases=sorted(set(c.surfaces) - {c.canonical}))
         for cid, c in resolution.clusters.items()
     }
     counts = Counter({f"resolve_{k}": v for k, v in resolution.counts.items()})

@@ -16,7 +16,6 @@ from kgc.prompts import render
 from kgc.schema import RelationSchema
 from kgc.stages.fusion.conflicts import Edge, Option, PairEvidence
 from kgc.stages.fusion.merging import EntityIndex
-from kgc.text import normalise_name
 
 log = logging.getLogger(__name__)
 
@@ -111,13 +110,10 @@ def ask_llm(
     background: list[Edge],
 ) -> LLMDecisions:
     names = {eid: e.name for eid, e in index.entities.items()}
-    id_of_key = {normalise_name(e.name): eid for eid, e in index.entities.items()}
-    for surface, eid in index.resolution.cluster_of_surface.items():
-        id_of_key.setdefault(normalise_name(surface), eid)
-    bg_by_key: dict[str, list[Edge]] = defaultdict(list)
+    background_of: dict[str, list[Edge]] = defaultdict(list)  # entity id -> background edges naming it
     for edge in background:
-        bg_by_key[normalise_name(edge[0])].append(edge)
-        bg_by_key[normalise_name(edge[2])].append(edge)
+        for end in {index.entity(edge[0]), index.entity(edge[2])} - {None}:
+            background_of[str(end)].append(edge)
 
     def messages(h: Neighbourhood) -> list[dict[str, str]]:
         conflict_lines = [
@@ -127,7 +123,7 @@ def ask_llm(
         ]
         bg_lines: list[str] = []
         for eid in [h.entity, *h.neighbours]:
-            for edge in bg_by_key.get(normalise_name(names[eid]), []):
+            for edge in background_of.get(eid, []):
                 line = f"- {edge[0]} {edge[1]} {edge[2]}"
                 if line not in bg_lines:
                     bg_lines.append(line)
@@ -156,8 +152,7 @@ def ask_llm(
         if cfg.infer_links:
             allowed = {h.entity, *h.neighbours}
             for nr in answer.new_relations[: cfg.max_new_relations]:
-                head = id_of_key.get(normalise_name(nr.head))
-                tail = id_of_key.get(normalise_name(nr.tail))
+                head, tail = index.entity(nr.head), index.entity(nr.tail)
                 rel = schema.resolve(nr.relation)
                 if head is None or tail is None or rel is None or head == tail:
                     continue
