@@ -21,6 +21,14 @@ def resolve(
     out: Annotated[
         Path, typer.Option("--out", "-o", help="JSONL to write: name, entity, canonical, reason, score.")
     ],
+    against: Annotated[
+        Path | None,
+        typer.Option(
+            "--against",
+            help="Link the names to this vocabulary instead (what `kgc link` does): --out gets SSSOM TSV "
+            "and links.jsonl goes beside it.",
+        ),
+    ] = None,
     llm: Annotated[
         bool, typer.Option("--llm", help="Ask the configured LLM about the uncertain band of pairs.")
     ] = False,
@@ -28,6 +36,8 @@ def resolve(
     verbose: VerboseOpt = False,
 ) -> None:
     """Resolve a list of names into entities, the way fusion does: one output line per input name.
+
+    With --against VOCAB the names are linked to that vocabulary instead (see `kgc link`).
 
     Example: kgc resolve names.txt --out resolved.jsonl
     """
@@ -38,6 +48,11 @@ def resolve(
         from kgc.rundir import atomic_write_text
 
         cfg = load(config)
+        if against is not None:
+            from kgc.cli.link import link_any
+
+            link_any(names, against, out, cfg, (), llm)
+            return
         records = read_names(names)
         judge = None
         if llm:

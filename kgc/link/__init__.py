@@ -1,0 +1,28 @@
+"""Entity linking to the user's vocabulary: each name tied to a concept id, or told it has none.
+
+    from kgc.link import link_names
+    result = link_names(["NMT", "GANs"], "data/vocabulary/nlp_concepts.csv")
+    result.lookup("GANs"); print(result.explain("GANs")); result.to_sssom("links.sssom.tsv")
+
+Loading (kgc.link.vocabulary, readers, ontologies) -> index (kgc.link.index) -> bands
+(kgc.link.bands) -> decision (kgc.link.decide) -> output (kgc.link.sssom, links.jsonl).
+"""
+
+from __future__ import annotations
+
+from kgc.link.linker import LinkResult, NameLink, link, link_names, open_index
+from kgc.link.vocabulary import Columns, Concept, Synonym, Vocabulary, check_vocabulary, load_vocabulary
+
+__all__ = [
+    "Columns",
+    "Concept",
+    "LinkResult",
+    "NameLink",
+    "Synonym",
+    "Vocabulary",
+    "check_vocabulary",
+    "link",
+    "link_names",
+    "load_vocabulary",
+    "open_index",
+]
