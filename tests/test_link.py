@@ -215,3 +215,49 @@ def test_cli_link_and_resolve_against(tmp_path: Path) -> None:
     assert r.exit_code == 0 and "0 homonyms" in r.output
     r = runner.invoke(app, ["link", str(names), "--vocab", str(tmp_path / "missing.csv"), "--out", str(out)])
     assert r.exit_code == 1 and "vocabulary file not found" in r.output
+
+
+def linked_run(tmp_path: Path) -> Path:
+    """A run directory whose graph has entities with aliases, and the documents they came from."""
+    from kgc.export.graph_files import write_graph
+    from kgc.models import Document, Entity, KnowledgeGraph, Relation
+    from kgc.rundir import RunDir, StageRecord, write_jsonl
+
+    run = RunDir(tmp_path / "run")
+    graph = KnowledgeGraph(
+        entities=[
+            Entity(id="nmt", name="NMT", aliases=["neural MT"], sources=["d1"]),
+            Entity(id="mt", name="machine translations", sources=["d1"]),
+            Entity(id="mix", name="entity extraction", aliases=["relation classification"], sources=["d1"]),
+            Entity(id="bread", name="banana bread", sources=["d1"]),
+            Entity(id="mlm", name="MLM", sources=["d1"]),
+        ],
+        relations=[Relation(head="nmt", relation="Hyponym-Of", tail="mt", support=1)],
+    )
+    write_graph(graph, run.path)
+    write_jsonl(run / "documents.jsonl", [Document(id="d1", text="A masked language model (MLM) helps NMT.")])
+    run.record("fusion", StageRecord(outputs=["graph.json"]))
+    return run.path
+
+
+def test_link_a_run_and_evaluate_it(tmp_path: Path) -> None:
+    run = linked_run(tmp_path)
+    runner = CliRunner()
+    r = runner.invoke(app, ["link", str(run), "--vocab", str(BUNDLED), "--out", str(run / "links.sssom.tsv")])
+    assert r.exit_code == 0, r.output
+    links = {x["entity"]: x for x in map(json.loads, (run / "links.jsonl").read_text().splitlines())}
+    assert links["nmt"]["id"] == "nlp:neural-machine-translation"
+    assert links["mt"]["id"] == "nlp:machine-translation"
+    assert "suspect merge" in links["mix"]["reason"]  # its names link to two concepts
+    assert links["bread"]["match"] == "nil"
+    gold = tmp_path / "gold.tsv"
+    gold.write_text(
+        "neural MT\tnlp:neural-machine-translation\nmachine translations\tnlp:machine-translation\n"
+        "banana bread\tNIL\nentity extraction\tnlp:named-entity-recognition\nnot in the run\tNIL\n"
+    )
+    r = runner.invoke(app, ["eval", str(run), "--links", str(gold)])
+    assert r.exit_code == 0, r.output
+    scores = json.loads((run / "eval_links.json").read_text())
+    assert scores["names"] == 4 and scores["missing"] == 1
+    assert scores["accuracy_at_1"] == {"hits": 4, "total": 4}
+    assert "accuracy@1" in r.output and "NIL F1" in r.output

@@ -33,6 +33,13 @@ def eval_command(
             "head<TAB>relation<TAB>tail<TAB>label (label 1/0), or JSONL."
         ),
     ] = None,
+    links: Annotated[
+        Path | None,
+        typer.Option(
+            help="Gold links to a vocabulary: name<TAB>id|NIL[<TAB>broader_id] a line; scored against the "
+            "run's links.jsonl (written by `kgc link RUN`)."
+        ),
+    ] = None,
     against: Annotated[
         Path | None, typer.Option(help="Another run directory to compare this one with.")
     ] = None,
@@ -55,7 +62,8 @@ def eval_command(
     verbose: VerboseOpt = False,
 ) -> None:
     """Tell how good a run's graph is: health, ontology conformance and grounding always; precision,
-    recall and F1 against gold triplets, alias groups or labelled pairs when given; another run side by side.
+    recall and F1 against gold triplets, alias groups or labelled pairs when given; accuracy, precision,
+    recall@k and NIL F1 of its vocabulary links against gold links; another run side by side.
 
     The relation schema and fusion.background_graph are the ones the run recorded (RUN_DIR/config.json);
     --config overrides them.
@@ -79,6 +87,13 @@ def eval_command(
             threshold=threshold,
         )
         make_console().print(render(report))
+        if links is not None:
+            from kgc.link.evaluate import evaluate_links
+
+            scores = evaluate_links(run_dir, links)
+            for name, value in scores.table():
+                typer.echo(f"{name:28} {value}")
+            atomic_write_text(run_dir / "eval_links.json", scores.model_dump_json(indent=2) + "\n")
         if json_out is not None:
             atomic_write_text(json_out, report.model_dump_json(indent=2) + "\n")
         written = f"wrote {run_dir / EVAL_FILE}" + (f" and {json_out}" if json_out else "")

@@ -131,10 +131,10 @@ def link_command(
     """Link names, or a run's entities, to a vocabulary: each gets a concept id (skos:exactMatch, or
     skos:broadMatch for a narrower name) or is told it has none (NIL, ambiguous, uncertain).
 
-    Examples:
-      kgc link --check-vocab --vocab data/vocabulary/nlp_concepts.csv
-      kgc link names.txt --vocab data/vocabulary/nlp_concepts.csv --out links.sssom.tsv
-      kgc link runs/demo --vocab concepts.ttl --out runs/demo/links.sssom.tsv
+    Example: kgc link names.txt --vocab data/vocabulary/nlp_concepts.csv --out links.sssom.tsv
+
+    Also: `kgc link runs/demo --vocab concepts.ttl --out runs/demo/links.sssom.tsv` (a run's entities);
+    `kgc link --check-vocab --vocab concepts.ttl` (duplicate labels, homonyms, concepts without labels).
     """
 
     def body() -> None:
