@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 from rapidfuzz import fuzz
 
 from kgc.link.index import Hit, VocabIndex
+from kgc.resolve import name_key
 from kgc.resolve.acronyms import abbreviates, abbreviates_partially, looks_like_acronym, short_letters
-from kgc.resolve.keys import name_key, split_parenthetical, words
-from kgc.text import singular
+from kgc.text import singular, split_parenthetical, words
 
 # Last words that say only what kind of thing a name is: 'X task' is the task X.
 GENERIC_HEADS = frozenset({"task", "problem"})

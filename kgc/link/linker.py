@@ -26,9 +26,8 @@ from kgc.link.bands import Candidate, NameQuery, candidates_for
 from kgc.link.decide import LINKED, Decision, decide
 from kgc.link.index import VocabIndex, build_index
 from kgc.link.vocabulary import Vocabulary, load_vocabulary
-from kgc.resolve import NameRecord, find_definitions
+from kgc.resolve import NameRecord, find_definitions, name_key
 from kgc.resolve.acronyms import short_letters
-from kgc.resolve.keys import name_key
 
 if TYPE_CHECKING:
     from kgc.link.llm_band import Chooser

@@ -203,7 +203,7 @@ class VocabularyCheck:
 
 
 def check_vocabulary(v: Vocabulary) -> VocabularyCheck:
-    from kgc.resolve.keys import name_key
+    from kgc.resolve import name_key
 
     labels: dict[str, list[str]] = defaultdict(list)
     for c in v.concepts:
