@@ -10,8 +10,9 @@ Loading (kgc.link.vocabulary, readers, ontologies) -> index (kgc.link.index) -> 
 
 from __future__ import annotations
 
-from kgc.link.linker import LinkResult, NameLink, link, link_names, open_index
-from kgc.link.vocabulary import Columns, Concept, Synonym, Vocabulary, check_vocabulary, load_vocabulary
+from kgc.link.linker import LinkResult, link, link_names, open_index
+from kgc.link.model import Columns, Concept, NameLink, Synonym
+from kgc.link.vocabulary import Vocabulary, check_vocabulary, load_vocabulary
 
 __all__ = [
     "Columns",

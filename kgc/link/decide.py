@@ -136,4 +136,10 @@ def decide(q: NameQuery, cands: list[Candidate], index: VocabIndex, cfg: LinkCon
     score = best.features.get("string", 0.0) if best is not None else 0.0
     if score >= cfg.nil_threshold or any("key" in c.bands for c in cands):
         return Decision("uncertain", None, "ngram", "close to a label, not close enough to link", score)
+    closest = max(cands, key=lambda c: c.features.get("string", 0.0))
+    why = vetoed(q, index, closest)
+    if why is not None and closest.features.get("string", 0.0) >= cfg.nil_threshold:
+        return Decision(
+            "nil", None, "veto", f"the closest label {index.row_key[closest.row]!r} is vetoed: {why}", score
+        )
     return Decision("nil", None, "none", "no label is close", score)

@@ -11,8 +11,9 @@ from pathlib import Path
 
 from kgc.config import LinkConfig
 from kgc.link.index import VocabIndex
-from kgc.link.linker import Embed, LinkResult, NameLink, link
+from kgc.link.linker import Embed, LinkResult, link
 from kgc.link.llm_band import Chooser
+from kgc.link.model import NameLink
 from kgc.models import Entity, KnowledgeGraph
 from kgc.resolve import NameRecord
 

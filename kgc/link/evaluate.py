@@ -9,8 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from kgc.errors import KgcError
-from kgc.link.linker import NameLink
 from kgc.link.metrics import LinkScores, read_gold, score_links
+from kgc.link.model import NameLink
 
 LINKS_FILE = "links.jsonl"
 

@@ -19,12 +19,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
-from pydantic import BaseModel, Field
 
 from kgc.config import LinkConfig
 from kgc.link.bands import Candidate, NameQuery, candidates_for
 from kgc.link.decide import LINKED, Decision, decide
 from kgc.link.index import VocabIndex, build_index
+from kgc.link.model import CandidateRecord, NameLink
+from kgc.link.report import explain_link
+from kgc.link.sssom import sssom_text
 from kgc.link.vocabulary import Vocabulary, load_vocabulary
 from kgc.resolve import NameRecord, find_definitions, name_key
 from kgc.resolve.acronyms import short_letters
@@ -35,32 +37,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 Embed = Callable[[list[str]], np.ndarray]  # texts -> L2-normalised vectors
-
-
-class CandidateRecord(BaseModel):
-    id: str
-    label: str
-    matched: str  # the label or synonym the name was compared with
-    bands: list[str]
-    features: dict[str, float]
-
-
-class NameLink(BaseModel):
-    """One line of links.jsonl: a name, its decision and every candidate with its features."""
-
-    name: str
-    match: str  # exactMatch, broadMatch, nil, ambiguous, uncertain
-    id: str | None = None
-    label: str | None = None
-    score: float = 0.0
-    band: str = "none"
-    reason: str = ""
-    entity: str | None = None  # the graph entity, when linked from a run
-    candidates: list[CandidateRecord] = Field(default_factory=list)
-
-    @property
-    def linked(self) -> bool:
-        return self.match in LINKED
 
 
 @dataclass
@@ -81,16 +57,12 @@ class LinkResult:
         return link.id if link is not None and link.linked else None
 
     def explain(self, name: str) -> str:
-        from kgc.link.report import explain_link
-
         link = self._by_name.get(name)
         if link is None:
             return f"{name!r} was not among the names linked"
         return "\n".join(explain_link(link))
 
     def to_sssom(self, path: str | Path | None = None) -> str:
-        from kgc.link.sssom import sssom_text
-
         text = sssom_text(self.links, self.vocabulary)
         if path is not None:
             from kgc.rundir import atomic_write_text

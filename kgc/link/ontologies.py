@@ -11,7 +11,7 @@ import re
 import warnings
 from pathlib import Path
 
-from kgc.link.vocabulary import Concept, Strength, Synonym, VocabularyError
+from kgc.link.model import Concept, Strength, Synonym, VocabularyError
 
 _OBO_PURL = re.compile(r"^http://purl\.obolibrary\.org/obo/([A-Za-z][A-Za-z0-9]*)_(\w+)$")
 _SKOS = "http://www.w3.org/2004/02/skos/core#"

@@ -10,7 +10,7 @@ import csv
 import json
 from pathlib import Path
 
-from kgc.link.vocabulary import STRENGTHS, Columns, Concept, Strength, Synonym, VocabularyError
+from kgc.link.model import STRENGTHS, Columns, Concept, Strength, Synonym, VocabularyError
 
 # The usual names of each column (case, spaces and underscores ignored), first match wins.
 _USUAL = {

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import csv
 import io
+from importlib.metadata import PackageNotFoundError, version
 from urllib.parse import quote
 
-from kgc import __version__
-from kgc.link.linker import NameLink
+from kgc.link.model import NameLink
 from kgc.link.vocabulary import Vocabulary
 
 COLUMNS = (
@@ -46,7 +46,7 @@ def sssom_text(links: list[NameLink], vocab: Vocabulary) -> str:
         f"mapping_set_id: https://w3id.org/kgc/mappings/{vocab.sha256[:16] or 'unsaved'}",
         "license: https://w3id.org/sssom/license/unspecified",
         f"object_source: {vocab.source or 'unsaved'}",
-        f"mapping_tool: kgc {__version__}",
+        f"mapping_tool: kgc {_version()}",
     ]
     out = io.StringIO()
     out.write("".join(f"# {line}\n" for line in header))
@@ -69,6 +69,13 @@ def sssom_text(links: list[NameLink], vocab: Vocabulary) -> str:
             ]
         )
     return out.getvalue()
+
+
+def _version() -> str:
+    try:
+        return version("kgc")
+    except PackageNotFoundError:  # a checkout that was never installed
+        return "unknown"
 
 
 def _one_line(text: str) -> str:

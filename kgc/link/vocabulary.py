@@ -14,44 +14,15 @@ import logging
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
 
 from kgc.config import kgc_home
-from kgc.errors import KgcError
+from kgc.link.model import Columns, Concept, Synonym, VocabularyError
+from kgc.link.readers import read_any
 from kgc.rundir import atomic_write_text
 
 log = logging.getLogger(__name__)
 
-# How a synonym relates to its concept: 'exact' names the same thing (SKOS altLabel and hiddenLabel,
-# OBO EXACT); 'narrow' names something narrower (OBO NARROW: a hit links broadMatch); 'broad' and
-# 'related' name something else that is near (never linked automatically).
-Strength = Literal["exact", "related", "broad", "narrow"]
-STRENGTHS: tuple[Strength, ...] = ("exact", "related", "broad", "narrow")
 CACHE_VERSION = "1"
-
-
-class VocabularyError(KgcError):
-    """A vocabulary file cannot be read, or holds no concept with a label."""
-
-
-@dataclass(frozen=True)
-class Synonym:
-    text: str
-    strength: Strength = "exact"
-
-
-@dataclass(frozen=True)
-class Concept:
-    id: str
-    label: str
-    synonyms: tuple[Synonym, ...] = ()
-    definition: str | None = None
-    type: str | None = None
-    parents: tuple[str, ...] = ()
-
-    def names(self) -> list[tuple[str, str]]:
-        """(text, strength) of the preferred label ('label') and every synonym."""
-        return [(self.label, "label"), *((s.text, s.strength) for s in self.synonyms)]
 
 
 @dataclass
@@ -76,18 +47,6 @@ class Vocabulary:
             for p in c.parents:
                 kids[p].append(c.id)
         return kids
-
-
-@dataclass(frozen=True)
-class Columns:
-    """Column names of a CSV/TSV vocabulary; None: found by their usual names."""
-
-    id: str | None = None
-    label: str | None = None
-    synonyms: str | None = None
-    definition: str | None = None
-    type: str | None = None
-    parents: str | None = None
 
 
 def build(raw: list[Concept], unlabelled: list[str], source: str, sha: str) -> Vocabulary:
@@ -124,8 +83,6 @@ def file_sha256(path: Path) -> str:
 
 def load_vocabulary(path: str | Path, columns: Columns | None = None, *, cache: bool = True) -> Vocabulary:
     """Read a vocabulary file (format from its name and content), or its cached parse."""
-    from kgc.link.readers import read_any
-
     path = Path(path)
     if not path.is_file():
         raise VocabularyError(f"vocabulary file not found: {path}")
