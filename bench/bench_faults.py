@@ -1,13 +1,18 @@
-"""How `kgc build` ends against a misbehaving OpenAI-compatible server: exit code, wall time, requests.
+"""How `kgc build` ends against a misbehaving OpenAI-compatible server: exit code, wall time, requests,
+failed items. Each scenario runs this checkout's kgc and, with --baseline-tree, another checkout's (e.g.
+a worktree of 5c6714b) against the same scripted server and the same fault seeds, in the same run.
 
-The demo corpus in document mode (one extraction call per document, no seeds stage) against the
-scripted server, which (a) accepts every request and never answers, like a server stopped with
-SIGSTOP, (b) answers every request with HTTP 503, (c) cuts every extraction answer mid-JSON.
-`--tree DIR` runs another checkout's kgc (e.g. a worktree of 1e99dfd) against the same servers.
+Scenarios, on the first 30 Graphusion abstracts in document mode (30 extraction calls, then fusion):
+- flaky + cut, seeds 0..N-1: 10% HTTP 429, 10% HTTP 500, 10% answers cut in half (finish_reason
+  "stop"), a fault drawn per request (kgc.testing.faults.FaultMix);
+- 50% failing: 25% HTTP 429 and 25% HTTP 500;
+- hung server: every request accepted and never answered (llm.timeout 2 s);
+- HTTP 503 storm: every request answered 503;
+- all answers cut mid-JSON: every extraction answer stops in a string.
 
-    python bench/bench_faults.py [--tree /tmp/kgc-old --label 1e99dfd]
+    python bench/bench_faults.py [--seeds 10] [--baseline-tree /tmp/kgc-5c6714b --baseline-label 5c6714b]
 
-Writes bench/results/faults[_LABEL].json and .md.
+Writes bench/results/faults.json and .md.
 """
 
 from __future__ import annotations
@@ -20,18 +25,34 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from kgc.resources import demo_corpus
+from kgc.testing.faults import FaultMix
 from kgc.testing.scripted_server import ScriptedServer
 
 RESULTS = Path(__file__).parent / "results"
+ABSTRACTS = Path(__file__).resolve().parents[2] / "shared" / "data" / "graphusion" / "abstracts.txt"
+DOCUMENTS = 30
 TIMEOUT = 2.0  # llm.timeout of the runs: the hung server costs this per request
 CUT = '{"triplets": [{"head": "BLEU", "relation": "Evaluate-for", "tail": "machine transl'
+FLAKY = "429=0.1,500=0.1,cut=0.1"
+HALF = "429=0.25,500=0.25"
 
 
-def run_build(tree: Path | None, server: ScriptedServer, work: Path) -> dict[str, Any]:
+def write_corpus(work: Path, abstracts: Path) -> Path:
+    lines = [line.strip() for line in abstracts.read_text(encoding="utf-8").splitlines() if line.strip()]
+    corpus = work / "corpus.jsonl"
+    corpus.write_text(
+        "".join(json.dumps({"id": f"a{i:03d}", "text": t}) + "\n" for i, t in enumerate(lines[:DOCUMENTS])),
+        encoding="utf-8",
+    )
+    return corpus
+
+
+def run_build(tree: Path | None, server: ScriptedServer, corpus: Path, work: Path) -> dict[str, Any]:
+    """`kgc build` of `corpus` against `server` in a subprocess (the kgc of `tree`, else this one)."""
     config = work / "kgc.toml"
     config.write_text(
         f'[llm]\nbackend = "openai"\nbase_url = "{server.base_url}"\nmodel = "scripted"\n'
@@ -42,20 +63,26 @@ def run_build(tree: Path | None, server: ScriptedServer, work: Path) -> dict[str
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
     if tree is not None:
         env["PYTHONPATH"] = str(tree)
-    command = [sys.executable, "-c", "from kgc.cli import app; app()", "build", str(demo_corpus())]
+    command = [sys.executable, "-c", "from kgc.cli import app; app()", "build", str(corpus)]
     command += ["--out", str(work / "run"), "-c", str(config)]
     started = time.monotonic()
     proc = subprocess.run(command, capture_output=True, text=True, env=env, cwd=work, timeout=3600)
-    seconds = time.monotonic() - started
+    ended = time.monotonic()
     manifest = work / "run" / "manifest.json"
     stages = json.loads(manifest.read_text())["stages"] if manifest.is_file() else {}
     graph = work / "run" / "graph.json"
     entities = [e["name"] for e in json.loads(graph.read_text())["entities"]] if graph.is_file() else []
+    sent = server.stats.timestamps
     last_line = next((line for line in reversed(proc.stderr.splitlines()) if line.strip()), "")
     return {
         "exit_code": proc.returncode,
-        "seconds": round(seconds, 1),
-        "requests": server.stats.total,
+        "seconds": round(ended - started, 1),
+        # From the first request to the end of the process: what the server's state cost.
+        "seconds_from_first_request": round(ended - sent[0], 1) if sent else None,
+        "requests": len(sent),
+        "failed_items": sum(int(rec.get("failed", 0)) for rec in stages.values()),
+        "retries": sum(int(rec.get("llm", {}).get("retries", 0)) for rec in stages.values()),
+        "invalid": sum(int(rec.get("llm", {}).get("invalid", 0)) for rec in stages.values()),
         "stages": {name: rec.get("status", "done") for name, rec in stages.items()},
         "graph_entities": len(entities),
         "cut_names_in_graph": sum(1 for name in entities if name.endswith("transl")),
@@ -63,57 +90,111 @@ def run_build(tree: Path | None, server: ScriptedServer, work: Path) -> dict[str
     }
 
 
-def scenario(name: str, tree: Path | None) -> dict[str, Any]:
+def scenarios(seeds: int) -> dict[str, Callable[[ScriptedServer], None]]:
+    def mix(text: str, seed: int) -> Callable[[ScriptedServer], None]:
+        def setup(server: ScriptedServer) -> None:
+            server.fault_mix = FaultMix.parse(text, seed)
+
+        return setup
+
+    def hang(server: ScriptedServer) -> None:
+        server.hang = True
+
+    def storm(server: ScriptedServer) -> None:
+        server.add_faults([{"status": 503}] * 100_000)
+
+    def cut_all(server: ScriptedServer) -> None:
+        server.set_rules([{"task": "extraction", "raw": CUT}])
+
+    out = {f"flaky + cut, seed {s}": mix(FLAKY, s) for s in range(seeds)}
+    out.update(
+        {
+            "50% failing (25% 429, 25% 500)": mix(HALF, 0),
+            "hung server": hang,
+            "HTTP 503 storm": storm,
+            "all answers cut mid-JSON": cut_all,
+        }
+    )
+    return out
+
+
+def run_scenario(
+    setup: Callable[[ScriptedServer], None], tree: Path | None, abstracts: Path
+) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp, ScriptedServer() as server:
-        if name == "hung server":
-            server.hang = True
-        elif name == "HTTP 503 storm":
-            server.add_faults([{"status": 503}] * 100_000)
-        else:
-            server.set_rules([{"task": "extraction", "raw": CUT}])
-        return run_build(tree, server, Path(tmp))
+        setup(server)
+        work = Path(tmp)
+        return run_build(tree, server, write_corpus(work, abstracts), work)
+
+
+def table(rows: dict[str, dict[str, dict[str, Any]]], labels: list[str]) -> list[str]:
+    lines = [
+        "| server | kgc | exit | seconds | s from 1st request | requests | retries | invalid | failed items "
+        "| entities | cut names |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for name, by_tree in rows.items():
+        for label in labels:
+            r = by_tree[label]
+            lines.append(
+                f"| {name} | {label} | {r['exit_code']} | {r['seconds']} | {r['seconds_from_first_request']} "
+                f"| {r['requests']} | {r['retries']} | {r['invalid']} | {r['failed_items']} "
+                f"| {r['graph_entities']} | {r['cut_names_in_graph']} |"
+            )
+    return lines
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--tree", type=Path, help="run the kgc of this checkout (PYTHONPATH)")
-    parser.add_argument("--label", default="", help="suffix of the results files")
+    parser.add_argument("--seeds", type=int, default=10, help="fault seeds of the flaky + cut mix")
+    parser.add_argument("--baseline-tree", type=Path, help="also run the kgc of this checkout (PYTHONPATH)")
+    parser.add_argument("--baseline-label", default="baseline")
+    parser.add_argument("--abstracts", type=Path, default=ABSTRACTS, help="one abstract per line")
     args = parser.parse_args()
+    trees: dict[str, Path | None] = {"this checkout": None}
+    if args.baseline_tree:
+        trees[args.baseline_label] = args.baseline_tree
     load_before = os.getloadavg()
-    rows = {
-        name: scenario(name, args.tree) for name in ("hung server", "HTTP 503 storm", "answers cut mid-JSON")
-    }
+    started = time.monotonic()
+    rows: dict[str, dict[str, dict[str, Any]]] = {}
+    for name, setup in scenarios(args.seeds).items():
+        rows[name] = {label: run_scenario(setup, tree, args.abstracts) for label, tree in trees.items()}
+        print(
+            name, {label: (r["exit_code"], r["failed_items"]) for label, r in rows[name].items()}, flush=True
+        )
     meta = {
-        "kgc": str(args.tree) if args.tree else "this checkout",
-        "corpus": f"{demo_corpus()} (40 documents, document mode: 40 extraction calls)",
-        "llm.timeout": TIMEOUT,
+        "corpus": f"the first {DOCUMENTS} lines of {args.abstracts}, document mode",
+        "llm": f"timeout {TIMEOUT} s, concurrency 4, retries and breaker at their defaults",
+        "trees": {label: str(tree or "this checkout") for label, tree in trees.items()},
         "machine": f"{platform.machine()}, {os.cpu_count()} cores",
         "load_average_before_after": [round(load_before[0], 2), round(os.getloadavg()[0], 2)],
+        "minutes": round((time.monotonic() - started) / 60, 1),
     }
-    suffix = f"_{args.label}" if args.label else ""
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / f"faults{suffix}.json").write_text(
-        json.dumps({"meta": meta, "scenarios": rows}, indent=2) + "\n"
-    )
+    (RESULTS / "faults.json").write_text(json.dumps({"meta": meta, "scenarios": rows}, indent=2) + "\n")
+    labels = list(trees)
+    flaky = [r for name, by in rows.items() if name.startswith("flaky") for r in [by[labels[0]]]]
     lines = [
-        f"# kgc build against a misbehaving server{f' ({args.label})' if args.label else ''}",
+        "# kgc build against a misbehaving server",
         "",
-        f"kgc: {meta['kgc']}; corpus: {meta['corpus']}; llm.timeout {TIMEOUT} s, concurrency 4, "
-        f"defaults otherwise; {meta['machine']}, 1-minute load average before/after "
-        f"{meta['load_average_before_after']} (other agents were running).",
+        f"Corpus: {meta['corpus']}; {meta['llm']}; kgc: "
+        + ", ".join(f"{k} = {v}" for k, v in meta["trees"].items())
+        + f"; {meta['machine']}, 1-minute load average before/after {meta['load_average_before_after']}.",
         "",
-        "| server | exit code | seconds | requests | stages recorded | entities | cut names in graph |",
-        "|---|---|---|---|---|---|---|",
+        f"Flaky + cut ({FLAKY}), this checkout: {sum(r['exit_code'] == 0 for r in flaky)} of {len(flaky)} "
+        f"builds exit 0, {sum(r['failed_items'] for r in flaky)} failed items.",
+        "",
+        *table(rows, labels),
+        "",
+        "Last stderr line of each run:",
+        "",
     ]
-    for name, r in rows.items():
-        recorded = ", ".join(f"{k} {v}" for k, v in r["stages"].items()) or "-"
-        lines.append(
-            f"| {name} | {r['exit_code']} | {r['seconds']} | {r['requests']} | {recorded} | "
-            f"{r['graph_entities']} | {r['cut_names_in_graph']} |"
-        )
-    lines += ["", "Last stderr line of each run:", ""]
-    lines += [f"- {name}: `{r['last_stderr_line']}`" for name, r in rows.items()]
-    (RESULTS / f"faults{suffix}.md").write_text("\n".join(lines) + "\n")
+    lines += [
+        f"- {name}, {label}: `{by[label]['last_stderr_line']}`"
+        for name, by in rows.items()
+        for label in labels
+    ]
+    (RESULTS / "faults.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 
 

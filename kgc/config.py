@@ -256,8 +256,16 @@ class LLMConfig(Section):
     temperature: float = 0.0
     max_output_tokens: int = 1024
     timeout: float = Field(120.0, description="seconds per request; the embedded model can stall ~30 s")
-    max_retries: int = 4
-    max_invalid_retries: int = Field(2, description="extra tries when the answer is not schema-valid JSON")
+    max_retries: int = Field(
+        6,
+        description="retries of a request that met a transient error (HTTP 429/5xx, timeout, dropped "
+        "connection), with backoff; a dead server is stopped sooner by the circuit breaker",
+    )
+    max_invalid_retries: int = Field(
+        3,
+        description="corrective re-asks when the answer is not schema-valid JSON (or JSON cut short "
+        "although the server said it had finished)",
+    )
     concurrency: int = Field(4, ge=1)
     requests_per_minute: float | None = None
     tokens_per_minute: float | None = None
@@ -273,7 +281,21 @@ class LLMConfig(Section):
         default_factory=dict, description="model -> (input, output) price per 1M tokens"
     )
     circuit_breaker_failures: int = Field(
-        5, description="consecutive server failures (connection errors, timeouts, HTTP 5xx) that stop the run"
+        19,
+        ge=1,
+        description="server failures (connection errors, timeouts, HTTP 5xx; not 429) among the last "
+        "circuit_breaker_window requests that stop the run: a server that is down or fails nearly "
+        "everything (a 50%-flaky one does not)",
+    )
+    circuit_breaker_window: int = Field(
+        20, ge=1, description="the requests circuit_breaker_failures counts over"
+    )
+    circuit_breaker_seconds: float | None = Field(
+        None,
+        gt=0,
+        description="seconds of waiting on the server without one successful answer (and two failed "
+        "requests) that stop the run: a hung server. Backoff between retries is not waiting. "
+        "None: llm.timeout, so a hung server stops the run within about two timeouts",
     )
     cache: bool = True
     executor: Literal["local", "ray"] = Field(

@@ -32,7 +32,6 @@ def scripted_llm_config(server: ScriptedServer, **overrides: Any) -> LLMConfig:
         "max_retries": 3,
         "max_invalid_retries": 2,
         "concurrency": 4,
-        "circuit_breaker_failures": 3,
     }
     settings.update(overrides)
     return LLMConfig(**settings)

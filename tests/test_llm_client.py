@@ -15,11 +15,12 @@ from pydantic import BaseModel
 from kgc.config import LLMConfig
 from kgc.errors import BudgetExceededError, ConfigError, LLMError, LLMUnavailableError
 from kgc.llm.base import Message
-from kgc.llm.client import LLMClient, UsageReport
+from kgc.llm.client import LLMClient
 from kgc.llm.factory import make_backend
 from kgc.llm.jsonparse import InvalidAnswerError, extract_json, parse_answer
 from kgc.llm.limits import TokenBucket
 from kgc.llm.openai_backend import OpenAIBackend, is_strict_compatible, retry_after_seconds
+from kgc.llm.usage import UsageReport
 from kgc.stages.extraction import ExtractionAnswer, Triplet
 from kgc.testing.replies import default_extraction
 from kgc.testing.scripted_server import ScriptedServer
@@ -206,19 +207,20 @@ def test_unreachable_server_opens_the_circuit_breaker(tmp_path: Path) -> None:
         base_url=f"http://127.0.0.1:{free_port()}/v1",
         model="scripted",
         timeout=2.0,
-        max_retries=10,
-        circuit_breaker_failures=3,
+        max_retries=30,
     )
     with make_scripted_client(cfg, tmp_path) as client:
         with pytest.raises(
-            LLMUnavailableError, match=r"unreachable.*3 consecutive.*start the same command again"
+            LLMUnavailableError,
+            match=r"is down, hung or failing \(19 of the last 19 requests failed .*cannot connect.*"
+            "start the same command again",
         ):
             client.complete(prompt(), ExtractionAnswer, stage="extraction")
-        assert counts(client.usage()) == (3, 0, 2, 0, 0)
+        assert counts(client.usage()) == (19, 0, 18, 0, 0)
         # Once open, the breaker fails fast: no further request is even tried.
         with pytest.raises(LLMUnavailableError):
             extract_all(client, ["a", "b", "c"])
-        assert client.usage().requests == 3
+        assert client.usage().requests == 19
 
 
 # -- invalid answers ------------------------------------------------------------------------------------

@@ -5,67 +5,138 @@ from __future__ import annotations
 
 import json
 import time
+from collections import Counter
 from pathlib import Path
 
 import pytest
 
+from kgc.config import LLMConfig
 from kgc.errors import DeadlineExceededError, LLMUnavailableError
 from kgc.llm.client import LLMClient, RetryPolicy
 from kgc.llm.jsonparse import CutOffAnswerError, extract_json, is_cut_off
 from kgc.stages.extraction import ExtractionAnswer
+from kgc.testing.faults import FaultMix
 from kgc.testing.replies import default_extraction
 from kgc.testing.scripted_server import ScriptedServer
 from tests.fixtures_llm import make_scripted_client, scripted_llm_config
 from tests.test_llm_client import counts, expected, extract_all, failures, prompt
 
+SEED_WITH_TWO_CUTS = 0  # a seed where some item gets two cut answers
 SEEDS = ["neural network", "attention mechanism", "transformer", "machine translation", "parallel corpora"]
-BREAKER_MESSAGE = r"unreachable or failing \(3 consecutive failed requests.*start the same command again"
+HUNG_MESSAGE = (
+    r"is down, hung or failing \(2 requests failed and none succeeded in \d+\.\d s of waiting on the "
+    r"server; last error: .*start the same command again once the server is up"
+)
+STORM_MESSAGE = r"is down, hung or failing \(19 of the last 19 requests failed with connection errors"
+
+
+def answer_text(seed: str = "neural network") -> str:
+    """The scripted server's answer to `prompt(seed)`."""
+    return json.dumps(default_extraction(prompt(seed)[1]["content"]))
 
 
 def answer_chars(seed: str = "neural network") -> int:
-    """Length of the scripted server's answer to `prompt(seed)`."""
-    return len(json.dumps(default_extraction(prompt(seed)[1]["content"])))
+    return len(answer_text(seed))
 
 
-# -- the circuit breaker: timeouts and 5xx count ---------------------------------------------------------
+# -- the circuit breaker: down, hung or failing nearly everything, never merely flaky ----------------------
 
 
-def test_a_hung_server_opens_the_breaker_within_a_few_timeouts(tmp_path: Path) -> None:
+@pytest.mark.parametrize("concurrency", [1, 3])
+def test_a_hung_server_opens_the_breaker_within_about_two_timeouts(tmp_path: Path, concurrency: int) -> None:
     with ScriptedServer(hang=True) as server:
-        cfg = scripted_llm_config(server, timeout=0.3, max_retries=10, concurrency=2)
+        cfg = scripted_llm_config(server, timeout=0.3, max_retries=10, concurrency=concurrency)
         started = time.monotonic()
         with (
             make_scripted_client(cfg, tmp_path) as client,
-            pytest.raises(LLMUnavailableError, match=BREAKER_MESSAGE) as error,
+            pytest.raises(LLMUnavailableError, match=HUNG_MESSAGE) as error,
         ):
             extract_all(client, SEEDS)
         elapsed = time.monotonic() - started
+        assert "last error: model 'scripted'" in str(error.value)
         assert "request timed out" in str(error.value)
-        # Two requests at a time, the third consecutive timeout opens it: 4 requests (3 when one thread
-        # is slow to retry), about 0.6 s. 1e99dfd: 5 seeds x 11 attempts x 0.3 s / 2 threads, > 8 s, no error.
-        assert 3 <= server.stats.total <= 4
-        assert elapsed < 5.0
+        # The second timeout opens it, ~0.6 s. Until an answer settles the response_format one request
+        # goes at a time; those waiting for a request that failed are not sent but retried, so none
+        # of them waits another timeout after the breaker opened (5c6714b: all 3 went, one by one).
+        # 1e99dfd: 5 seeds x 11 attempts x 0.3 s, no error.
+        assert server.stats.total == 2
+        assert client.usage().requests == 2
+        assert elapsed < 3.0
 
 
 def test_a_5xx_storm_opens_the_breaker(scripted_server: ScriptedServer, tmp_path: Path) -> None:
     scripted_server.add_faults([{"status": 503}] * 50)
-    cfg = scripted_llm_config(scripted_server, max_retries=10, concurrency=1)
+    cfg = scripted_llm_config(scripted_server, max_retries=30, concurrency=1)
     with make_scripted_client(cfg, tmp_path) as client:
-        with pytest.raises(LLMUnavailableError, match=BREAKER_MESSAGE + ".*") as error:
+        with pytest.raises(LLMUnavailableError, match=STORM_MESSAGE) as error:
             extract_all(client, SEEDS)
         assert "HTTP 503" in str(error.value)
-        assert client.usage().requests == 3
+        assert client.usage().requests == 19
         # Once open it stays open for this client (run): no further request is sent.
         with pytest.raises(LLMUnavailableError):
             client.complete(prompt(), ExtractionAnswer, stage="extraction")
-    assert scripted_server.stats.total == 3
+    assert scripted_server.stats.total == 19
 
 
-def test_a_success_between_failures_keeps_the_breaker_closed(
+def test_a_server_failing_half_the_requests_costs_retries_not_the_run(tmp_path: Path) -> None:
+    seeds = [f"concept {i}" for i in range(60)]
+    half = FaultMix.parse("500=0.25,503=0.25", seed=1)
+    with ScriptedServer(fault_mix=half) as server:
+        cfg = scripted_llm_config(server, max_retries=12, concurrency=1)  # one thread: a fixed order
+        with make_scripted_client(cfg, tmp_path / "a") as client:
+            assert extract_all(client, seeds) == [expected(s) for s in seeds]
+            usage = client.usage()
+        assert usage.failed == 0
+        assert usage.retries >= 40  # about one failure per success
+        assert longest_failure_streak(server) == 5
+    # 5c6714b's breaker, five failures in a row, stops the same run.
+    with ScriptedServer(fault_mix=half) as server:
+        streak = scripted_llm_config(
+            server, max_retries=12, concurrency=1, circuit_breaker_window=5, circuit_breaker_failures=5
+        )
+        with make_scripted_client(streak, tmp_path / "b") as client, pytest.raises(LLMUnavailableError):
+            extract_all(client, seeds)
+
+
+def longest_failure_streak(server: ScriptedServer) -> int:
+    """The longest run of consecutive failed requests the server gave, in arrival order."""
+    longest = streak = 0
+    for request in server.stats.requests:
+        streak = streak + 1 if request.fault is not None and "status" in request.fault else 0
+        longest = max(longest, streak)
+    return longest
+
+
+def test_backoff_between_retries_is_not_waiting_on_the_server(
+    scripted_server: ScriptedServer, tmp_path: Path
+) -> None:
+    """Three quick 500s spread over ~1 s of backoff: longer than the timeout, yet the server was never slow."""
+    scripted_server.add_faults([{"status": 500}] * 3)
+    cfg = scripted_llm_config(scripted_server, timeout=0.2, concurrency=1)
+    slow_backoff = RetryPolicy(base_delay=0.2, max_delay=0.5)
+    with make_scripted_client(cfg, tmp_path, retry_policy=slow_backoff) as client:
+        assert client.complete(prompt(), ExtractionAnswer, stage="extraction") == expected()
+        assert counts(client.usage()) == (4, 0, 3, 0, 0)
+
+
+def test_a_slow_answer_between_timeouts_keeps_the_breaker_closed(
+    scripted_server: ScriptedServer, tmp_path: Path
+) -> None:
+    """A timeout, a slow success, a timeout: each wait is under the window, none opens it."""
+    scripted_server.add_faults([{"delay": 1.0}, {"delay": 0.2}, {"delay": 1.0}])
+    cfg = scripted_llm_config(scripted_server, timeout=0.5, concurrency=1)
+    with make_scripted_client(cfg, tmp_path) as client:
+        assert extract_all(client, SEEDS[:2]) == [expected(SEEDS[0]), expected(SEEDS[1])]
+        assert counts(client.usage()) == (4, 0, 2, 0, 0)
+
+
+def test_a_success_among_failures_keeps_the_breaker_closed(
     scripted_server: ScriptedServer, tmp_path: Path
 ) -> None:
     scripted_server.add_faults([{"status": 500}, {"status": 500}, {}, {"status": 500}, {"status": 500}])
-    cfg = scripted_llm_config(scripted_server, concurrency=1)
+    cfg = scripted_llm_config(
+        scripted_server, concurrency=1, circuit_breaker_failures=3, circuit_breaker_window=3
+    )
     with make_scripted_client(cfg, tmp_path) as client:
         assert extract_all(client, SEEDS[:2]) == [expected(SEEDS[0]), expected(SEEDS[1])]
         assert counts(client.usage()) == (6, 0, 4, 0, 0)
@@ -73,7 +144,7 @@ def test_a_success_between_failures_keeps_the_breaker_closed(
 
 def test_rate_limits_do_not_count_toward_the_breaker(scripted_server: ScriptedServer, tmp_path: Path) -> None:
     scripted_server.add_faults([{"status": 429, "retry_after": 0.01}] * 5)
-    cfg = scripted_llm_config(scripted_server, max_retries=6)
+    cfg = scripted_llm_config(scripted_server, max_retries=6, circuit_breaker_failures=2)
     with make_scripted_client(cfg, tmp_path) as client:
         assert client.complete(prompt(), ExtractionAnswer, stage="extraction") == expected()
         assert counts(client.usage()) == (6, 0, 5, 0, 0)
@@ -174,9 +245,61 @@ def test_json_the_repair_would_have_to_close_is_never_kept(
     """A server that does not say finish_reason "length": the unfinished JSON gives it away."""
     scripted_server.set_rules([{"task": "extraction", "contains": None, "raw": cut}])
     assert scripted_llm.complete(prompt(), ExtractionAnswer, stage="extraction") is None
-    assert counts(scripted_llm.usage()) == (2, 0, 0, 2, 1)
+    assert counts(scripted_llm.usage()) == (3, 0, 0, 3, 1)  # max_invalid_retries=2 corrections
     scripted_server.set_rules([])
     assert scripted_llm.complete(prompt(), ExtractionAnswer, stage="extraction") == expected()
+
+
+def test_an_answer_cut_short_while_the_server_says_stop_is_asked_again_like_an_invalid_one(
+    scripted_server: ScriptedServer, scripted_llm: LLMClient, tmp_path: Path
+) -> None:
+    """Cut far below max_tokens, by a flaky server or proxy: more room would not help, a new answer does.
+    5c6714b asked once more with twice the budget and then failed the item (issue 17.1)."""
+    scripted_server.add_faults([{"cut": 0.5}, {"cut": 0.5}])
+    assert scripted_llm.complete(prompt(), ExtractionAnswer, stage="extraction") == expected()
+    usage = scripted_llm.usage()
+    assert (usage.requests, usage.invalid, usage.truncated, usage.failed) == (3, 2, 0, 0)
+    sent = scripted_server.stats.requests
+    assert [r.max_tokens for r in sent] == [1024] * 3
+    correction = sent[1].messages[-1]["content"]
+    assert correction.startswith("Your answer is not valid: the JSON stops before its end")
+    assert sent[1].messages[-2] == {"role": "assistant", "content": answer_text()[: len(answer_text()) // 2]}
+
+
+def test_cut_short_answers_fail_an_item_only_after_max_invalid_retries(
+    scripted_server: ScriptedServer, tmp_path: Path
+) -> None:
+    scripted_server.add_faults([{"cut": 0.5}] * 4)
+    cfg = scripted_llm_config(scripted_server, max_invalid_retries=3)
+    with make_scripted_client(cfg, tmp_path) as client:
+        assert client.complete(prompt(), ExtractionAnswer, stage="extraction") is None
+        assert counts(client.usage()) == (4, 0, 0, 4, 1)
+    [record] = failures(tmp_path)
+    assert record["reason"] == "invalid"
+    assert {a["error"] for a in record["attempts"]} == {
+        "the JSON stops before its end: the answer was cut short"
+    }
+
+
+def test_a_flaky_server_that_cuts_answers_costs_retries_never_items(tmp_path: Path) -> None:
+    """Issue 17.1's mix, 20% HTTP 429/500 and 10% answers cut in half, with the default retries."""
+    seeds = [f"concept {i}" for i in range(40)]
+    mix = FaultMix.parse("429=0.1,500=0.1,cut=0.1", seed=SEED_WITH_TWO_CUTS)
+    defaults = LLMConfig()
+    with ScriptedServer(fault_mix=mix) as server:
+        cfg = scripted_llm_config(
+            server, max_retries=defaults.max_retries, max_invalid_retries=defaults.max_invalid_retries
+        )
+        with make_scripted_client(cfg, tmp_path) as client:
+            assert extract_all(client, seeds) == [expected(s) for s in seeds]
+            assert client.usage().failed == 0
+        # Some item got two cut answers: 5c6714b failed an item at its second one.
+        cuts = Counter(
+            r.messages[1]["content"]
+            for r in server.stats.requests
+            if r.fault is not None and "cut" in r.fault
+        )
+        assert max(cuts.values()) >= 2
 
 
 @pytest.mark.parametrize(

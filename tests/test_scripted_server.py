@@ -7,11 +7,13 @@ import subprocess
 import sys
 import threading
 import urllib.request
+from collections import Counter
 from typing import Any
 
 import openai
 import pytest
 
+from kgc.testing.faults import FaultMix
 from kgc.testing.replies import default_extraction, default_fusion, sections
 from kgc.testing.scripted_server import ScriptedServer
 
@@ -200,6 +202,57 @@ def test_a_fault_can_say_finish_reason_length(scripted_server: ScriptedServer) -
         model="scripted", messages=[{"role": "user", "content": "hello"}]
     )
     assert (reply.choices[0].message.content, reply.choices[0].finish_reason) == ('{"a": 1}', "length")
+
+
+def test_a_cut_fault_sends_half_the_answer_and_says_stop(scripted_server: ScriptedServer) -> None:
+    scripted_server.add_faults([{"cut": 0.5}])
+    full = json.dumps(default_extraction(extraction_prompt()))
+    reply = client(scripted_server).chat.completions.create(
+        model="scripted", messages=[{"role": "user", "content": extraction_prompt()}]
+    )
+    assert (reply.choices[0].message.content, reply.choices[0].finish_reason) == (
+        full[: len(full) // 2],
+        "stop",
+    )
+
+
+def test_a_fault_mix_draws_its_shares_reproducibly_per_request_and_sending() -> None:
+    mix = FaultMix.parse("429=0.1,500=0.1,cut=0.1", seed=7)
+    drawn = [mix.draw(f"request {i}", 0) for i in range(10_000)]
+    shares = Counter("none" if f is None else next(iter(f.values())) for f in drawn)
+    expected_shares = {"none": 0.7, 429: 0.1, 500: 0.1, 0.5: 0.1}  # 0.5: the cut fault's {"cut": 0.5}
+    assert set(shares) == set(expected_shares)
+    assert all(abs(shares[k] / 10_000 - share) < 0.015 for k, share in expected_shares.items())
+    assert [mix.draw(f"request {i}", 0) for i in range(100)] == drawn[:100]  # whatever the order
+    assert [mix.draw("request 1", n) for n in range(20)] != [drawn[1]] * 20  # a retry draws afresh
+    other_seed = FaultMix.parse("429=0.1,500=0.1,cut=0.1", seed=8)
+    assert [other_seed.draw(f"request {i}", 0) for i in range(100)] != drawn[:100]
+
+
+@pytest.mark.parametrize(
+    ("text", "error"),
+    [
+        ("429=0.5,500=0.6", "sum to at most 1"),
+        ("boom=0.1", "unknown fault kind 'boom'"),
+        ("429", "not KIND=RATE"),
+    ],
+)
+def test_a_fault_mix_refuses_what_it_cannot_draw(text: str, error: str) -> None:
+    with pytest.raises(ValueError, match=error):
+        FaultMix.parse(text)
+
+
+def test_a_server_with_a_fault_mix_fails_that_share_of_requests() -> None:
+    with ScriptedServer(fault_mix=FaultMix.parse("500=0.5", seed=1)) as server:
+        statuses = []
+        for i in range(200):
+            try:
+                ask(server, f"question {i}")
+                statuses.append(200)
+            except openai.InternalServerError:
+                statuses.append(500)
+        assert 0.4 < statuses.count(500) / 200 < 0.6
+        assert [r.fault for r in server.stats.requests].count({"status": 500}) == statuses.count(500)
 
 
 def test_json_schema_unsupported_answers_500_but_json_object_works() -> None:

@@ -41,12 +41,20 @@ class TransientLLMError(LLMError):
 
     `server_failure`: the server did not answer properly (connection refused or reset, timeout, 5xx).
     These count toward the circuit breaker; a rate limit (429) does not, the server is pacing us.
+    `sent`: False when the request never left (it is not counted as one).
     """
 
-    def __init__(self, message: str, retry_after: float | None = None, server_failure: bool = False):
+    def __init__(
+        self,
+        message: str,
+        retry_after: float | None = None,
+        server_failure: bool = False,
+        sent: bool = True,
+    ):
         super().__init__(message)
         self.retry_after = retry_after
         self.server_failure = server_failure
+        self.sent = sent
 
 
 class ChatBackend(Protocol):

@@ -6,10 +6,12 @@ budgets, rate limits, accounting and bounded concurrency live here once. Stages 
 
 What `complete` does with each outcome:
 - a schema-valid answer: returned (and cached);
-- an answer cut off at max_tokens (finish_reason "length", or JSON left unfinished): asked again
-  once with twice the budget; cut off again, the item fails (its JSON is never repaired and kept);
-- invalid JSON after `max_invalid_retries` corrective re-asks, or transient errors after
-  `max_retries` retries: None, and the attempts are appended to the failures file;
+- an answer cut off at max_tokens (the server says finish_reason "length"): asked again once with
+  twice the budget; cut off again, the item fails. A cut answer's JSON is never repaired and kept;
+- an invalid answer (not JSON, not schema-valid, or JSON cut short although the server said "stop",
+  as a flaky proxy or server does): asked again with a correction, up to `max_invalid_retries` times;
+- still invalid after that, or transient errors after `max_retries` retries: None, and the attempts
+  are appended to the failures file;
 - the token/cost budget or the deadline is spent: BudgetExceededError (DeadlineExceededError); the
   server is unreachable, hangs or keeps failing: LLMUnavailableError (all resumable: answers so far
   are cached);
@@ -26,7 +28,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -47,8 +49,9 @@ from kgc.errors import BudgetExceededError, ConfigError, DeadlineExceededError
 from kgc.llm.base import ChatBackend, Message, RawReply, TransientLLMError, Usage
 from kgc.llm.cache import AnswerCache, request_key
 from kgc.llm.executors import LocalExecutor, RequestExecutor
-from kgc.llm.jsonparse import CutOffAnswerError, InvalidAnswerError, parse_answer
+from kgc.llm.jsonparse import InvalidAnswerError, parse_answer
 from kgc.llm.limits import CircuitBreaker, RateLimiter
+from kgc.llm.usage import UsageLedger, UsageReport
 
 log = logging.getLogger(__name__)
 
@@ -75,61 +78,10 @@ class RetryPolicy:
 
 
 @dataclass
-class UsageReport:
-    requests: int = 0  # HTTP requests sent, retries included
-    cache_hits: int = 0
-    retries: int = 0  # transient errors retried
-    invalid: int = 0  # answers that failed JSON/schema validation (cut-off ones included)
-    truncated: int = 0  # answers cut off at max_tokens
-    failed: int = 0  # complete() calls that returned None
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    cost: float = 0.0
-
-    @property
-    def total_tokens(self) -> int:
-        return self.prompt_tokens + self.completion_tokens
-
-    def add(self, other: UsageReport) -> None:
-        for name, value in asdict(other).items():
-            setattr(self, name, getattr(self, name) + value)
-
-    def as_dict(self) -> dict[str, float]:
-        """Flat numbers for the run manifest (`StageRecord.llm`)."""
-        return {**asdict(self), "total_tokens": self.total_tokens}
-
-
-@dataclass
 class _Attempt:
     raw: str | None
     error: str
     cut_off: bool = False
-
-
-@dataclass
-class _Ledger:
-    """Usage per (stage, model), thread-safe."""
-
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    rows: dict[tuple[str, str], UsageReport] = field(default_factory=dict)
-
-    def add(self, stage: str, model: str, **counts: Any) -> None:
-        with self.lock:
-            row = self.rows.setdefault((stage, model), UsageReport())
-            for name, value in counts.items():
-                setattr(row, name, getattr(row, name) + value)
-
-    def total(self, stage: str | None = None, model: str | None = None) -> UsageReport:
-        out = UsageReport()
-        with self.lock:
-            for (s, m), row in self.rows.items():
-                if (stage is None or s == stage) and (model is None or m == model):
-                    out.add(row)
-        return out
-
-    def models(self) -> list[str]:
-        with self.lock:
-            return sorted({m for _, m in self.rows})
 
 
 class _RetriesExhausted(Exception):
@@ -167,8 +119,13 @@ class LLMClient:
         self._cache = AnswerCache(cache_path) if cfg.cache and cache_path is not None else None
         self._identity = backend.cache_identity()
         self._limiter = RateLimiter(cfg.requests_per_minute, cfg.tokens_per_minute)
-        self._breaker = CircuitBreaker(cfg.circuit_breaker_failures, backend.model)
-        self._ledger = _Ledger()
+        self._breaker = CircuitBreaker(
+            failures=cfg.circuit_breaker_failures,
+            window=cfg.circuit_breaker_window,
+            seconds=cfg.timeout if cfg.circuit_breaker_seconds is None else cfg.circuit_breaker_seconds,
+            model=backend.model,
+        )
+        self._ledger = UsageLedger()
         self._failures_lock = threading.Lock()
         started = time.monotonic() if started_at is None else started_at
         self._deadline = None if cfg.deadline_seconds is None else started + cfg.deadline_seconds
@@ -195,18 +152,20 @@ class LLMClient:
             except _RetriesExhausted as e:
                 attempts.append(_Attempt(raw=None, error=str(e)))
                 break
-            try:
-                if reply.truncated:
-                    raise CutOffAnswerError(f"the answer was cut off at max_tokens={max_tokens}")
-                answer = parse_answer(reply.text, schema)
-            except CutOffAnswerError as e:
+            if reply.truncated:
+                # The budget was too small, not the answer wrong: the same question with more room.
                 self._count(stage, invalid=1, truncated=1)
-                attempts.append(_Attempt(raw=reply.text, error=str(e), cut_off=True))
+                error = f"the answer was cut off at max_tokens={max_tokens}"
+                attempts.append(_Attempt(raw=reply.text, error=error, cut_off=True))
                 if max_tokens > self.cfg.max_output_tokens:
                     break  # cut off even with twice the budget: this item fails
-                max_tokens *= 2  # the same question, room for a longer answer
+                max_tokens *= 2
                 continue
+            try:
+                answer = parse_answer(reply.text, schema)
             except InvalidAnswerError as e:
+                # JSON cut short with finish_reason "stop" lands here too: a broken answer, not a
+                # small budget (doubling it would not help), so it is asked again like any invalid one.
                 self._count(stage, invalid=1)
                 attempts.append(_Attempt(raw=reply.text, error=str(e)))
                 if corrections_left == 0:
@@ -298,7 +257,7 @@ class LLMClient:
             estimate = self.estimate_tokens(messages) + max_tokens
             self._limiter.acquire(estimate)
             self._check_budget()
-            self._count(stage, requests=1)
+            self._breaker.started()
             try:
                 reply = self.executor.chat(
                     messages,
@@ -307,15 +266,23 @@ class LLMClient:
                     max_tokens=max_tokens,
                 )
             except TransientLLMError as e:
+                self._count(stage, requests=int(e.sent))
                 self._limiter.settle(estimate, 0)
                 if e.server_failure:
-                    self._breaker.record_failure(e)  # raises LLMUnavailableError when it opens
+                    self._breaker.failed(e)  # raises LLMUnavailableError when it opens
+                else:
+                    self._breaker.ignored()
                 if attempt == self.cfg.max_retries:
                     raise _RetriesExhausted(f"gave up after {attempt + 1} attempts: {e}") from e
                 self._count(stage, retries=1)
                 self._sleep(self.retry_policy.delay(attempt, e.retry_after))
                 continue
-            self._breaker.record_success()
+            except BaseException:
+                self._count(stage, requests=1)
+                self._breaker.ignored()
+                raise
+            self._count(stage, requests=1)
+            self._breaker.succeeded()
             self._limiter.settle(estimate, reply.usage.total)
             self._count_usage(stage, reply.usage)
             return reply

@@ -47,7 +47,7 @@ def extract_json(text: str) -> Any:
         except ValueError:
             cleaned = cleaned[start:]  # repair from the outermost bracket
         if is_cut_off(cleaned):
-            raise CutOffAnswerError("the JSON stops before its end (cut off at the token limit?)")
+            raise CutOffAnswerError("the JSON stops before its end: the answer was cut short")
     repaired = json_repair.loads(cleaned)
     # json_repair turns text without any JSON into "" (or a bare string): that is not an answer.
     if isinstance(repaired, dict | list) and repaired:

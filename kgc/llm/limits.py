@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import deque
 
 from kgc.errors import LLMUnavailableError
 
@@ -76,14 +77,30 @@ class RateLimiter:
 
 
 class CircuitBreaker:
-    """Opens after `threshold` consecutive server failures (connection errors, timeouts, 5xx); once
-    open every call fails fast. A hung or failing server thus stops the run within a few timeouts
-    instead of costing every item all its retries."""
+    """Stops the run when the server is down, hung or failing nearly every request, and only then.
 
-    def __init__(self, threshold: int, model: str):
-        self.threshold = max(1, threshold)
+    It opens, for good (every later call fails fast), when either
+    - requests have waited `seconds` on the server in all without one success, and at least two of them
+      failed: a hung server, whose requests end only at the timeout, stops the run within about two
+      timeouts. Only time with a request in flight counts, not the backoff between retries, so a flaky
+      server that answers errors at once never gets there; or
+    - `failures` of the last `window` requests failed: a server that is down or answers nothing but
+      errors. A streak of failures is no sign: a server failing half the requests gives five in a row
+      every ~32 requests, while 19 of 20 at random comes about once in 50,000.
+    Failures are connection errors, timeouts and HTTP 5xx. A 429 (the server pacing us) counts as
+    neither failure nor success.
+    """
+
+    def __init__(self, *, failures: int, window: int, seconds: float, model: str):
+        self.failures = max(1, failures)
+        self.seconds = seconds
         self.model = model
-        self._consecutive = 0
+        self._outcomes: deque[bool] = deque(maxlen=max(window, self.failures))  # True: failed
+        self._in_flight = 0
+        self._busy_since = 0.0  # when the requests in flight started waiting (or the last success)
+        self._waited = 0.0  # seconds waited since the last success, before _busy_since
+        self._failed_since_success = 0
+        self._reason = ""
         self._last_error = ""
         self._open = False
         self._lock = threading.Lock()
@@ -93,24 +110,61 @@ class CircuitBreaker:
             if self._open:
                 raise self._error()
 
-    def record_failure(self, error: Exception) -> None:
-        """Count one server failure; raises LLMUnavailableError when the breaker opens."""
+    def started(self) -> None:
+        """A request goes to the server now."""
         with self._lock:
-            self._consecutive += 1
+            if self._in_flight == 0:
+                self._busy_since = time.monotonic()
+            self._in_flight += 1
+
+    def succeeded(self) -> None:
+        with self._lock:
+            now = self._end()
+            self._outcomes.append(False)
+            self._waited, self._busy_since, self._failed_since_success = 0.0, now, 0
+
+    def ignored(self) -> None:
+        """A request ended neither failed nor succeeded (a 429, a refused request)."""
+        with self._lock:
+            self._end()
+
+    def failed(self, error: Exception) -> None:
+        """A request failed at the server; raises LLMUnavailableError when the breaker opens."""
+        with self._lock:
+            waited = self._waited_until(time.monotonic())
+            self._end()
+            self._outcomes.append(True)
+            self._failed_since_success += 1
             self._last_error = str(error)
-            if self._consecutive >= self.threshold:
+            failed_recently = sum(self._outcomes)
+            if not self._open and self._failed_since_success >= 2 and waited >= self.seconds:
                 self._open = True
+                self._reason = (
+                    f"{self._failed_since_success} requests failed and none succeeded in "
+                    f"{waited:.1f} s of waiting on the server"
+                )
+            elif not self._open and failed_recently >= self.failures:
+                self._open = True
+                self._reason = (
+                    f"{failed_recently} of the last {len(self._outcomes)} requests failed with "
+                    "connection errors, timeouts or HTTP 5xx"
+                )
             if self._open:
                 raise self._error()
 
-    def record_success(self) -> None:
-        with self._lock:
-            self._consecutive = 0
+    def _waited_until(self, now: float) -> float:
+        return self._waited + (now - self._busy_since if self._in_flight else 0.0)
+
+    def _end(self) -> float:
+        now = time.monotonic()
+        self._in_flight -= 1
+        if self._in_flight == 0:
+            self._waited += now - self._busy_since
+        return now
 
     def _error(self) -> LLMUnavailableError:
         return LLMUnavailableError(
-            f"the LLM server for model {self.model!r} is unreachable or failing ({self._consecutive} "
-            f"consecutive failed requests: connection errors, timeouts or HTTP 5xx; last: {self._last_error}). "
-            "The run stopped at a resumable point: every answer received so far is cached, so start the "
-            "same command again once the server is up."
+            f"the LLM server for model {self.model!r} is down, hung or failing ({self._reason}; "
+            f"last error: {self._last_error}). The run stopped at a resumable point: every answer received so far is cached, so start the same command again "
+            "once the server is up."
         )

@@ -69,6 +69,7 @@ class OpenAIBackend:
         self._configured_mode = cfg.response_format
         self._mode: FormatMode | Literal["auto"] = cfg.response_format
         self._probe_lock = threading.Lock()
+        self._failed_probes = 0  # probes that ended in an error (no answer, so no mode found)
         self._client = openai.OpenAI(
             base_url=self.base_url, api_key=api_key, timeout=cfg.timeout, max_retries=0
         )
@@ -95,9 +96,22 @@ class OpenAIBackend:
         mode = self._mode
         if mode != "auto":
             return self._send(mode, messages, json_schema, temperature, max_tokens)
+        failed_before = self._failed_probes
         with self._probe_lock:  # one request finds the mode; the others wait and then use it
             if self._mode == "auto":
-                return self._probe(messages, json_schema, temperature, max_tokens)
+                if self._failed_probes != failed_before:
+                    # The probe this request waited for failed: one after another, each waiting one
+                    # more timeout of a hung server, they would keep the run going long after the
+                    # circuit breaker opened. It goes back to the client, unsent, to be retried.
+                    raise TransientLLMError(
+                        f"{self._where()}: not sent, the request finding the response format failed",
+                        sent=False,
+                    )
+                try:
+                    return self._probe(messages, json_schema, temperature, max_tokens)
+                except LLMError:
+                    self._failed_probes += 1
+                    raise
             settled = self._mode
         return self._send(settled, messages, json_schema, temperature, max_tokens)
 

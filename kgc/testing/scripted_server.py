@@ -8,7 +8,10 @@ deterministically and cheaply, so the whole pipeline can run without a model:
   name pair of the resolve band;
 - `set_rules` scripts exact replies (first matching rule wins);
 - `add_faults` queues misbehaviour (HTTP 429/500, delays, garbage, dropped connections, a request
-  that hangs, an answer cut off with finish_reason "length"), one per request;
+  that hangs, an answer cut off with finish_reason "length", an answer cut short while the server says
+  "stop"), one per request;
+- `fault_mix` (kgc.testing.faults.FaultMix) makes a share of the other requests fail at random, e.g.
+  20% HTTP 429/500 and 10% answers cut in half, reproducibly for a seed;
 - `hang=True` (or setting `server.hang`) makes every request hang: the connection is accepted and
   never answered, like a server stopped with SIGSTOP;
 - `max_tokens` is honoured: a longer answer is cut at 4 characters per token, finish_reason "length";
@@ -19,29 +22,29 @@ deterministically and cheaply, so the whole pipeline can run without a model:
         client = openai.OpenAI(base_url=server.base_url, api_key="x")
 
 CLI: `python -m kgc.testing.scripted_server --port 8765 --latency 0.05` prints the base URL and
-serves until killed.
+serves until killed; `--faults 429=0.1,500=0.1,cut=0.1 --fault-seed 3` makes it flaky.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
+import hashlib
 import json
-import socket
-import sys
 import threading
 import time
 import zlib
+from collections import Counter
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from kgc.testing.faults import Fault, FaultMix
+from kgc.testing.http_server import Answer, ChatHTTPServer
 from kgc.testing.replies import Rule, check_rules, detect_task, reply_text
 
-# {"status": 429, "retry_after": 1} | {"delay": s} | {"raw": "..."} | {"drop": True} | {"hang": True}
-# | {"finish_reason": "length"} (with or without "raw": the answer as it is, said to be cut off)
-Fault = dict[str, Any]
+# A Fault is one of: {"status": 429, "retry_after": 1} | {"delay": s} | {"raw": "..."} | {"drop": True}
+# | {"hang": True} | {"finish_reason": "length"} (with or without "raw": the answer as it is, said to be
+# cut off) | {"cut": 0.5} (the first half of the answer, finish_reason "stop")
 
 CHARS_PER_TOKEN = 4  # the usage it reports and the max_tokens cut use the same rough count
 
@@ -55,6 +58,7 @@ class RecordedRequest:
     messages: list[dict[str, Any]]
     model: str
     max_tokens: int | None = None
+    fault: Fault | None = None  # the misbehaviour it got, queued or drawn from the fault mix
 
 
 @dataclass
@@ -65,13 +69,6 @@ class ServerStats:
     max_in_flight: int = 0
     timestamps: list[float] = field(default_factory=list)  # time.monotonic() of each arrival
     requests: list[RecordedRequest] = field(default_factory=list)
-
-
-@dataclass
-class _Answer:
-    status: int
-    body: dict[str, Any]
-    headers: dict[str, str] = field(default_factory=dict)
 
 
 class ScriptedServer:
@@ -85,9 +82,12 @@ class ScriptedServer:
         host: str = "127.0.0.1",
         port: int = 0,
         hang: bool = False,
+        fault_mix: FaultMix | None = None,
     ):
         self.latency = latency
         self.hang = hang
+        self.fault_mix = fault_mix  # drawn for every request no queued fault claims
+        self._sent: Counter[str] = Counter()  # times each request was seen, for the mix's draw
         self._stopping = threading.Event()  # wakes hanging handlers when the server stops
         self.json_schema_supported = json_schema_supported
         self._host = host
@@ -97,7 +97,7 @@ class ScriptedServer:
         self._lock = threading.Lock()
         self._stats = ServerStats()
         self._in_flight = 0
-        self._httpd: _HTTPServer | None = None
+        self._httpd: ChatHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self.set_rules(rules or [])
 
@@ -107,7 +107,7 @@ class ScriptedServer:
         if self._httpd is not None:
             return self
         self._stopping.clear()
-        self._httpd = _HTTPServer((self._host, self._port), _Handler, self)
+        self._httpd = ChatHTTPServer((self._host, self._port), self.respond)
         self._thread = threading.Thread(
             target=self._httpd.serve_forever, args=(0.05,), name="scripted-llm", daemon=True
         )
@@ -180,6 +180,9 @@ class ScriptedServer:
         response_format = request.get("response_format")
         task, prompt = detect_task(messages, response_format)
         with self._lock:
+            fault = self._pop_fault(task)
+            if fault is None:
+                fault = self._draw_fault(request)
             s = self._stats
             now = time.monotonic()
             s.total += 1
@@ -196,11 +199,11 @@ class ScriptedServer:
                     messages=messages,
                     model=str(request.get("model", "")),
                     max_tokens=request.get("max_completion_tokens") or request.get("max_tokens"),
+                    fault=fault,
                 )
             )
             self._in_flight += 1
             s.max_in_flight = max(s.max_in_flight, self._in_flight)
-            fault = self._pop_fault(task)
             return task, prompt, fault, list(self._rules)
 
     def _end(self) -> None:
@@ -213,9 +216,25 @@ class ScriptedServer:
                 return self._faults.pop(i)
         return None
 
+    def _draw_fault(self, request: dict[str, Any]) -> Fault | None:
+        if self.fault_mix is None:
+            return None
+        key = hashlib.sha256(json.dumps(request, sort_keys=True).encode("utf-8")).hexdigest()
+        occurrence = self._sent[key]
+        self._sent[key] += 1
+        return self.fault_mix.draw(key, occurrence)
+
+    def respond(self, request: dict[str, Any]) -> Answer | None:
+        """The HTTP answer to one chat request; None means: drop the connection."""
+        task, prompt, fault, rules = self._begin(request)
+        try:
+            return self.answer(request, task, prompt, fault, rules)
+        finally:
+            self._end()
+
     def answer(
         self, request: dict[str, Any], task: str, prompt: str, fault: Fault | None, rules: list[Rule]
-    ) -> _Answer | None:
+    ) -> Answer | None:
         """The HTTP answer to one chat request; None means: drop the connection."""
         if self.hang or (fault is not None and fault.get("hang")):
             self._stopping.wait()  # never answer; the connection closes when the server stops
@@ -243,11 +262,13 @@ class ScriptedServer:
             text = str(fault["raw"])
         else:
             text = reply_text(request.get("messages") or [], task, prompt, rules)
+        if fault is not None and "cut" in fault:
+            text = text[: int(len(text) * float(fault["cut"]))]
         finish_reason = str(fault.get("finish_reason", "stop")) if fault is not None else "stop"
         limit = request.get("max_completion_tokens") or request.get("max_tokens")
         if isinstance(limit, int) and len(text) > limit * CHARS_PER_TOKEN:
             text, finish_reason = text[: limit * CHARS_PER_TOKEN], "length"
-        return _Answer(200, completion_body(request, text, finish_reason))
+        return Answer(200, completion_body(request, text, finish_reason))
 
 
 def completion_body(request: dict[str, Any], text: str, finish_reason: str = "stop") -> dict[str, Any]:
@@ -274,101 +295,12 @@ def completion_body(request: dict[str, Any], text: str, finish_reason: str = "st
     }
 
 
-def _error(status: int, message: str, retry_after: float | None = None) -> _Answer:
+def _error(status: int, message: str, retry_after: float | None = None) -> Answer:
     kind = {400: "invalid_request_error", 404: "not_found_error", 429: "rate_limit_exceeded"}.get(
         status, "server_error"
     )
     headers = {"Retry-After": f"{retry_after:g}"} if retry_after is not None else {}
-    return _Answer(status, {"error": {"message": message, "type": kind, "code": status}}, headers)
-
-
-class _HTTPServer(ThreadingHTTPServer):
-    daemon_threads = True
-    block_on_close = False  # stop() must not wait for a handler sleeping in a "delay" fault
-    request_queue_size = 256
-    allow_reuse_address = True
-
-    def __init__(
-        self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler], scripted: ScriptedServer
-    ):
-        self.scripted = scripted
-        self._connections: set[socket.socket] = set()
-        self._connections_lock = threading.Lock()
-        super().__init__(address, handler)
-
-    def process_request(self, request: Any, client_address: Any) -> None:
-        with self._connections_lock:
-            self._connections.add(request)
-        super().process_request(request, client_address)
-
-    def shutdown_request(self, request: Any) -> None:
-        with self._connections_lock:
-            self._connections.discard(request)
-        super().shutdown_request(request)
-
-    def close_connections(self) -> None:
-        """Wake handlers idling on keep-alive connections so their threads end with the server."""
-        with self._connections_lock:
-            connections = list(self._connections)
-        for conn in connections:
-            with contextlib.suppress(OSError):
-                conn.shutdown(socket.SHUT_RDWR)
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        if isinstance(sys.exc_info()[1], ConnectionError | TimeoutError):
-            return  # the client gave up (timeout test) or went away: nothing to report
-        super().handle_error(request, client_address)
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"  # keep-alive, as the openai client expects
-    disable_nagle_algorithm = True  # headers and body are two writes: no 40 ms delayed-ACK stall
-    server: _HTTPServer
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass  # thousands of requests in the benchmark: stay quiet
-
-    def do_GET(self) -> None:
-        if self.path.rstrip("/").endswith("/models"):
-            self._send(
-                200, {"object": "list", "data": [{"id": "scripted", "object": "model", "owned_by": "kgc"}]}
-            )
-        else:
-            self._send(404, {"error": {"message": f"no route {self.path}", "type": "not_found_error"}})
-
-    def do_POST(self) -> None:
-        if not self.path.rstrip("/").endswith("/chat/completions"):
-            self._send(404, {"error": {"message": f"no route {self.path}", "type": "not_found_error"}})
-            return
-        length = int(self.headers.get("Content-Length") or 0)
-        try:
-            request = json.loads(self.rfile.read(length) or b"{}")
-        except ValueError:
-            self._send(400, {"error": {"message": "the body is not JSON", "type": "invalid_request_error"}})
-            return
-        scripted = self.server.scripted
-        task, prompt, fault, rules = scripted._begin(request)
-        try:
-            answer = scripted.answer(request, task, prompt, fault, rules)
-            if answer is None:
-                self.close_connection = True  # "drop": no status line at all
-                return
-            self._send(answer.status, answer.body, answer.headers)
-        finally:
-            scripted._end()
-
-    def _send(self, status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> None:
-        data = json.dumps(body).encode("utf-8")
-        try:
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            for name, value in (headers or {}).items():
-                self.send_header(name, value)
-            self.end_headers()
-            self.wfile.write(data)
-        except (ConnectionError, TimeoutError):
-            self.close_connection = True  # the client timed out and left
+    return Answer(status, {"error": {"message": message, "type": kind, "code": status}}, headers)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -383,6 +315,13 @@ def main(argv: list[str] | None = None) -> None:
         "--hang", action="store_true", help="accept every request and never answer (a stopped server)"
     )
     parser.add_argument(
+        "--faults",
+        default="",
+        help="random faults as KIND=SHARE,...: 429, 500, 503, cut (answer cut in half, finish_reason "
+        "'stop'), drop, hang; e.g. 429=0.1,500=0.1,cut=0.1",
+    )
+    parser.add_argument("--fault-seed", type=int, default=0, help="the seed of --faults")
+    parser.add_argument(
         "--no-json-schema",
         action="store_true",
         help="reject response_format json_schema like llama-cpp-python",
@@ -396,6 +335,7 @@ def main(argv: list[str] | None = None) -> None:
         host=args.host,
         port=args.port,
         hang=args.hang,
+        fault_mix=FaultMix.parse(args.faults, args.fault_seed) if args.faults else None,
     ).start()
     print(server.base_url, flush=True)
     try:
