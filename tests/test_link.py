@@ -261,3 +261,35 @@ def test_link_a_run_and_evaluate_it(tmp_path: Path) -> None:
     assert scores["names"] == 4 and scores["missing"] == 1
     assert scores["accuracy_at_1"] == {"hits": 4, "total": 4}
     assert "accuracy@1" in r.output and "NIL F1" in r.output
+
+
+def test_canonicalise_and_restrict_a_linked_graph() -> None:
+    from kgc.link.entities import link_graph
+    from kgc.link.graph import apply_links
+    from kgc.link.linker import open_index
+    from kgc.models import Entity, KnowledgeGraph, Relation
+
+    graph = KnowledgeGraph(
+        entities=[
+            Entity(id="a", name="NMT", sources=["d1"]),
+            Entity(id="b", name="neural machine translations", sources=["d2"]),
+            Entity(id="c", name="BLEU", sources=["d1"]),
+            Entity(id="d", name="machine translation", sources=["d3"]),
+        ],
+        relations=[
+            Relation(head="a", relation="Evaluate-for", tail="c", support=1, sources=["d1"]),
+            Relation(head="b", relation="Evaluate-for", tail="c", support=1, sources=["d2"]),
+            Relation(head="a", relation="Hyponym-Of", tail="d", support=1, sources=["d1"]),
+        ],
+    )
+    links = link_graph(graph, open_index(BUNDLED)).links
+    canon = apply_links(graph, links, "canonicalise")
+    names = {e.id: (e.name, sorted(e.aliases)) for e in canon.entities}
+    assert names["a"] == ("neural machine translation", ["NMT", "neural machine translations"])  # a and b merged
+    assert "b" not in names and names["c"] == ("BLEU", [])
+    merged = [r for r in canon.relations if r.relation == "Evaluate-for"]
+    assert len(merged) == 1 and merged[0].sources == ["d1", "d2"] and merged[0].support == 2
+    restricted = apply_links(graph, links, "restrict")
+    assert {e.id for e in restricted.entities} == {"a", "d"}  # BLEU is not in the vocabulary
+    assert [(r.head, r.tail) for r in restricted.relations] == [("a", "d")]
+    assert apply_links(graph, links, "annotate") is graph

@@ -111,9 +111,9 @@ def partial_abbreviation_band(
 ) -> None:
     """'neural MT' -> 'neural machine translation': words kept or abbreviated, checked on the n-gram
     candidates' labels (kgc.resolve's `abbreviates_partially`)."""
-    if " " not in q.key:
+    if " " not in q.key or not any(looks_like_acronym(w) for w in q.name.split()):
         return
-    for h in hits:
+    for h in hits[:10]:
         c = int(index.row_concept[h.row])
         for row in range(index.concept_rows[c], index.concept_rows[c + 1]):
             if index.strength(row) in ("label", "exact") and abbreviates_partially(q.key, index.row_key[row]):

@@ -106,14 +106,12 @@ def decide(q: NameQuery, cands: list[Candidate], index: VocabIndex, cfg: LinkCon
     if len(acronyms) > 1:
         return Decision("ambiguous", None, "acronym", f"an acronym of {len(acronyms)} concepts")
 
-    fuzzy = sorted(
-        (c for c in cands if vetoed(q, index, c) is None),
-        key=lambda c: -c.features.get("string", 0.0),
-    )
-    best = fuzzy[0] if fuzzy else None
+    by_string = sorted(cands, key=lambda c: -c.features.get("string", 0.0))
+    best = next((c for c in by_string if vetoed(q, index, c) is None), None)  # vetoes checked lazily
     if best is not None and best.features.get("string", 0.0) >= cfg.auto_threshold:
         s = best.features["string"]
-        rivals = [c for c in fuzzy[1:] if s - c.features.get("string", 0.0) < cfg.tie_margin]
+        near = [c for c in by_string if c is not best and s - c.features.get("string", 0.0) < cfg.tie_margin]
+        rivals = [c for c in near if vetoed(q, index, c) is None]
         if rivals:
             top = _common_ancestor(index, [best.concept, *(c.concept for c in rivals)])
             if top is not None:

@@ -15,7 +15,6 @@ import json
 import logging
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -28,26 +27,26 @@ from kgc.rundir import atomic_write_bytes, atomic_write_text
 log = logging.getLogger(__name__)
 
 N_FEATURES = 1 << 20
-INDEX_VERSION = "1"
+INDEX_VERSION = "2"
 _STRENGTH_CODES = ("label", "exact", "related", "broad", "narrow")
 
 
-def _hasher() -> Any:
-    from sklearn.feature_extraction.text import HashingVectorizer
-
-    return HashingVectorizer(
-        analyzer="char",
-        ngram_range=(3, 3),
-        n_features=N_FEATURES,
-        alternate_sign=False,
-        norm=None,
-        lowercase=False,
-    )
-
-
 def gram_counts(keys: list[str]) -> sp.csr_matrix:
-    """Counts of the hashed character 3-grams of ' key ' (the spaces mark word edges)."""
-    return sp.csr_matrix(_hasher().transform([f" {k} " for k in keys]), dtype=np.float32)
+    """Counts of the character 3-grams of ' key ' (the spaces mark word edges), each gram's three
+    UTF-8 bytes hashed into N_FEATURES columns; vectorised over all keys at once."""
+    texts = [f" {k} ".encode() for k in keys]
+    lengths = np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts))
+    data = np.frombuffer(b"".join(texts), dtype=np.uint8).astype(np.uint64)
+    owner = np.repeat(np.arange(len(keys)), lengths)
+    pos = np.arange(max(len(data) - 2, 0))
+    pos = pos[owner[pos] == owner[pos + 2]]  # the three bytes belong to one key
+    codes = (data[pos] << np.uint64(16)) | (data[pos + 1] << np.uint64(8)) | data[pos + 2]
+    cols = ((codes * np.uint64(2654435761)) % np.uint64(N_FEATURES)).astype(np.int64)
+    m = sp.csr_matrix(
+        (np.ones(len(pos), dtype=np.float32), (owner[pos], cols)), shape=(len(keys), N_FEATURES)
+    )
+    m.sum_duplicates()
+    return m
 
 
 @dataclass
