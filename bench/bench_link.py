@@ -13,6 +13,7 @@ cold, then again from its cache; peak memory from the child's maximum resident s
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import random
@@ -97,11 +98,11 @@ def synthetic(concepts: int, names: int, seed: int = 7) -> tuple[list[str], list
     word, a third made up)."""
     rng = random.Random(seed)
     lexicon = list(dict.fromkeys(_word(rng) for _ in range(30_000)))
-    weights = [1 / (r + 1) for r in range(len(lexicon))]
+    cum = list(itertools.accumulate(1 / (r + 1) for r in range(len(lexicon))))  # Zipf-like word use
     labels: list[str] = []
     seen: set[str] = set()
     while len(labels) < concepts:
-        label = " ".join(rng.choices(lexicon, weights, k=rng.randint(2, 4)))
+        label = " ".join(rng.choices(lexicon, cum_weights=cum, k=rng.randint(2, 4)))
         if label not in seen:
             seen.add(label)
             labels.append(label)
@@ -123,7 +124,9 @@ def synthetic(concepts: int, names: int, seed: int = 7) -> tuple[list[str], list
         elif kind == 3:
             out.append(_word(rng) + " " + label)
         else:
-            out.append(" ".join(rng.choices(lexicon, weights, k=rng.randint(2, 4))) + " " + _word(rng))
+            out.append(
+                " ".join(rng.choices(lexicon, cum_weights=cum, k=rng.randint(2, 4))) + " " + _word(rng)
+            )
     return lines, out
 
 

@@ -285,7 +285,10 @@ def test_canonicalise_and_restrict_a_linked_graph() -> None:
     links = link_graph(graph, open_index(BUNDLED)).links
     canon = apply_links(graph, links, "canonicalise")
     names = {e.id: (e.name, sorted(e.aliases)) for e in canon.entities}
-    assert names["a"] == ("neural machine translation", ["NMT", "neural machine translations"])  # a and b merged
+    assert names["a"] == (
+        "neural machine translation",
+        ["NMT", "neural machine translations"],
+    )  # a and b merged
     assert "b" not in names and names["c"] == ("BLEU", [])
     merged = [r for r in canon.relations if r.relation == "Evaluate-for"]
     assert len(merged) == 1 and merged[0].sources == ["d1", "d2"] and merged[0].support == 2
@@ -293,3 +296,20 @@ def test_canonicalise_and_restrict_a_linked_graph() -> None:
     assert {e.id for e in restricted.entities} == {"a", "d"}  # BLEU is not in the vocabulary
     assert [(r.head, r.tail) for r in restricted.relations] == [("a", "d")]
     assert apply_links(graph, links, "annotate") is graph
+
+
+def test_dense_band_records_a_cosine_per_candidate() -> None:
+    from kgc.testing.embedder import HashingEmbedder
+
+    embedder = HashingEmbedder()
+    result = link_names(
+        [NameRecord("neural translation", context=("translating sentences with a neural network",))],
+        BUNDLED,
+        LinkConfig(dense=True),
+        embed=embedder.encode,
+    )
+    cands = result.links[0].candidates
+    assert cands and all("dense" in c.bands and -1.0 <= c.features["dense"] <= 1.0 for c in cands)
+    assert embedder.encoded > 0
+    plain = link_names(["neural translation"], BUNDLED).links[0]
+    assert not any("dense" in c.features for c in plain.candidates)  # off unless asked for
