@@ -80,7 +80,12 @@ def score_modes(
 
 
 def build(
-    llm: str, n_concepts: int | None, concepts: list[str], expert: list[GoldTriplet], index: VocabIndex
+    llm: str,
+    n_concepts: int | None,
+    concepts: list[str],
+    expert: list[GoldTriplet],
+    index: VocabIndex,
+    max_chars: int,
 ) -> dict[str, Any]:
     """kgc build over the abstracts with the concepts as seeds, then link and score."""
     degree = Counter(normalise_name(n) for e in expert for n in (e.head, e.tail))
