@@ -10,30 +10,11 @@ import hashlib
 import os
 from datetime import UTC, datetime
 
-from pydantic import BaseModel, Field
+from kgc.artifacts import CHANGES
+from kgc.models import CorpusChange, Document
+from kgc.rundir import RunDir
 
-from kgc.models import Document
-from kgc.rundir import RunDir, read_jsonl
-
-CHANGES_FILE = "changes.jsonl"
-
-
-class CorpusChange(BaseModel):
-    """One update of a run's corpus (one line of changes.jsonl)."""
-
-    time: str = ""
-    how: str = "build"  # "build" (the corpus was read again) or "remove" (kgc remove)
-    added: list[str] = Field(default_factory=list)
-    changed: list[str] = Field(default_factory=list)
-    removed: list[str] = Field(default_factory=list)
-    corpus_hash: str = ""  # of the documents after the update: a rerun never logs the same update twice
-
-    @property
-    def empty(self) -> bool:
-        return not (self.added or self.changed or self.removed)
-
-    def counts(self) -> dict[str, int]:
-        return {"added": len(self.added), "changed": len(self.changed), "removed": len(self.removed)}
+__all__ = ["CorpusChange", "describe_change", "diff_documents", "log_change", "read_changes"]
 
 
 def documents_hash(documents: list[Document]) -> str:
@@ -59,8 +40,7 @@ def diff_documents(before: list[Document], after: list[Document], *, how: str = 
 
 
 def read_changes(run: RunDir) -> list[CorpusChange]:
-    path = run / CHANGES_FILE
-    return read_jsonl(path, CorpusChange) if path.is_file() else []
+    return run.read_optional(CHANGES) or []
 
 
 def log_change(run: RunDir, change: CorpusChange) -> None:
@@ -71,7 +51,7 @@ def log_change(run: RunDir, change: CorpusChange) -> None:
     logged = read_changes(run)
     if logged and logged[-1].corpus_hash == change.corpus_hash:
         return
-    with (run / CHANGES_FILE).open("a", encoding="utf-8") as f:
+    with (run / CHANGES).open("a", encoding="utf-8") as f:
         f.write(change.model_dump_json() + "\n")
         f.flush()
         os.fsync(f.fileno())

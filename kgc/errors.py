@@ -43,3 +43,7 @@ class ExportError(KgcError):
 
 class EvaluationError(KgcError):
     """A gold, alias or pairs file (or the run being evaluated) cannot be used; says which file and line."""
+
+
+class RunDirError(KgcError):
+    """A run directory cannot be used: not a directory, a damaged artifact, held by another process."""

@@ -1,8 +1,9 @@
-"""Typed data passed between the stages. Every artifact in a run directory is a list of these."""
+"""Typed data passed between the stages: the rows of the run directory's artifacts (kgc.artifacts)."""
 
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from functools import cached_property
 from typing import Literal
 
@@ -156,3 +157,72 @@ class KnowledgeGraph(BaseModel):
             if e.id == entity_id:
                 return e
         raise KeyError(entity_id)
+
+
+# --- what the stages keep about their own work ------------------------------------------------
+
+
+@dataclass
+class Skipped:
+    """An input the corpus stage did not read, and why (skipped.json)."""
+
+    where: str  # path, or path:line
+    reason: str
+
+
+class CorpusChange(BaseModel):
+    """One update of a run's corpus (one line of changes.jsonl)."""
+
+    time: str = ""
+    how: str = "build"  # "build" (the corpus was read again) or "remove" (kgc remove)
+    added: list[str] = Field(default_factory=list)
+    changed: list[str] = Field(default_factory=list)
+    removed: list[str] = Field(default_factory=list)
+    corpus_hash: str = ""  # of the documents after the update: a rerun never logs the same update twice
+
+    @property
+    def empty(self) -> bool:
+        return not (self.added or self.changed or self.removed)
+
+    def counts(self) -> dict[str, int]:
+        return {"added": len(self.added), "changed": len(self.changed), "removed": len(self.removed)}
+
+
+class TopicSummary(BaseModel):
+    """One topic for the user to inspect in the run directory (topics.json)."""
+
+    topic: int
+    size: int  # number of documents
+    keywords: list[str]  # keyphrases as found, best first
+
+
+class SeedsSeen(BaseModel):
+    """What the seeds of a run were chosen from (seeds_seen.json)."""
+
+    settings: str  # hash of the settings that chose them; other settings mean a refit
+    chunks: list[str]  # content hashes of the chunks they were chosen from
+
+
+class Unit(BaseModel):
+    """One extraction call's validated candidates, keyed by everything its answer depends on."""
+
+    key: str
+    candidates: list[Candidate] = Field(default_factory=list)
+    dropped: dict[str, int] = Field(default_factory=dict)  # reason -> triplets dropped by validation
+
+
+class ExtractionReport(BaseModel):
+    """What extraction dropped and which of its tasks failed (extraction_report.json)."""
+
+    dropped: dict[str, int] = Field(default_factory=dict)  # reason -> triplets
+    failed_tasks: list[str] = Field(default_factory=list)  # task keys left without a valid answer
+
+
+class ClusterSummary(BaseModel):
+    """An entity of several names and its weakest link (one line of clusters.jsonl)."""
+
+    id: str
+    canonical: str
+    names: int
+    weakest: float = 1.0  # the lowest score of a checked pair inside it
+    weakest_pair: tuple[str, str] | None = None

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from kgc.artifacts import CANDIDATES, CHUNKS
 from kgc.errors import EvaluationError
 from kgc.evaluate import (
     EVAL_FILE,
@@ -21,7 +22,7 @@ from kgc.evaluate.report import render
 from kgc.export.graph_files import write_graph
 from kgc.models import Candidate, Chunk, Entity, KnowledgeGraph, Provenance, Relation
 from kgc.resources import demo_dir
-from kgc.rundir import write_jsonl
+from kgc.rundir import RunDir
 
 
 def write(tmp_path: Path, name: str, text: str) -> Path:
@@ -184,13 +185,13 @@ def make_run(tmp_path: Path) -> Path:
         ],
     )
     write_graph(graph, run)
-    write_jsonl(
-        run / "chunks.jsonl",
+    RunDir(run).write(
+        CHUNKS,
         [Chunk(id="d1#0", doc_id="d1", text="Syntax comes before parsers.", start=0, end=28)],
     )
     prov = [Provenance(doc_id="d1", chunk_id="d1#0", evidence="Syntax comes before parsers.")]
-    write_jsonl(
-        run / "candidates.jsonl",
+    RunDir(run).write(
+        CANDIDATES,
         [
             Candidate(head="syntax", relation="Is-a-Prerequisite-of", tail="parsers", provenance=prov),
             Candidate(head="semantics", relation="Compare", tail="syntax", provenance=prov),

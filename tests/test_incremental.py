@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from kgc.artifacts import DOCUMENTS, SEEDS
 from kgc.changes import read_changes
 from kgc.cli.run import headline
 from kgc.config import KgcConfig, SeedsConfig, load_config
@@ -154,8 +155,8 @@ def test_remove_without_the_source_keeps_what_other_documents_support(tmp_path: 
         ["d2"],
     )
     assert sorted(e.id for e in after.entities) == ["bleu", "machine-translation"]
-    assert [d.id for d in RunDir(run).documents()] == ["d2", "d4", "d5"]
-    assert RunDir(run).manifest().removed == ["d1", "d3"]
+    assert [d.id for d in RunDir(run).read(DOCUMENTS)] == ["d2", "d4", "d5"]
+    assert RunDir(run).removed() == ["d1", "d3"]
     assert "-2 removed" in headline(RunDir(run).manifest())
 
     # Repeating the command (as after a kill) changes nothing; an unknown id is a clear error.
@@ -192,7 +193,7 @@ def test_seed_mode_update_equals_a_fresh_build_with_the_same_seeds(tmp_path: Pat
     fresh_backend = ScriptedBackend()
     fresh = build(cfg, corpus, tmp_path / "fresh", fresh_backend)
     same_graph(updated, fresh)
-    assert RunDir(run).seeds() == RunDir(tmp_path / "fresh").seeds()
+    assert RunDir(run).read(SEEDS) == RunDir(tmp_path / "fresh").read(SEEDS)
     # The batches the changed text entered are asked again, the others not.
     assert 0 < update_calls < len(fresh_backend.requests_for("extraction"))
 

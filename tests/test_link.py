@@ -219,9 +219,10 @@ def test_cli_link_and_resolve_against(tmp_path: Path) -> None:
 
 def linked_run(tmp_path: Path) -> Path:
     """A run directory whose graph has entities with aliases, and the documents they came from."""
+    from kgc.artifacts import DOCUMENTS, GRAPH
     from kgc.export.graph_files import write_graph
     from kgc.models import Document, Entity, KnowledgeGraph, Relation
-    from kgc.rundir import RunDir, StageRecord, write_jsonl
+    from kgc.rundir import RunDir, StageRecord
 
     run = RunDir(tmp_path / "run")
     graph = KnowledgeGraph(
@@ -235,8 +236,8 @@ def linked_run(tmp_path: Path) -> Path:
         relations=[Relation(head="nmt", relation="Hyponym-Of", tail="mt", support=1)],
     )
     write_graph(graph, run.path)
-    write_jsonl(run / "documents.jsonl", [Document(id="d1", text="A masked language model (MLM) helps NMT.")])
-    run.record("fusion", StageRecord(outputs=["graph.json"]))
+    run.write(DOCUMENTS, [Document(id="d1", text="A masked language model (MLM) helps NMT.")])
+    run.record("fusion", StageRecord(outputs=[GRAPH.name]))
     return run.path
 
 

@@ -16,11 +16,11 @@ import networkx as nx
 import numpy as np
 import pytest
 
+from kgc.artifacts import CANDIDATES
 from kgc.config import KgcConfig, load_config
-from kgc.models import Candidate
 from kgc.pipeline import Pipeline, build
 from kgc.resources import demo_corpus, demo_dir
-from kgc.rundir import read_jsonl
+from kgc.rundir import RunDir
 from kgc.testing.scripted_server import ScriptedServer
 
 
@@ -139,7 +139,7 @@ def test_exact_graph_from_scripted_answers(tmp_path: Path) -> None:
     run = tmp_path / "run"
     report = json.loads((run / "extraction_report.json").read_text())
     assert report == {"dropped": {"unknown relation": 1}, "failed_tasks": []}
-    candidates = read_jsonl(run / "candidates.jsonl", Candidate)
+    candidates = RunDir(run).read(CANDIDATES)
     assert {(c.head, c.provenance[0].chunk_id, c.provenance[0].seed) for c in candidates} == {
         ("BLEU", "d1#0", "machine translation"),
         ("Neural machine translation", "d2#0", "machine translation"),

@@ -9,16 +9,17 @@ from typing import Any
 
 import pytest
 
+from kgc.artifacts import Text
 from kgc.config import ExtractionConfig, KgcConfig, load_config
 from kgc.errors import ConfigError
 from kgc.estimate import estimate
 from kgc.llm.base import TransientLLMError
 from kgc.models import Chunk
-from kgc.pipeline import Pipeline
+from kgc.pipeline import Pipeline, configured_files
 from kgc.resources import prompts_dir
 from kgc.rundir import RunDir, StageRecord
 from kgc.schema import RelationSchema
-from kgc.stages import stages_for
+from kgc.stages import STAGES, stages_for
 from kgc.stages.extraction import ExtractionAnswer, ExtractionTask, Triplet, validate_triplets
 from kgc.testing import ScriptedBackend, scripted_factory
 
@@ -102,25 +103,51 @@ def test_editing_a_prompt_template_reruns_its_stage_and_only_the_changed_calls_a
     assert "Be brief." in backend.requests[-1][0]["content"]
 
 
+def test_editing_a_file_named_in_the_config_reruns_the_stage_that_reads_it(tmp_path: Path) -> None:
+    background = tmp_path / "background.tsv"
+    background.write_text("BLEU\tEvaluate-for\tmachine translation\n", encoding="utf-8")
+    cfg = config(**{"fusion.background_graph": str(background)})
+    backend = ScriptedBackend()
+    pipeline(tmp_path, backend, cfg).run_until()
+    first = RunDir(tmp_path / "run").manifest().stages
+
+    Pipeline(cfg, tmp_path / "run", llm_factory=scripted_factory(backend, cfg.llm)).run_until()
+    assert RunDir(tmp_path / "run").manifest().stages == first  # same file: every stage up to date
+
+    background.write_text("BLEU\tUsed-for\tmachine translation\n", encoding="utf-8")  # same path
+    Pipeline(cfg, tmp_path / "run", llm_factory=scripted_factory(backend, cfg.llm)).run_until()
+    after = RunDir(tmp_path / "run").manifest().stages
+    assert after["fusion"].config_hash != first["fusion"].config_hash  # fusion ran again ...
+    assert {n: after[n] for n in after if n != "fusion"} == {n: first[n] for n in first if n != "fusion"}
+
+
+def test_every_file_a_stage_declares_is_a_config_key() -> None:
+    for stage in STAGES:
+        configured_files(config(), stage.files)  # an unknown or renamed key fails here
+
+
 def test_a_missing_prompt_template_is_a_config_error(tmp_path: Path) -> None:
     cfg = config(**{"extraction.prompt": "no-such-template.md"})
     with pytest.raises(ConfigError, match="prompt template not found"):
         pipeline(tmp_path, ScriptedBackend(), cfg).run_until("extraction")
 
 
+OUT = Text("out.txt", "a test stage's output")
+
+
 def test_resume_decisions_of_the_run_directory(tmp_path: Path) -> None:
     run = RunDir(tmp_path / "run")
-    (run / "out.jsonl").write_text("x\n", encoding="utf-8")
-    run.record("s", StageRecord(config_hash="c", input_hash="i", outputs=["out.jsonl"]))
+    run.write(OUT, "x\n")
+    run.record("s", StageRecord(config_hash="c", input_hash="i", outputs=[OUT.name]))
     assert run.is_done("s", "c", "i")
     assert not run.is_done("s", "c2", "i")  # config changed
     assert not run.is_done("s", "c", "i2")  # inputs changed
     assert not run.is_done("other", "c", "i")  # never ran
-    (run / "out.jsonl").unlink()
+    (run / OUT).unlink()
     assert not run.is_done("s", "c", "i")  # an output went missing
-    (run / "out.jsonl").write_text("x\n", encoding="utf-8")
+    run.write(OUT, "x\n")
     run.record(
-        "s", StageRecord(status="partial", failed=2, config_hash="c", input_hash="i", outputs=["out.jsonl"])
+        "s", StageRecord(status="partial", failed=2, config_hash="c", input_hash="i", outputs=[OUT.name])
     )
     assert not run.is_done("s", "c", "i")  # partial: the next run retries
 

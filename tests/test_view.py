@@ -10,11 +10,13 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from kgc.artifacts import REJECTED_PAIRS
 from kgc.cli import app
 from kgc.errors import ExportError
 from kgc.export.graph_files import read_graph, write_graph
-from kgc.models import Entity, KnowledgeGraph, Relation
+from kgc.models import Entity, KnowledgeGraph, PairDecision, Relation
 from kgc.pipeline import build
+from kgc.rundir import RunDir
 from kgc.testing.scripted_server import ScriptedServer
 from kgc.view import write_report, write_view
 from kgc.view.charts import bar_chart
@@ -178,17 +180,28 @@ def test_report_lists_the_name_pairs_fusion_did_not_merge(scripted_run: Path, tm
     run = tmp_path / "run"
     shutil.copytree(scripted_run, run)
     pairs = [
-        {
-            "a": "BLEU",
-            "b": "BLEURT",
-            "decision": "reject",
-            "reason": "string veto",
-            "scores": {"string": 0.8},
-        },
-        {"a": "encoder", "b": "decoder", "decision": "reject", "reason": "string veto"},
-        {"a": "NMT", "b": "SMT", "decision": "undecided", "reason": "the LLM rounds disagreed"},
+        PairDecision(
+            a="BLEU",
+            b="BLEURT",
+            generator="ngram",
+            decision="reject",
+            band="veto",
+            reason="string veto",
+            scores={"string": 0.8},
+        ),
+        PairDecision(
+            a="encoder", b="decoder", generator="ngram", decision="reject", band="veto", reason="string veto"
+        ),
+        PairDecision(
+            a="NMT",
+            b="SMT",
+            generator="acronym",
+            decision="undecided",
+            band="llm",
+            reason="the LLM rounds disagreed",
+        ),
     ]
-    (run / "rejected_pairs.jsonl").write_text("".join(json.dumps(p) + "\n" for p in pairs), encoding="utf-8")
+    RunDir(run).write(REJECTED_PAIRS, pairs)
     report = run_report(load_run(run))
     assert report.not_merged_counts == {"reject: string veto": 2, "undecided: the LLM rounds disagreed": 1}
     assert report.not_merged["reject: string veto"] == [

@@ -56,6 +56,12 @@ DryRunOpt = Annotated[
     typer.Option("--dry-run", help="Show the resolved config and the LLM requests/tokens it would need."),
 ]
 VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Debug logs and tracebacks.")]
+WaitOpt = Annotated[
+    bool,
+    typer.Option(
+        "--wait", help="When another process is writing the run directory, wait for it instead of refusing."
+    ),
+]
 RunDirArg = Annotated[Path, typer.Argument(help="Run directory.")]
 
 # Options that override one config key each; None (not given) keeps the config's value.

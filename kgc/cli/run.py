@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.table import Table
 
+from kgc.artifacts import GRAPH, GRAPHML
 from kgc.changes import describe_change
 from kgc.cli.common import (
     EXIT_INCOMPLETE,
@@ -28,6 +29,7 @@ from kgc.cli.common import (
     RunDirArg,
     SeedsFileOpt,
     VerboseOpt,
+    WaitOpt,
     app,
     console,
     guarded,
@@ -37,9 +39,10 @@ from kgc.cli.common import (
 )
 from kgc.cli.view import write_pages
 from kgc.config import KgcConfig
-from kgc.errors import KgcError
+from kgc.rundir import RunDir
 
 if TYPE_CHECKING:
+    from kgc.pipeline import Pipeline
     from kgc.rundir import Manifest
 
 KnownCorpusArg = Annotated[
@@ -76,26 +79,30 @@ def _seeds(seeds_file: Path | None) -> list[str] | None:
     return read_seeds_file(seeds_file) if seeds_file is not None else None
 
 
-def _run(corpus: Path | None, out: Path, cfg: KgcConfig, until: str, dry_run: bool) -> None:
+def _run(
+    corpus: Path | None, out: Path, cfg: KgcConfig, until: str | None, dry_run: bool, wait: bool = False
+) -> None:
+    """Run the stages up to `until` (None: all of them), then show the summary and, when the run
+    wrote a graph, its pages."""
     from kgc.pipeline import Pipeline, describe
     from kgc.stages.corpus import check_corpus_path
 
     if corpus is not None:
         check_corpus_path(corpus)  # before the run directory is created
-    pipeline = Pipeline(cfg, out, corpus=corpus)
-    if dry_run:
-        from kgc.estimate import estimate
+    with Pipeline(cfg, out, corpus=corpus, wait=wait) as pipeline:
+        if dry_run:
+            from kgc.estimate import estimate
 
-        stdout = make_console()
-        stdout.print_json(json.dumps(cfg.redacted(), default=str))
-        stdout.print_json(estimate(pipeline).model_dump_json())
-        return
-    pipeline.run_until(until)
+            stdout = make_console()
+            stdout.print_json(json.dumps(cfg.redacted(), default=str))
+            stdout.print_json(estimate(pipeline).model_dump_json())
+            return
+        graph = pipeline.run_until(until)
+        failed = pipeline.failed_items()
     show_summary(out)
-    if until == "fusion":
+    if graph is not None:
         view_path, report_path = write_pages(out, cfg)
         console.print(f"view: {view_path}\nreport: {report_path}", soft_wrap=True, highlight=False)
-    failed = pipeline.failed_items()
     if failed:
         console.print(
             f"[yellow]incomplete[/]: {describe(failed)}; run the same command again to retry only those "
@@ -133,6 +140,7 @@ def build(
         ),
     ] = False,
     dry_run: DryRunOpt = False,
+    wait: WaitOpt = False,
     verbose: VerboseOpt = False,
 ) -> None:
     """Run the whole pipeline (resuming whatever the run directory already has) and write the graph.
@@ -157,7 +165,7 @@ def build(
             seeds__user_seeds=_seeds(seeds_file),
             seeds__keep_on_update=False if refit_seeds else None,
         )
-        _run(corpus, out, cfg, "fusion", dry_run)
+        _run(corpus, out, cfg, None, dry_run, wait)
 
     guarded(verbose, body)
 
@@ -168,16 +176,20 @@ def seeds(
     out: OutOpt = Path("runs/latest"),
     config: ConfigOpt = None,
     seeds_file: SeedsFileOpt = None,
+    wait: WaitOpt = False,
     verbose: VerboseOpt = False,
 ) -> None:
     """Stage 1: read the corpus and pick seed entities by topic modeling (writes seeds.jsonl, topics.json).
 
     Example: kgc seeds my_corpus/ --out runs/mine
     """
-    guarded(
-        verbose,
-        lambda: _run(corpus, out, load(config, seeds__user_seeds=_seeds(seeds_file)), "seeds", False),
-    )
+
+    def body() -> None:
+        from kgc.stages.seeds import STAGE
+
+        _run(corpus, out, load(config, seeds__user_seeds=_seeds(seeds_file)), STAGE.name, False, wait)
+
+    guarded(verbose, body)
 
 
 @app.command(epilog=RUNS_HELP)
@@ -196,6 +208,7 @@ def extract(
     max_cost: MaxCostOpt = None,
     deadline: DeadlineOpt = None,
     dry_run: DryRunOpt = False,
+    wait: WaitOpt = False,
     verbose: VerboseOpt = False,
 ) -> None:
     """Stage 2: extract candidate triplets with the LLM (writes candidates.jsonl).
@@ -204,9 +217,11 @@ def extract(
     """
 
     def body() -> None:
+        from kgc.stages.extraction import STAGE
+
         llm = _llm_options(backend, model, base_url, concurrency, max_tokens, max_cost, deadline)
         cfg = load(config, **llm, extraction__mode=mode, llm__executor=executor, llm__ray_address=ray_address)
-        _run(corpus, out, cfg, "extraction", dry_run)
+        _run(corpus, out, cfg, STAGE.name, dry_run, wait)
 
     guarded(verbose, body)
 
@@ -222,6 +237,7 @@ def fuse(
     max_tokens: MaxTokensOpt = None,
     max_cost: MaxCostOpt = None,
     deadline: DeadlineOpt = None,
+    wait: WaitOpt = False,
     verbose: VerboseOpt = False,
 ) -> None:
     """Stage 3: merge entities, resolve conflicts, infer links; write graph.json/graph.graphml.
@@ -230,8 +246,10 @@ def fuse(
     """
 
     def body() -> None:
+        from kgc.stages.fusion.stage import STAGE
+
         llm = _llm_options(backend, model, base_url, concurrency, max_tokens, max_cost, deadline)
-        _run(None, out, load(config, **llm), "fusion", False)
+        _run(None, out, load(config, **llm), STAGE.name, False, wait)
 
     guarded(verbose, body)
 
@@ -243,6 +261,7 @@ def demo(
     base_url: BaseUrlOpt = None,
     model: ModelOpt = None,
     dry_run: DryRunOpt = False,
+    wait: WaitOpt = False,
     verbose: VerboseOpt = False,
 ) -> None:
     """Build a graph from the bundled NLP corpus, offline, with the embedded model (a few minutes).
@@ -253,29 +272,65 @@ def demo(
 
     def body() -> None:
         cfg = load(demo_dir() / "kgc.toml", llm__backend=backend, llm__base_url=base_url, llm__model=model)
-        _run(demo_corpus(), out, cfg, "fusion", dry_run)
+        _run(demo_corpus(), out, cfg, None, dry_run, wait)
 
     guarded(verbose, body)
 
 
 @app.command()
-def summary(out: RunDirArg = Path("runs/latest")) -> None:
+def summary(
+    out: RunDirArg = Path("runs/latest"),
+    flow: Annotated[
+        bool,
+        typer.Option(
+            "--flow",
+            help="Show the data flow instead: what each stage reads and writes, from its declaration.",
+        ),
+    ] = False,
+    config: ConfigOpt = None,
+) -> None:
     """Show what a run directory holds: stages, counts, timings, LLM usage.
 
     Example: kgc summary runs/demo
+
+    Example (which stage reads and writes which file, for the run's configuration): kgc summary runs/demo --flow
     """
 
     def body() -> None:
-        if not (out / "manifest.json").is_file():
-            raise KgcError(f"{out} is not a kgc run directory (no manifest.json)")
+        run = RunDir(out, create=False)
+        if flow:
+            from kgc.pipeline import Pipeline
+
+            cfg = load(config) if config is not None else run.config() or load(None)
+            make_console().print(flow_table(Pipeline(cfg, out)))
+            return
         show_summary(out)
 
     guarded(False, body)
 
 
-def show_summary(run_dir: Path) -> None:
-    from kgc.rundir import RunDir
+def flow_table(pipeline: Pipeline) -> Table:
+    """One row per stage of the run: what it reads (artifacts, files named in the config, the corpus),
+    what it writes, and whether it is up to date."""
+    run = pipeline.run
+    table = Table(title=f"data flow of {run.path}", show_lines=True)
+    for col in ("stage", "reads", "writes", "config", "state"):
+        table.add_column(col)
+    records = run.manifest().stages
+    for stage in pipeline.stages:
+        reads = [a.name for a in pipeline.inputs(stage)] + [f"[{key}]" for key in stage.files]
+        if stage.fingerprint is not None:
+            reads.insert(0, "(the corpus)")
+        config = ", ".join(f"[{s}]" for s in stage.sections) + (" + LLM" if stage.uses_llm else "")
+        rec = records.get(stage.name)
+        state: str = "not run" if rec is None else rec.status
+        if rec is not None and run.changed_outputs(rec):
+            state += ", outputs changed since"
+        table.add_row(stage.name, "\n".join(reads), "\n".join(a.name for a in stage.outputs), config, state)
+    return table
 
+
+def show_summary(run_dir: Path) -> None:
     manifest = RunDir(run_dir).manifest()
     table = Table(title=f"kgc run {run_dir}", show_lines=False)
     for col in ("stage", "status", "seconds", "counts", "LLM requests", "cache hits", "tokens"):
@@ -295,29 +350,29 @@ def show_summary(run_dir: Path) -> None:
     out = make_console()
     out.print(table)
     out.print(headline(manifest), soft_wrap=True, highlight=False)
-    graph = run_dir / "graph.graphml"
-    if graph.is_file():
-        console.print(f"graph: {graph} and {run_dir / 'graph.json'}")
+    if (run_dir / GRAPHML.name).is_file():
+        console.print(f"graph: {run_dir / GRAPHML.name} and {run_dir / GRAPH.name}")
 
 
 def headline(manifest: Manifest) -> str:
     """The run in one line: what went in, what came out, what the LLM cost, how long it took."""
-    stages = manifest.stages
+    stages = manifest.stages.values()
 
-    def count(stage: str, key: str) -> str:
-        rec = stages.get(stage)
-        return f"{rec.counts[key]:,}" if rec is not None and key in rec.counts else "-"
+    def count(key: str) -> str:
+        """The count `key` of the first stage that reports it (documents, seeds, entities...)."""
+        found = next((rec.counts[key] for rec in stages if key in rec.counts), None)
+        return "-" if found is None else f"{found:,}"
 
-    requests = sum(int(rec.llm.get("requests", 0)) for rec in stages.values())
-    tokens = sum(int(rec.llm.get("total_tokens", 0)) for rec in stages.values())
-    seconds = sum(rec.seconds for rec in stages.values())
-    corpus = stages.get("corpus")
+    requests = sum(int(rec.llm.get("requests", 0)) for rec in stages)
+    tokens = sum(int(rec.llm.get("total_tokens", 0)) for rec in stages)
+    seconds = sum(rec.seconds for rec in stages)
+    first = next(iter(stages), None)  # the stage that reads the corpus: its counts say what changed
     update = ""
-    if corpus is not None and any(corpus.counts.get(k) for k in ("added", "changed", "removed")):
-        update = f"update: {describe_change(corpus.counts)}; "
+    if first is not None and any(first.counts.get(k) for k in ("added", "changed", "removed")):
+        update = f"update: {describe_change(first.counts)}; "
     return update + (
-        f"{count('corpus', 'documents')} documents -> {count('seeds', 'seeds')} seeds -> "
-        f"{count('extraction', 'candidates')} candidates -> {count('fusion', 'entities')} entities, "
-        f"{count('fusion', 'relations')} relations ({count('fusion', 'merges')} merges); "
+        f"{count('documents')} documents -> {count('seeds')} seeds -> "
+        f"{count('candidates')} candidates -> {count('entities')} entities, "
+        f"{count('relations')} relations ({count('merges')} merges); "
         f"{requests:,} LLM requests, {tokens:,} tokens; {seconds:,.0f} s"
     )

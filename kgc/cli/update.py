@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from kgc.cli.common import ConfigOpt, RunDirArg, VerboseOpt, app, console, guarded, load
+from kgc.cli.common import ConfigOpt, RunDirArg, VerboseOpt, WaitOpt, app, console, guarded, load
 from kgc.cli.run import RUNS_HELP, show_summary
 
 
@@ -17,6 +17,7 @@ def remove(
         list[str], typer.Argument(help="Ids of the documents to remove (see documents.jsonl).")
     ],
     config: ConfigOpt = None,
+    wait: WaitOpt = False,
     verbose: VerboseOpt = False,
 ) -> None:
     """Remove documents from a run: their candidates are withdrawn (no extraction call) and the graph
@@ -35,7 +36,7 @@ def remove(
 
         recorded = RunDir(run_dir, create=False).config() if config is None else None
         cfg = recorded if recorded is not None else load(config)
-        change = remove_documents(cfg, run_dir, doc_ids)
+        change = remove_documents(cfg, run_dir, doc_ids, wait=wait)
         show_summary(run_dir)
         console.print(f"removed: {describe_change(change.counts())}", highlight=False)
 

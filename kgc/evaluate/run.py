@@ -6,14 +6,12 @@ HTML report and later tools find it.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TypeVar
 
 from kgc import __version__
-from kgc.errors import EvaluationError
+from kgc.artifacts import CANDIDATES, CHUNKS, EVAL, EXTRACTION_REPORT, MANIFEST
+from kgc.errors import EvaluationError, RunDirError
 from kgc.evaluate.aliases import score_aliases
 from kgc.evaluate.compare import compare_graphs
 from kgc.evaluate.gold import read_alias_groups, read_labelled_pairs, read_triplets
@@ -24,22 +22,11 @@ from kgc.evaluate.matching import RELAXED_THRESHOLD
 from kgc.evaluate.models import EvalReport
 from kgc.evaluate.triplets import score_triplets
 from kgc.export.graph_files import read_graph
-from kgc.models import Candidate, Chunk, KnowledgeGraph
-from kgc.rundir import RunDir, atomic_write_text, read_jsonl
+from kgc.models import KnowledgeGraph
+from kgc.rundir import RunDir
 from kgc.schema import RelationSchema
 
-EVAL_FILE = "eval.json"
-T = TypeVar("T")
-
-
-def _optional(path: Path, read: Callable[[Path], T]) -> T | None:
-    """An artifact the evaluation uses when the run has it (a graph fused elsewhere has none)."""
-    if not path.is_file():
-        return None
-    try:
-        return read(path)
-    except (OSError, ValueError) as e:  # pydantic's ValidationError and JSONDecodeError are ValueErrors
-        raise EvaluationError(f"cannot read {path}: {e}") from e
+EVAL_FILE = EVAL.name
 
 
 def check_background_known(graph: KnowledgeGraph, background: Path | None) -> None:
@@ -76,7 +63,9 @@ def evaluate_run(
     run = Path(run_dir)
     if not run.is_dir():
         raise EvaluationError(f"no run directory at {run}")
-    recorded = RunDir(run, create=False).config() if (run / "manifest.json").is_file() else None
+    rundir = RunDir(run)
+    # The artifacts the evaluation uses when the run has them (a graph fused elsewhere has none).
+    recorded = rundir.config() if rundir.exists(MANIFEST) else None
     if recorded is not None:  # what the run was built with, unless the caller says otherwise
         schema = schema or recorded.relations
         background = background or recorded.fusion.background_graph
@@ -91,9 +80,12 @@ def evaluate_run(
         check_background_known(graph, background_file)
     known = read_triplets(background_file, schema) if background_file is not None else None
     other = read_graph(against) if against is not None else None
-    candidates = _optional(run / "candidates.jsonl", lambda p: read_jsonl(p, Candidate))
-    chunks = _optional(run / "chunks.jsonl", lambda p: read_jsonl(p, Chunk))
-    extraction_report = _optional(run / "extraction_report.json", lambda p: json.loads(p.read_text("utf-8")))
+    try:
+        candidates = rundir.read_optional(CANDIDATES)
+        chunks = rundir.read_optional(CHUNKS)
+        extraction_report = rundir.read_optional(EXTRACTION_REPORT)
+    except RunDirError as e:
+        raise EvaluationError(str(e)) from None
 
     report = EvalReport(
         run_dir=str(run),
@@ -102,7 +94,7 @@ def evaluate_run(
         health=graph_health(graph, schema),
     )
     if extraction_report is not None and candidates is not None:
-        report.conformance = conformance(extraction_report, len(candidates))
+        report.conformance = conformance(extraction_report.model_dump(), len(candidates))
     if candidates is not None and chunks is not None:
         report.grounding = ground(graph, candidates, chunks)
     if gold_triplets is not None:
@@ -118,5 +110,5 @@ def evaluate_run(
     if other is not None:
         report.comparison = compare_graphs(graph, other, schema, other_run=str(against))
     if write:
-        atomic_write_text(run / EVAL_FILE, report.model_dump_json(indent=2) + "\n")
+        rundir.write(EVAL, report.model_dump(mode="json"))
     return report

@@ -9,9 +9,10 @@ from pathlib import Path
 
 import networkx as nx
 
-from kgc.errors import ExportError
+from kgc.artifacts import ENTITIES, GRAPH, GRAPHML, RELATIONS
+from kgc.errors import ExportError, KgcError
 from kgc.models import Entity, KnowledgeGraph, Relation
-from kgc.rundir import atomic_write_text, write_jsonl
+from kgc.rundir import RunDir
 
 # GraphML attributes are scalars: list-valued fields travel as JSON strings.
 _ENTITY_LISTS = ("aliases", "sources")
@@ -82,27 +83,31 @@ def graphml_text(graph: KnowledgeGraph) -> str:
     return buf.getvalue().decode("utf-8")
 
 
-GRAPH_FILES = ["graph.json", "graph.graphml", "entities.jsonl", "relations.jsonl"]
-
-
 def write_graph(graph: KnowledgeGraph, out_dir: Path) -> list[Path]:
     """graph.json (everything), graph.graphml, entities.jsonl, relations.jsonl; all atomic."""
     try:
-        paths = [out_dir / n for n in GRAPH_FILES]
-        atomic_write_text(paths[0], graph.model_dump_json(indent=1) + "\n")
-        atomic_write_text(paths[1], graphml_text(graph))
-        write_jsonl(paths[2], graph.entities)
-        write_jsonl(paths[3], graph.relations)
+        run = RunDir(out_dir)
+        return [
+            run.write(GRAPH, graph),
+            run.write(GRAPHML, graphml_text(graph)),
+            run.write(ENTITIES, graph.entities),
+            run.write(RELATIONS, graph.relations),
+        ]
     except OSError as e:
         raise ExportError(f"cannot write the graph to {out_dir}: {e.strerror or e}") from e
-    return paths
 
 
 def read_graph(path: str | Path) -> KnowledgeGraph:
     """Load graph.json, a .graphml written by kgc, or a run directory holding graph.json."""
     p = Path(path)
     if p.is_dir():
-        p = p / "graph.json"
+        run = RunDir(p)
+        if not run.exists(GRAPH):
+            raise ExportError(f"no graph at {run / GRAPH}: run `kgc build` or `kgc fuse` first")
+        try:
+            return run.read(GRAPH)
+        except KgcError as e:
+            raise ExportError(str(e)) from None
     try:
         if p.suffix == ".graphml":
             return from_networkx(nx.read_graphml(p))

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
+from kgc.artifacts import DOCUMENTS
 from kgc.config import LinkConfig
 from kgc.link.index import VocabIndex
 from kgc.link.linker import Embed, LinkResult, link
@@ -64,5 +65,5 @@ def read_texts(run_dir: Path) -> dict[str, str]:
     """The run's documents (id -> text), for acronym definitions; empty when it has none."""
     from kgc.rundir import RunDir
 
-    run = RunDir(run_dir, create=False)
-    return {d.id: d.text for d in run.documents()} if (run / "documents.jsonl").is_file() else {}
+    documents = RunDir(run_dir, create=False).read_optional(DOCUMENTS) or []
+    return {d.id: d.text for d in documents}

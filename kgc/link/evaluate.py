@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from kgc.artifacts import GRAPH
 from kgc.errors import KgcError
 from kgc.link.metrics import LinkScores, read_gold, score_links
 from kgc.link.model import NameLink
@@ -33,7 +34,7 @@ def read_links(path: Path) -> list[NameLink]:
 def evaluate_links(run_dir: Path, gold: Path) -> LinkScores:
     links = read_links(run_dir / LINKS_FILE)
     by_name = {x.name: x for x in links}
-    graph_file = run_dir / "graph.json"
+    graph_file = run_dir / GRAPH.name
     if graph_file.is_file():
         from kgc.export.graph_files import read_graph
 

@@ -1,8 +1,9 @@
 """What a stage is: one declared object the pipeline runs, and what it gets and gives back.
 
 A stage module holds its algorithm as pure functions over typed data plus one `STAGE = Stage(...)`
-whose `run` loads the inputs from the run directory, calls the algorithm and saves the outputs.
-The pipeline only loops over an ordered list of these (kgc.stages.stages_for) and keeps the manifest.
+whose `run` reads its inputs from the run directory, calls the algorithm and writes its outputs
+(`ctx.run.read(CHUNKS)`, `ctx.run.write(SEEDS, seeds)`: the artifacts of kgc.artifacts).
+The pipeline only loops over an ordered list of these (kgc.stages.STAGES) and keeps the manifest.
 """
 
 from __future__ import annotations
@@ -12,8 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from kgc.artifacts import Artifact
 from kgc.config import KgcConfig
-from kgc.errors import KgcError
 from kgc.rundir import RunDir
 
 if TYPE_CHECKING:
@@ -23,7 +24,6 @@ if TYPE_CHECKING:
 
 @dataclass
 class StageOutcome:
-    outputs: list[str]  # artifact file names written into the run directory
     counts: dict[str, int] = field(default_factory=dict)
     failed: int = 0  # items that failed (LLM calls never answered validly): the next run retries them
 
@@ -40,6 +40,8 @@ class StageContext:
     The LLM client and the embedder are built on first use only, so a resumed run whose LLM or
     embedding stages are done never loads a model; the LLM is bound to the running stage, which is
     how usage is attributed in the manifest.
+    `corpus_path` is None when the run has no source to read (`kgc remove`, or the files are gone): the
+    corpus stage then starts from the documents the run already holds.
     """
 
     cfg: KgcConfig
@@ -56,31 +58,40 @@ class StageContext:
     def embedder(self) -> Embedder:
         return self.stage_embedder()
 
-    @property
-    def corpus(self) -> Path:
-        if self.corpus_path is None:
-            raise KgcError("no corpus given and none recorded in this run directory")
-        return self.corpus_path
-
 
 def no_prompts(cfg: KgcConfig) -> list[Path]:
     return []
+
+
+def always(cfg: KgcConfig) -> bool:
+    return True
+
+
+def in_seed_mode(cfg: KgcConfig) -> bool:
+    """Whether the run extracts per seed: the seeds and retrieval stages run in seed mode only."""
+    return cfg.extraction.mode == "seed"
 
 
 @dataclass(frozen=True)
 class Stage:
     """A pipeline stage, declared once.
 
-    Its key in the manifest covers everything that changes its output: the config `sections` it reads,
-    the LLM's identity when `uses_llm`, the bytes of the prompt templates it renders (`prompts`), the
-    content of its input artifacts (`inputs`) and, for a stage that reads outside the run directory,
-    its `fingerprint`. A rerun skips the stage when the key is unchanged and its outputs still exist.
+    `inputs` and `outputs` are the artifacts it reads and writes (kgc.artifacts); the pipeline checks
+    that it wrote every output. Its key in the manifest covers everything that changes its output:
+    the config `sections` it reads, the LLM's identity when `uses_llm`, the bytes of the prompt
+    templates it renders (`prompts`) and of the files named by the config keys in `files` (dotted,
+    e.g. "fusion.background_graph"), the content of its inputs and, for a stage that reads outside the
+    run directory, its `fingerprint`. A rerun skips the stage when the key is unchanged and its
+    outputs are as it wrote them. `enabled` leaves a stage out of runs whose config does not need it.
     """
 
     name: str
     sections: tuple[str, ...]
-    inputs: Callable[[KgcConfig], list[str]]
+    inputs: tuple[Artifact, ...]
+    outputs: tuple[Artifact, ...]
     run: Callable[[StageContext], StageOutcome]
     uses_llm: bool = False
     prompts: Callable[[KgcConfig], list[Path]] = no_prompts
+    files: tuple[str, ...] = ()
     fingerprint: Callable[[StageContext], str] | None = None
+    enabled: Callable[[KgcConfig], bool] = always

@@ -22,11 +22,11 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from kgc.artifacts import CHUNKS, DOCUMENTS, REMOVED, SKIPPED
 from kgc.changes import diff_documents, log_change
 from kgc.config import CorpusConfig
 from kgc.errors import CorpusError
-from kgc.models import Chunk, Document
-from kgc.rundir import write_jsonl
+from kgc.models import Chunk, Document, Skipped
 from kgc.stages.base import Stage, StageContext, StageOutcome
 
 log = logging.getLogger(__name__)
@@ -43,12 +43,6 @@ WIDE_BOMS = (
     (codecs.BOM_UTF16_BE, "utf-16"),
 )
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
-
-
-@dataclass
-class Skipped:
-    where: str  # path, or path:line
-    reason: str
 
 
 @dataclass
@@ -262,44 +256,56 @@ def chunk_documents(documents: list[Document], cfg: CorpusConfig) -> list[Chunk]
 # --- the stage --------------------------------------------------------------------------------
 
 
-def corpus_fingerprint(path: Path, removed: list[str] | None = None) -> str:
-    """Content hash of the corpus file or folder (and of the ids `kgc remove` took out): a changed
-    corpus re-runs this stage, which finds what changed; later stages re-do only that."""
+def corpus_fingerprint(path: Path) -> str:
+    """Content hash of the corpus file or folder: a changed corpus re-runs this stage, which finds what
+    changed; later stages re-do only that."""
     check_corpus_path(path)
     h = hashlib.sha256()
     files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
     for f in files:
         h.update(str(f.relative_to(path) if path.is_dir() else f.name).encode("utf-8", "surrogateescape"))
         h.update(f.read_bytes())
-    for doc_id in removed or []:
-        h.update(b"\0removed:" + doc_id.encode("utf-8", "surrogatepass"))
     return h.hexdigest()[:16]
 
 
+# Without a source (`kgc remove`, or the files are gone) the stage starts from the documents it wrote.
+FROM_THE_RUN = "the run's own documents"
+
+
+def _source(ctx: StageContext) -> str:
+    return FROM_THE_RUN if ctx.corpus_path is None else corpus_fingerprint(ctx.corpus_path)
+
+
 def _run(ctx: StageContext) -> StageOutcome:
-    readout = read_corpus(ctx.corpus, ctx.cfg.corpus)
-    removed = set(ctx.run.manifest().removed)
+    previous = ctx.run.read_optional(DOCUMENTS)
+    if ctx.corpus_path is not None:
+        readout = read_corpus(ctx.corpus_path, ctx.cfg.corpus)
+    elif previous is not None:  # skipped.json keeps what the last read skipped
+        readout = CorpusReadout(previous, ctx.run.read_optional(SKIPPED) or [])
+    else:
+        raise CorpusError("no corpus given and none recorded in this run directory")
+    removed = set(ctx.run.removed())
     documents = [d for d in readout.documents if d.id not in removed]
     readout.skipped += [
         Skipped(d.source, "removed with kgc remove") for d in readout.documents if d.id in removed
     ]
     chunks = chunk_documents(documents, ctx.cfg.corpus)
     counts = {"documents": len(documents), "chunks": len(chunks), "skipped": len(readout.skipped)}
-    if (ctx.run / "documents.jsonl").is_file():  # an update: log what changed before anything is replaced
-        change = diff_documents(ctx.run.documents(), documents)
+    if previous is not None:  # an update: log what changed before anything is replaced
+        change = diff_documents(previous, documents, how="build" if ctx.corpus_path else "remove")
         log_change(ctx.run, change)
         counts |= change.counts()
-    write_jsonl(ctx.run / "documents.jsonl", documents)
-    write_jsonl(ctx.run / "chunks.jsonl", chunks)
-    ctx.run.write_json("skipped.json", [{"where": s.where, "reason": s.reason} for s in readout.skipped])
-    ctx.run.remember_corpus(ctx.corpus)
-    return StageOutcome(["documents.jsonl", "chunks.jsonl", "skipped.json"], counts)
+    ctx.run.write(DOCUMENTS, documents)
+    ctx.run.write(CHUNKS, chunks)
+    ctx.run.write(SKIPPED, readout.skipped)
+    return StageOutcome(counts)
 
 
 STAGE = Stage(
     name="corpus",
     sections=("corpus",),
-    inputs=lambda cfg: [],
+    inputs=(REMOVED,),
+    outputs=(DOCUMENTS, CHUNKS, SKIPPED),
     run=_run,
-    fingerprint=lambda ctx: corpus_fingerprint(ctx.corpus, ctx.run.manifest().removed),
+    fingerprint=_source,
 )

@@ -19,14 +19,14 @@ from pathlib import Path
 from pydantic import BaseModel, Field, create_model
 from rapidfuzz import fuzz, utils
 
+from kgc.artifacts import CANDIDATES, CHUNKS, CONTEXTS, EXTRACTION_REPORT, UNITS
 from kgc.config import ExtractionConfig, KgcConfig
 from kgc.llm.client import StageLLM
-from kgc.models import Candidate, Chunk, Provenance, SeedContext
+from kgc.models import Candidate, Chunk, ExtractionReport, Provenance, SeedContext, Unit
 from kgc.prompts import prompt_files, render
-from kgc.rundir import write_jsonl
 from kgc.schema import RelationSchema
 from kgc.stages.base import Stage, StageContext, StageOutcome
-from kgc.stages.units import UNITS_FILE, Unit, UnitLog
+from kgc.stages.units import UnitLog
 from kgc.text import clean_text, normalise_name
 
 
@@ -198,13 +198,9 @@ def tasks_for(
     return chunk_tasks(chunks)
 
 
-def inputs(cfg: KgcConfig) -> list[str]:
-    return ["contexts.jsonl", "chunks.jsonl"] if cfg.extraction.mode == "seed" else ["chunks.jsonl"]
-
-
 def read_tasks(ctx: StageContext) -> list[ExtractionTask]:
-    contexts = ctx.run.contexts() if ctx.cfg.extraction.mode == "seed" else None
-    return tasks_for(ctx.cfg, contexts, ctx.run.chunks())
+    contexts = ctx.run.read(CONTEXTS) if ctx.cfg.extraction.mode == "seed" else None
+    return tasks_for(ctx.cfg, contexts, ctx.run.read(CHUNKS))
 
 
 Call = tuple[ExtractionTask, list[dict[str, str]], str]  # task, its messages, its unit key
@@ -218,7 +214,7 @@ def plan_calls(ctx: StageContext) -> tuple[list[ExtractionTask], list[str], list
     tasks = read_tasks(ctx)
     messages = [build_messages(t, cfg.relations, cfg.extraction, prompts) for t in tasks]
     keys = [unit_key(t, m, cfg) for t, m in zip(tasks, messages, strict=True)]
-    units = UnitLog(ctx.run / UNITS_FILE)
+    units = UnitLog(ctx.run)
     return tasks, keys, [(t, m, k) for t, m, k in zip(tasks, messages, keys, strict=True) if k not in units]
 
 
@@ -227,7 +223,7 @@ def _run(ctx: StageContext) -> StageOutcome:
     in task order (so an updated run and a fresh build of the same corpus write the same file)."""
     cfg = ctx.cfg
     tasks, keys, todo = plan_calls(ctx)
-    units = UnitLog(ctx.run / UNITS_FILE)
+    units = UnitLog(ctx.run)
     if todo:
         llm = ctx.llm  # built only when some unit is new: a removal needs no model
 
@@ -249,8 +245,8 @@ def _run(ctx: StageContext) -> StageOutcome:
             continue
         candidates += unit.candidates
         dropped.update(unit.dropped)
-    write_jsonl(ctx.run / "candidates.jsonl", candidates)
-    ctx.run.write_json("extraction_report.json", {"dropped": dict(dropped), "failed_tasks": failed})
+    ctx.run.write(CANDIDATES, candidates)
+    ctx.run.write(EXTRACTION_REPORT, ExtractionReport(dropped=dict(dropped), failed_tasks=failed))
     counts = {
         "tasks": len(tasks),
         "new_tasks": len(todo),
@@ -258,15 +254,14 @@ def _run(ctx: StageContext) -> StageOutcome:
         "failed_tasks": len(failed),
     }
     counts.update({f"dropped_{k.replace(' ', '_')}": v for k, v in dropped.items()})
-    return StageOutcome(
-        ["candidates.jsonl", "extraction_report.json", UNITS_FILE], counts, failed=len(failed)
-    )
+    return StageOutcome(counts, failed=len(failed))
 
 
 STAGE = Stage(
     name="extraction",
     sections=("extraction", "relations"),
-    inputs=inputs,
+    inputs=(CONTEXTS, CHUNKS),  # contexts in seed mode; document mode has no retrieval stage to write them
+    outputs=(CANDIDATES, EXTRACTION_REPORT, UNITS),
     run=_run,
     uses_llm=True,
     prompts=lambda cfg: prompt_files(cfg.prompts_path(), cfg.extraction.prompt),

@@ -9,10 +9,10 @@ from __future__ import annotations
 import numpy as np
 from rapidfuzz import fuzz, process, utils
 
+from kgc.artifacts import CHUNKS, CONTEXTS, SEEDS
 from kgc.config import RetrievalConfig
 from kgc.models import Chunk, Seed, SeedContext
-from kgc.rundir import write_jsonl
-from kgc.stages.base import Stage, StageContext, StageOutcome
+from kgc.stages.base import Stage, StageContext, StageOutcome, in_seed_mode
 
 
 def retrieve(seeds: list[Seed], chunks: list[Chunk], cfg: RetrievalConfig) -> list[SeedContext]:
@@ -51,17 +51,17 @@ def retrieve(seeds: list[Seed], chunks: list[Chunk], cfg: RetrievalConfig) -> li
 
 
 def _run(ctx: StageContext) -> StageOutcome:
-    contexts = retrieve(ctx.run.seeds(), ctx.run.chunks(), ctx.cfg.retrieval)
-    write_jsonl(ctx.run / "contexts.jsonl", contexts)
+    contexts = retrieve(ctx.run.read(SEEDS), ctx.run.read(CHUNKS), ctx.cfg.retrieval)
+    ctx.run.write(CONTEXTS, contexts)
     empty = sum(1 for c in contexts if not c.chunk_ids)
-    return StageOutcome(
-        ["contexts.jsonl"], {"seeds_with_context": len(contexts) - empty, "seeds_without": empty}
-    )
+    return StageOutcome({"seeds_with_context": len(contexts) - empty, "seeds_without": empty})
 
 
 STAGE = Stage(
     name="retrieval",
     sections=("retrieval",),
-    inputs=lambda cfg: ["seeds.jsonl", "chunks.jsonl"],
+    inputs=(SEEDS, CHUNKS),
+    outputs=(CONTEXTS,),
     run=_run,
+    enabled=in_seed_mode,
 )

@@ -14,21 +14,10 @@ import hashlib
 import json
 from collections.abc import Callable
 
-from pydantic import BaseModel
-
 from kgc.config import KgcConfig, SeedsConfig
 from kgc.models import Chunk, Seed
 from kgc.stages.seed_phrases import candidate_phrases, select_seeds
 from kgc.text import normalise_name
-
-SEEN_FILE = "seeds_seen.json"
-
-
-class SeedsSeen(BaseModel):
-    """What the seeds of a run were chosen from (seeds_seen.json)."""
-
-    settings: str  # hash of the settings that chose them; other settings mean a refit
-    chunks: list[str]  # content hashes of the chunks they were chosen from
 
 
 def seeds_settings(cfg: KgcConfig) -> str:

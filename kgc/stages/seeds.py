@@ -13,7 +13,6 @@ goes through one representation path:
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 from collections.abc import Mapping
@@ -24,16 +23,16 @@ import numpy as np
 from pydantic import BaseModel, Field
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
+from kgc.artifacts import CHUNKS, SEEDS, SEEDS_SEEN, TOPICS
 from kgc.config import EmbeddingConfig, SeedsConfig
 from kgc.embeddings import Embedder, load_embedder, vectors_key
 from kgc.errors import KgcError
-from kgc.models import Chunk, Seed
-from kgc.rundir import atomic_write_text, write_jsonl
-from kgc.stages.base import Stage, StageContext, StageOutcome
+from kgc.models import Chunk, Seed, SeedsSeen, TopicSummary
+from kgc.stages.base import Stage, StageContext, StageOutcome, in_seed_mode
 from kgc.stages.chunk_embeddings import chunk_embeddings as saved_chunk_embeddings
 from kgc.stages.embedding_store import embeddings_by_hash
 from kgc.stages.seed_phrases import candidate_phrases, phrase_vocabulary, select_seeds, user_seeds
-from kgc.stages.seed_updates import SEEN_FILE, SeedsSeen, seeds_settings, update_seeds
+from kgc.stages.seed_updates import seeds_settings, update_seeds
 from kgc.text import normalise_name
 
 if TYPE_CHECKING:
@@ -49,14 +48,6 @@ UMAP_NEIGHBORS = 20
 UMAP_COMPONENTS = 50
 DEFAULT_EMBEDDING = EmbeddingConfig()
 SCORE_DECIMALS = 4  # scores are cosine similarities; rounding keeps seeds.jsonl stable across machines
-
-
-class TopicSummary(BaseModel):
-    """One topic for the user to inspect in the run directory (topics.json)."""
-
-    topic: int
-    size: int  # number of documents
-    keywords: list[str]  # keyphrases as found, best first
 
 
 class SeedResult(BaseModel):
@@ -319,7 +310,7 @@ def chunk_embeddings(ctx: StageContext, chunks: list[Chunk]) -> np.ndarray:
 
 def _run(ctx: StageContext) -> StageOutcome:
     cfg = ctx.cfg
-    chunks = ctx.run.chunks()
+    chunks = ctx.run.read(CHUNKS)
     settings = seeds_settings(cfg)
 
     def fit(fitted: list[Chunk]) -> SeedResult:
@@ -333,30 +324,32 @@ def _run(ctx: StageContext) -> StageOutcome:
     waiting: list[Chunk] = []
     if seen is None:
         result = fit(chunks)
-        seeds, topics = result.seeds, [t.model_dump() for t in result.topics]
+        seeds, topics = result.seeds, result.topics
     else:  # an update of the corpus: the seeds stay, new ones only for text they do not cover
-        kept = ctx.run.seeds()
+        kept = ctx.run.read(SEEDS)
         seeds, waiting = update_seeds(kept, seen, chunks, cfg.seeds, lambda fitted: fit(fitted).seeds)
-        topics = json.loads((ctx.run / "topics.json").read_text(encoding="utf-8"))
+        topics = ctx.run.read(TOPICS)
         counts |= {"new_seeds": len(seeds) - len(kept), "uncovered_chunks_waiting": len(waiting)}
-    write_jsonl(ctx.run / "seeds.jsonl", seeds)
-    ctx.run.write_json("topics.json", topics)
+    ctx.run.write(SEEDS, seeds)
+    ctx.run.write(TOPICS, topics)
     seen_now = ({c.hash for c in chunks} | (seen or set())) - {c.hash for c in waiting}
-    atomic_write_text(
-        ctx.run / SEEN_FILE, SeedsSeen(settings=settings, chunks=sorted(seen_now)).model_dump_json()
-    )
-    return StageOutcome(
-        ["seeds.jsonl", "topics.json", SEEN_FILE], {"seeds": len(seeds), "topics": len(topics), **counts}
-    )
+    ctx.run.write(SEEDS_SEEN, SeedsSeen(settings=settings, chunks=sorted(seen_now)))
+    return StageOutcome({"seeds": len(seeds), "topics": len(topics), **counts})
 
 
 def _seen(ctx: StageContext, settings: str) -> set[str] | None:
     """The chunks the run's seeds were chosen from, when they were chosen with these settings."""
-    path = ctx.run / SEEN_FILE
-    if not path.is_file() or not (ctx.run / "seeds.jsonl").is_file():
+    seen = ctx.run.read_optional(SEEDS_SEEN)
+    if seen is None or not ctx.run.exists(SEEDS):
         return None
-    seen = SeedsSeen.model_validate_json(path.read_text(encoding="utf-8"))
     return set(seen.chunks) if seen.settings == settings else None
 
 
-STAGE = Stage(name="seeds", sections=("seeds", "embedding"), inputs=lambda cfg: ["chunks.jsonl"], run=_run)
+STAGE = Stage(
+    name="seeds",
+    sections=("seeds", "embedding"),
+    inputs=(CHUNKS,),
+    outputs=(SEEDS, TOPICS, SEEDS_SEEN),
+    run=_run,
+    enabled=in_seed_mode,
+)

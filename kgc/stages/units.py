@@ -12,31 +12,26 @@ from __future__ import annotations
 import json
 import os
 import threading
-from pathlib import Path
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import ValidationError
 
-from kgc.models import Candidate
-from kgc.rundir import write_jsonl
+from kgc.artifacts import UNITS
+from kgc.models import Unit
+from kgc.rundir import RunDir
 
-UNITS_FILE = "extraction_units.jsonl"
-
-
-class Unit(BaseModel):
-    key: str
-    candidates: list[Candidate] = Field(default_factory=list)
-    dropped: dict[str, int] = Field(default_factory=dict)  # reason -> triplets dropped by validation
+__all__ = ["Unit", "UnitLog"]
 
 
 class UnitLog:
     """The units of one run directory, read once and appended to by concurrent workers."""
 
-    def __init__(self, path: Path):
-        self.path = path
+    def __init__(self, run: RunDir):
+        self.run = run
+        self.path = run / UNITS
         self._units: dict[str, Unit] = {}
         self._lock = threading.Lock()
-        if path.is_file():
-            with path.open(encoding="utf-8") as f:
+        if self.path.is_file():
+            with self.path.open(encoding="utf-8") as f:
                 for line in f:
                     try:
                         unit = Unit.model_validate_json(line)
@@ -62,4 +57,4 @@ class UnitLog:
         """Keep only the units of `keys` (those present), in that order."""
         with self._lock:
             self._units = {k: self._units[k] for k in keys if k in self._units}
-            write_jsonl(self.path, self._units.values())
+            self.run.write(UNITS, self._units.values())

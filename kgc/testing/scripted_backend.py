@@ -21,6 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from kgc.artifacts import LLM_CACHE, LLM_FAILURES
 from kgc.config import LLMConfig
 from kgc.llm.base import Message, RawReply, Usage
 from kgc.llm.client import LLMClient, RetryPolicy
@@ -85,12 +86,12 @@ def scripted_factory(backend: ScriptedBackend, cfg: LLMConfig) -> Callable[[RunD
     """A Pipeline `llm_factory` answering with `backend` (cache and failures file in the run directory)."""
 
     def factory(run: RunDir) -> LLMClient:
-        cache: Path | None = run / "llm_cache.sqlite" if cfg.cache else None
+        cache: Path | None = run / LLM_CACHE if cfg.cache else None
         return LLMClient(
             backend,
             cfg,
             cache_path=cache,
-            failures_path=run / "llm_failures.jsonl",
+            failures_path=run / LLM_FAILURES,
             retry_policy=NO_WAIT,
             show_progress=False,
         )

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import networkx as nx
 
+from kgc.artifacts import CANDIDATES, GRAPH, MERGES
 from kgc.export.graph_files import write_graph
 from kgc.models import (
     Candidate,
@@ -18,7 +19,7 @@ from kgc.models import (
     Provenance,
     Relation,
 )
-from kgc.rundir import RunDir, StageRecord, write_jsonl
+from kgc.rundir import RunDir, StageRecord
 from kgc.schema import GRAPHUSION_RELATIONS
 
 RELATIONS = [r.name for r in GRAPHUSION_RELATIONS]
@@ -93,8 +94,8 @@ def write_synthetic_run(path: Path, entities: int, relations: int, seed: int = 0
     graph, candidates = synthetic_graph(entities, relations, seed)
     run = RunDir(path)
     write_graph(graph, run.path)
-    write_jsonl(run / "candidates.jsonl", candidates)
-    write_jsonl(run / "merges.jsonl", graph.merges)
+    run.write(CANDIDATES, candidates)
+    run.write(MERGES, graph.merges)
     counts = {"entities": len(graph.entities), "relations": len(graph.relations), "merges": len(graph.merges)}
-    run.record("fusion", StageRecord(outputs=["graph.json"], counts=counts))
+    run.record("fusion", StageRecord(outputs=[GRAPH.name], counts=counts))
     return run

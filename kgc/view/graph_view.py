@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from pathlib import Path
 
+from kgc.artifacts import VIEW
 from kgc.view.graph_data import view_payload
 from kgc.view.page import asset, inline_json, inline_script, render, write_page
 from kgc.view.run_data import RunData, load_run
@@ -32,5 +33,5 @@ def view_html(run: RunData, undirected: Collection[str] = ()) -> str:
 def write_view(run_dir: str | Path, out: str | Path | None = None, undirected: Collection[str] = ()) -> Path:
     """Write the view of `run_dir` to `out` (default RUN_DIR/graph.html) and return its path."""
     run = load_run(run_dir)
-    path = Path(out) if out is not None else run.path / "graph.html"
+    path = Path(out) if out is not None else run.path / VIEW.name
     return write_page(path, view_html(run, undirected))

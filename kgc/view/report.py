@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from kgc.artifacts import REPORT, VIEW
 from kgc.view.charts import bar_chart
 from kgc.view.page import asset, render, write_page
 from kgc.view.run_data import RunData, load_run, merge_details
@@ -229,7 +230,7 @@ def report_html(report: RunReport, view_file: str | None = None) -> str:
 def write_report(run_dir: str | Path, out: str | Path | None = None) -> Path:
     """Write the report of `run_dir` to `out` (default RUN_DIR/report.html) and return its path."""
     run = load_run(run_dir)
-    path = Path(out) if out is not None else run.path / "report.html"
-    view = run.path / "graph.html"
+    path = Path(out) if out is not None else run.path / REPORT.name
+    view = run.path / VIEW.name
     link = view.name if view.is_file() and path.parent.resolve() == run.path.resolve() else None
     return write_page(path, report_html(run_report(run), link))

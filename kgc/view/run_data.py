@@ -1,22 +1,34 @@
 """Everything the view and the report read from a run directory, loaded once.
 
 Only graph.json is required. The other artifacts may be missing (a run stopped early, a graph made
-elsewhere) or carry fields this module does not know yet (merges.jsonl grows explanations), so
-they are read as plain JSON and every field is looked up defensively.
+elsewhere) or damaged: each is read through the run directory's door (kgc.rundir), and one that
+cannot be read is noted and left out rather than hiding the graph. The templates get plain dicts.
 """
 
 from __future__ import annotations
 
-import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from kgc.errors import ExportError
+from kgc.artifacts import (
+    CANDIDATES,
+    EVAL,
+    EXTRACTION_REPORT,
+    MANIFEST,
+    MERGES,
+    REJECTED_PAIRS,
+    SEEDS,
+    TOPICS,
+)
+from kgc.errors import ExportError, KgcError
 from kgc.export.graph_files import read_graph
 from kgc.models import Candidate, KnowledgeGraph
 from kgc.resolve.index import NameIndex
 from kgc.rundir import Manifest, RunDir
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -49,56 +61,41 @@ def merge_details(merge: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in merge.items() if k not in MERGE_CORE_FIELDS and v not in (None, "", [], {})}
 
 
-def _json_lines(path: Path) -> list[dict[str, Any]]:
-    rows = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            row = json.loads(line)
-            if isinstance(row, dict):
-                rows.append(row)
-    return rows
-
-
 def load_run(run_dir: str | Path) -> RunData:
     """Read a run directory; raises ExportError when it holds no graph."""
     path = Path(run_dir)
     if not path.is_dir():
         raise ExportError(f"no run directory at {path}")
     graph = read_graph(path)
+    run = RunDir(path)
     skipped: list[str] = []
 
-    def optional(name: str, default: Any, read: Any) -> Any:
-        p = path / name
-        if not p.is_file():
-            return default
+    def optional(name: str, read: Callable[[], T | None]) -> T | None:
         try:
-            return read(p)
-        except (OSError, ValueError) as e:  # a damaged optional artifact must not hide the graph
+            return read()
+        except KgcError as e:  # a damaged optional artifact must not hide the graph
             skipped.append(f"{name}: {e}")
-            return default
+            return None
 
-    merges = optional("merges.jsonl", None, _json_lines)
-    if merges is None:
-        merges = [m.model_dump() for m in graph.merges]
-    candidates = optional(
-        "candidates.jsonl",
-        [],
-        lambda p: [Candidate.model_validate(row) for row in _json_lines(p)],
+    # Merges and rejected pairs as written, fields this kgc does not know included (they are shown).
+    merges = optional(MERGES.name, lambda: run.read_records(MERGES) if run.exists(MERGES) else None)
+    rejected = optional(
+        REJECTED_PAIRS.name, lambda: run.read_records(REJECTED_PAIRS) if run.exists(REJECTED_PAIRS) else None
     )
-    seeds = optional("seeds.jsonl", [], _json_lines)
-    evaluation = optional("eval.json", None, lambda p: json.loads(p.read_text(encoding="utf-8")))
+    seeds = optional(SEEDS.name, lambda: run.read_optional(SEEDS)) or []
+    topics = optional(TOPICS.name, lambda: run.read_optional(TOPICS)) or []
+    report = optional(EXTRACTION_REPORT.name, lambda: run.read_optional(EXTRACTION_REPORT))
+    evaluation = optional(EVAL.name, lambda: run.read_optional(EVAL))
     return RunData(
         path=path,
         graph=graph,
-        manifest=RunDir(path).manifest() if (path / "manifest.json").is_file() else Manifest(),
-        merges=merges,
-        rejected_pairs=optional("rejected_pairs.jsonl", [], _json_lines),
-        candidates=candidates,
-        seed_topics={str(s.get("name")): int(s.get("topic", -1)) for s in seeds if "name" in s},
-        topics=optional("topics.json", [], lambda p: json.loads(p.read_text(encoding="utf-8"))),
-        extraction_report=optional(
-            "extraction_report.json", {}, lambda p: json.loads(p.read_text(encoding="utf-8"))
-        ),
+        manifest=optional(MANIFEST.name, lambda: run.read_optional(MANIFEST)) or Manifest(),
+        merges=[m.model_dump() for m in graph.merges] if merges is None else merges,
+        rejected_pairs=rejected or [],
+        candidates=optional(CANDIDATES.name, lambda: run.read_optional(CANDIDATES)) or [],
+        seed_topics={s.name: s.topic for s in seeds},
+        topics=[t.model_dump() for t in topics],
+        extraction_report=report.model_dump() if report is not None else {},
         evaluation=evaluation if isinstance(evaluation, dict) else None,
         skipped=skipped,
     )

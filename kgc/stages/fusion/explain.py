@@ -3,17 +3,17 @@ why, and its relations with support and sources. Read from the fusion stage's fi
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from rapidfuzz import process
 
+from kgc.artifacts import CLUSTERS, MERGES, REJECTED_PAIRS
 from kgc.errors import KgcError
 from kgc.export.graph_files import read_graph
-from kgc.models import Entity, MergeDecision, PairDecision, Relation
+from kgc.models import ClusterSummary, Entity, MergeDecision, PairDecision, Relation
 from kgc.resolve.index import NameIndex
+from kgc.rundir import RunDir
 
 
 @dataclass
@@ -23,14 +23,14 @@ class Explanation:
     rejected: list[PairDecision]
     relations: list[Relation]
     names: dict[str, str]  # entity id -> name, for the relations' other ends
-    cluster: dict[str, Any] = field(default_factory=dict)  # its clusters.jsonl line: weakest link
+    cluster: ClusterSummary | None = None  # its clusters.jsonl line: weakest link
 
     def lines(self) -> list[str]:
         e = self.entity
         out = [f"{e.name}  (id {e.id}, {e.support} documents)"]
-        if self.cluster:
-            a, b = self.cluster.get("weakest_pair") or ("", "")
-            out.append(f"  weakest link: {self.cluster['weakest']} between {a!r} and {b!r}")
+        if self.cluster is not None:
+            a, b = self.cluster.weakest_pair or ("", "")
+            out.append(f"  weakest link: {self.cluster.weakest} between {a!r} and {b!r}")
         out.append(f"aliases ({len(self.merges)}):")
         for m in self.merges:
             how = f"{m.reason} {m.score}" + (f" via {m.via!r}" if m.via else "")
@@ -57,21 +57,16 @@ class Explanation:
         return out
 
 
-def _jsonl(path: Path) -> list[dict[str, Any]]:
-    if not path.is_file():
-        return []
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-
-
 def explain(run_dir: Path, name: str) -> Explanation:
     """The explanation of the entity named `name` (its canonical name, an alias or its id) in a run."""
     graph = read_graph(run_dir)
-    merges = [MergeDecision.model_validate(m) for m in _jsonl(run_dir / "merges.jsonl")]
+    run = RunDir(run_dir)
+    merges = run.read_optional(MERGES) or []
     entity = _find(graph.entities, merges, name)
     own = [m for m in merges if m.entity == entity.id or (m.entity is None and m.canonical == entity.name)]
     names = {entity.name, *entity.aliases, *(m.alias for m in own)}
-    rejected = [PairDecision.model_validate(p) for p in _jsonl(run_dir / "rejected_pairs.jsonl")]
-    cluster = next((c for c in _jsonl(run_dir / "clusters.jsonl") if c.get("id") == entity.id), {})
+    rejected = run.read_optional(REJECTED_PAIRS) or []
+    cluster = next((c for c in run.read_optional(CLUSTERS) or [] if c.id == entity.id), None)
     return Explanation(
         entity=entity,
         merges=own,

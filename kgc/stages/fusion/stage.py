@@ -8,17 +8,26 @@ and the view read them.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
+from kgc.artifacts import (
+    CANDIDATES,
+    CLUSTERS,
+    DOCUMENTS,
+    ENTITIES,
+    GRAPH,
+    GRAPHML,
+    MERGES,
+    REJECTED_PAIRS,
+    RELATIONS,
+)
 from kgc.config import KgcConfig
-from kgc.export.graph_files import GRAPH_FILES, write_graph
+from kgc.export.graph_files import write_graph
+from kgc.models import ClusterSummary
 from kgc.prompts import prompt_files
-from kgc.rundir import RunDir, atomic_write_text, write_jsonl
+from kgc.rundir import RunDir
 from kgc.stages.base import Stage, StageContext, StageOutcome
 from kgc.stages.fusion import Embed, FusionResult, fuse, load_background
-
-EXPLANATION_FILES = ["merges.jsonl", "rejected_pairs.jsonl", "clusters.jsonl"]
 
 
 def _uses_llm(cfg: KgcConfig) -> bool:
@@ -28,9 +37,9 @@ def _uses_llm(cfg: KgcConfig) -> bool:
 def _run(ctx: StageContext) -> StageOutcome:
     cfg = ctx.cfg
     embed: Embed | None = ctx.embedder.encode if cfg.fusion.embedding_merge else None
-    texts = {d.id: d.text for d in ctx.run.documents()} if cfg.fusion.mine_definitions else None
+    texts = {d.id: d.text for d in ctx.run.read(DOCUMENTS)} if cfg.fusion.mine_definitions else None
     result = fuse(
-        ctx.run.candidates(),
+        ctx.run.read(CANDIDATES),
         cfg.relations,
         cfg.fusion,
         llm=ctx.llm if _uses_llm(cfg) else None,
@@ -41,31 +50,21 @@ def _run(ctx: StageContext) -> StageOutcome:
     )
     write_graph(result.graph, ctx.run.path)
     write_explanations(result, ctx.run)
-    return StageOutcome(
-        [*GRAPH_FILES, *EXPLANATION_FILES], dict(result.counts), failed=result.counts.get("failed_calls", 0)
-    )
+    return StageOutcome(dict(result.counts), failed=result.counts.get("failed_calls", 0))
 
 
 def write_explanations(result: FusionResult, run: RunDir) -> None:
     """merges.jsonl, rejected_pairs.jsonl and clusters.jsonl: what `kgc explain` and the view read."""
-    write_jsonl(run / "merges.jsonl", result.graph.merges)
-    write_jsonl(run / "rejected_pairs.jsonl", result.rejected)
-    rows = [
-        {
-            "id": c.id,
-            "canonical": c.canonical,
-            "names": len(c.nodes),
-            "weakest": c.weakest,
-            "weakest_pair": c.weakest_pair,
-        }
+    run.write(MERGES, result.graph.merges)
+    run.write(REJECTED_PAIRS, result.rejected)
+    clusters = [
+        ClusterSummary(
+            id=c.id, canonical=c.canonical, names=len(c.nodes), weakest=c.weakest, weakest_pair=c.weakest_pair
+        )
         for c in result.clusters.values()
         if len(c.nodes) > 1
     ]
-    atomic_write_text(run / "clusters.jsonl", "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
-
-
-def _inputs(cfg: KgcConfig) -> list[str]:
-    return ["candidates.jsonl", "documents.jsonl"] if cfg.fusion.mine_definitions else ["candidates.jsonl"]
+    run.write(CLUSTERS, clusters)
 
 
 def _prompts(cfg: KgcConfig) -> list[Path]:
@@ -82,8 +81,10 @@ def _prompts(cfg: KgcConfig) -> list[Path]:
 STAGE = Stage(
     name="fusion",
     sections=("fusion", "relations", "embedding"),
-    inputs=_inputs,
+    inputs=(CANDIDATES, DOCUMENTS),  # documents: the definitions fusion.mine_definitions reads
+    outputs=(GRAPH, GRAPHML, ENTITIES, RELATIONS, MERGES, REJECTED_PAIRS, CLUSTERS),
     run=_run,
+    files=("fusion.background_graph",),
     uses_llm=True,
     prompts=_prompts,
 )
