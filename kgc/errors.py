@@ -1,5 +1,13 @@
 """One root error; the CLI turns any KgcError into a clear message and exit code 1."""
 
+import errno
+import sqlite3
+
+DISK_FULL_HINT = (
+    "Free some space and run the same command again: it resumes where this run stopped (finished "
+    "stages and every LLM answer received so far are kept)."
+)
+
 
 class KgcError(Exception):
     """Base of every error kgc raises on purpose."""
@@ -47,3 +55,26 @@ class EvaluationError(KgcError):
 
 class RunDirError(KgcError):
     """A run directory cannot be used: not a directory, a damaged artifact, held by another process."""
+
+
+class DiskFullError(KgcError):
+    """No space left where kgc writes: the run stopped, and a rerun after freeing space resumes."""
+
+
+def is_disk_full(error: BaseException | None) -> bool:
+    """Whether `error`, or an error it was raised from, says there is no space left: ENOSPC or EDQUOT
+    from the OS, SQLITE_FULL from sqlite."""
+    seen: set[int] = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        if isinstance(error, DiskFullError):
+            return True
+        if isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT):
+            return True
+        if (
+            isinstance(error, sqlite3.Error)
+            and getattr(error, "sqlite_errorcode", 0) & 0xFF == sqlite3.SQLITE_FULL
+        ):
+            return True
+        error = error.__cause__ or error.__context__
+    return False

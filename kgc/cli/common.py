@@ -6,6 +6,7 @@ Each command group lives in its own module of this package and registers itself 
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
@@ -16,7 +17,7 @@ from rich.logging import RichHandler
 
 from kgc.assets import use_local_models
 from kgc.config import KgcConfig, load_config
-from kgc.errors import KgcError
+from kgc.errors import DISK_FULL_HINT, DiskFullError, KgcError, is_disk_full
 
 use_local_models()  # before any command imports a Hugging Face library
 
@@ -139,15 +140,29 @@ def setup_logging(verbose: bool) -> None:
 
 
 def guarded(verbose: bool, fn: Callable[[], Any]) -> Any:
-    """Run a command body: KgcError -> clear message + exit 1; Ctrl-C -> exit 130."""
+    """Run a command body: KgcError or a full disk -> clear message + exit 1; Ctrl-C -> exit 130."""
     setup_logging(verbose)
     try:
         return fn()
-    except KgcError as e:
+    except (KgcError, OSError, sqlite3.Error) as e:
+        if not isinstance(e, KgcError) and not is_disk_full(e):
+            raise
         if verbose:
             console.print_exception()
-        console.print(f"[bold red]error:[/] {e}", soft_wrap=True, highlight=False)
+        console.print(f"[bold red]error:[/] {_message(e)}", soft_wrap=True, highlight=False)
         raise typer.Exit(EXIT_ERROR) from None
     except KeyboardInterrupt:
         console.print("[yellow]interrupted[/]: finished stages and LLM answers are saved; rerun to resume")
         raise typer.Exit(130) from None
+
+
+def _message(error: Exception) -> str:
+    """What went wrong in one line; a full disk (wherever it struck) also says how to resume."""
+    if isinstance(error, DiskFullError) or not is_disk_full(error):
+        return str(error)
+    if isinstance(error, OSError):
+        what = f"cannot write {error.filename}" if error.filename else "a write failed"
+        what += f" ({error.strerror or error})"
+    else:
+        what = str(error)
+    return f"the disk is full: {what}. {DISK_FULL_HINT}"
