@@ -15,6 +15,7 @@ import json
 import os
 import platform
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -29,12 +30,15 @@ from kgc.config import LLMConfig
 from kgc.llm.embedded import EmbeddedBackend
 from kgc.llm.jsonparse import InvalidAnswerError, parse_answer
 from kgc.resources import demo_corpus
-from kgc.testing.embedded_task import ExtractedTriplet, extraction_messages
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.support, beside kgc
+
+from tests.support.embedded_task import ExtractedTriplet, extraction_messages
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 
 
-# The task tests/test_embedded.py runs too (kgc.testing.embedded_task), without the tests' cap of 4 triplets.
+# The task tests/test_embedded.py runs too (tests.support.embedded_task), without the tests' cap of 4 triplets.
 class ExtractionAnswer(BaseModel):
     triplets: list[ExtractedTriplet]
 

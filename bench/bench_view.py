@@ -1,6 +1,6 @@
 """Benchmark: how large a graph the `kgc view` page draws smoothly, in headless Chromium.
 
-For synthetic runs of growing size (kgc.testing.synthetic_run, scale-free, 4 relations per entity) it
+For synthetic runs of growing size (tests.support.synthetic_run, scale-free, 4 relations per entity) it
 measures the page's size, the time to the first painted frame, and the frame rate and render time
 while the camera zooms (after the layout stopped). Chromium runs headless with --disable-gpu, so
 WebGL is software-rendered (SwiftShader): a desktop browser with a GPU draws faster than this.
@@ -15,6 +15,7 @@ import itertools
 import json
 import os
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -22,9 +23,12 @@ from typing import Any
 
 from playwright.sync_api import sync_playwright
 
-from kgc.testing.browser import CHROMIUM, CHROMIUM_FLAGS, wait_for_view
-from kgc.testing.synthetic_run import write_synthetic_run
 from kgc.view import write_view
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.support, beside kgc
+
+from tests.support.browser import CHROMIUM, CHROMIUM_FLAGS, wait_for_view
+from tests.support.synthetic_run import write_synthetic_run
 
 RESULTS = Path(__file__).resolve().parent / "results"
 SIZES = [(500, 2000), (1000, 4000), (2000, 8000), (5000, 20000), (10000, 40000), (20000, 80000)]

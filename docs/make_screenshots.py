@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
-from kgc.testing.browser import CHROMIUM, CHROMIUM_FLAGS, wait_for_view
 from kgc.view import write_report, write_view
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.support, beside kgc
+
+from tests.support.browser import CHROMIUM, CHROMIUM_FLAGS, wait_for_view
 
 DOCS = Path(__file__).resolve().parent
 

@@ -26,10 +26,10 @@ from kgc.assets import GGUF_MODEL, ensure_assembled, file_sha256
 from kgc.config import LLMConfig
 from kgc.errors import LLMError, ModelAssetError
 from kgc.llm.embedded import EmbeddedBackend
-from kgc.testing.embedded_task import ExtractedTriplet, extraction_messages
+from tests.support.embedded_task import ExtractedTriplet, extraction_messages
 
 # ---------------------------------------------------------------------------------------------
-# The extraction task the real model is run on (kgc.testing.embedded_task), at most 4 triplets
+# The extraction task the real model is run on (tests.support.embedded_task), at most 4 triplets
 
 
 class ExtractionAnswer(BaseModel):

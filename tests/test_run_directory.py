@@ -220,6 +220,20 @@ def test_a_second_writer_refuses_naming_the_holder_or_waits_for_it(tmp_path: Pat
     assert not (run / artifacts.LOCK_HOLDER).exists()
 
 
+def test_kgc_build_on_a_run_directory_in_use_says_who_holds_it(tmp_path: Path) -> None:
+    corpus = tmp_path / "c.txt"
+    corpus.write_text(DOCS[0] + "\n", encoding="utf-8")
+    holder = hold(tmp_path / "run", 60)
+    try:
+        result = runner.invoke(app, ["build", str(corpus), "--out", str(tmp_path / "run")])
+        assert result.exit_code == 1 and "Traceback" not in result.output, result.output
+        assert f"is in use by pid {holder.pid}" in result.output and "--wait" in result.output
+        assert not (tmp_path / "run" / MANIFEST.name).exists()  # nothing was written
+    finally:
+        holder.kill()
+        holder.wait()
+
+
 def test_the_lock_is_reentrant_within_a_pipeline(tmp_path: Path) -> None:
     run = RunDir(tmp_path / "run")
     lock = RunLock(run)

@@ -15,10 +15,10 @@ import pytest
 
 from kgc.pipeline import build
 from kgc.resources import demo_corpus
-from kgc.testing.browser import CHROMIUM, CHROMIUM_FLAGS, wait_for_view
 from kgc.testing.scripted_server import ScriptedServer
-from kgc.testing.synthetic_run import write_synthetic_run
 from kgc.view import write_view
+from tests.support.browser import CHROMIUM, CHROMIUM_FLAGS, wait_for_view
+from tests.support.synthetic_run import write_synthetic_run
 from tests.test_pipeline import server_config
 
 pytestmark = pytest.mark.slow
