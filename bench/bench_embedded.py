@@ -26,7 +26,7 @@ from pydantic import BaseModel, ValidationError
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from kgc.assets import GGUF_MODEL, ensure_assembled
-from kgc.config import LLMConfig
+from kgc.config import EmbeddedConfig, LLMConfig
 from kgc.llm.embedded import EmbeddedBackend
 from kgc.llm.jsonparse import InvalidAnswerError, parse_answer
 from kgc.resources import demo_corpus
@@ -181,7 +181,7 @@ def main() -> None:
     parser.add_argument("--corpus", type=Path, default=demo_corpus())
     parser.add_argument("--limit", type=int, default=None, help="only the first N documents")
     parser.add_argument("--max-tokens", type=int, default=LLMConfig().max_output_tokens)
-    parser.add_argument("--n-ctx", type=int, default=LLMConfig().n_ctx)
+    parser.add_argument("--n-ctx", type=int, default=EmbeddedConfig().n_ctx)
     parser.add_argument("--out", default="embedded", help="results file stem under bench/results/")
     parser.add_argument("--skip-assembly", action="store_true", help="do not time a cold assembly")
     parser.add_argument("--threads", type=int, default=None, help="llama.cpp threads (default: all cores)")
@@ -196,7 +196,7 @@ def main() -> None:
     ensure_assembled(GGUF_MODEL)
     reuse = round(time.perf_counter() - start, 4)
 
-    backend = EmbeddedBackend(LLMConfig(n_ctx=args.n_ctx), n_threads=args.threads)
+    backend = EmbeddedBackend(LLMConfig(embedded=EmbeddedConfig(n_ctx=args.n_ctx)), n_threads=args.threads)
     start = time.perf_counter()
     backend.load()
     load = round(time.perf_counter() - start, 2)

@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from name_sets import data_dir  # noqa: E402
 
-from kgc.config import FusionConfig  # noqa: E402
+from kgc.config import FusionConfig, ResolveConfig  # noqa: E402
 from kgc.models import Candidate, Provenance  # noqa: E402
 from kgc.resources import prompts_dir  # noqa: E402
 from kgc.schema import RelationSchema  # noqa: E402
@@ -69,13 +69,15 @@ def candidates(models: list[str]) -> list[Candidate]:
 def main() -> None:
     cands = candidates(MODELS)
     abstracts = (data_dir() / "abstracts.txt").read_text(encoding="utf-8").splitlines()
-    cfg = FusionConfig(embedding_merge=False, resolve_with_llm=False, infer_links=False, llm_band=False)
+    cfg = FusionConfig(resolve_with_llm=False, infer_links=False)
+    resolution = ResolveConfig(embedding_merge=False, llm_band=False)
     load = os.getloadavg()[0]
     start = time.perf_counter()
     result = fuse(
         cands,
         RelationSchema(),
         cfg,
+        resolution,
         llm=None,
         prompts_dir=prompts_dir(),
         texts={str(i): a for i, a in enumerate(abstracts)},
@@ -89,6 +91,7 @@ def main() -> None:
             candidates([m]),
             RelationSchema(),
             cfg,
+            resolution,
             llm=None,
             prompts_dir=prompts_dir(),
             texts={str(i): a for i, a in enumerate(abstracts)},

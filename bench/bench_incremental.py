@@ -111,12 +111,12 @@ def run_mode(
                 "llm.backend": "openai",
                 "llm.base_url": server.base_url,
                 "llm.model": "scripted",
-                "llm.concurrency": concurrency,
+                "llm.limits.concurrency": concurrency,
                 "extraction.mode": mode,
                 "extraction.seed_batch_chunks": batch,
                 # Name embeddings in fusion took ~200 s a run on this loaded machine; they do not
                 # change what an update costs in LLM calls.
-                "fusion.embedding_merge": False,
+                "resolve.embedding_merge": False,
             },
         )
         updated = Path(tmp) / "updated"

@@ -144,7 +144,7 @@ def main() -> None:
     ap.add_argument("--build", action="store_true")
     ap.add_argument("--llm", choices=["scripted", "embedded"], default="scripted")
     ap.add_argument("--concepts", type=int, default=None)
-    ap.add_argument("--max-chars", type=int, default=10_000, help="retrieval.max_chars (Graphusion: 10,000)")
+    ap.add_argument("--max-chars", type=int, default=10_000, help="extraction.max_chars (Graphusion: 10,000)")
     args = ap.parse_args()
     expert = read_triplets(DATA / "prerequisite-of_graph.tsv", SCHEMA)
     concepts = [

@@ -22,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from kgc.config import LLMConfig  # noqa: E402
+from kgc.config import LimitsConfig, LLMConfig  # noqa: E402
 from kgc.llm.base import Message  # noqa: E402
 from kgc.llm.client import LLMClient  # noqa: E402
 from kgc.llm.openai_backend import OpenAIBackend  # noqa: E402
@@ -78,7 +78,12 @@ def prompts(n: int) -> list[list[Message]]:
 def run_once(
     server: ScriptedServer, items: list[list[Message]], concurrency: int, cache: Path, label: str
 ) -> Run:
-    cfg = LLMConfig(backend="openai", base_url=server.base_url, model="scripted", concurrency=concurrency)
+    cfg = LLMConfig(
+        backend="openai",
+        base_url=server.base_url,
+        model="scripted",
+        limits=LimitsConfig(concurrency=concurrency),
+    )
     before = server.stats.total
     with LLMClient(
         OpenAIBackend(cfg, None), cfg, cache_path=cache, failures_path=None, show_progress=False

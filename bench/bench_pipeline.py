@@ -43,7 +43,7 @@ def main() -> None:
                 "llm.backend": "openai",
                 "llm.base_url": server.base_url,
                 "llm.model": "scripted",
-                "llm.concurrency": args.concurrency,
+                "llm.limits.concurrency": args.concurrency,
             },
         )
         started = time.perf_counter()

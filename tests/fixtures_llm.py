@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import BaseModel
 
 from kgc.config import LLMConfig
 from kgc.llm.client import LLMClient, RetryPolicy
@@ -23,17 +24,26 @@ FAST_RETRY = RetryPolicy(base_delay=0.01, max_delay=0.05, max_retry_after=2.0)
 
 
 def scripted_llm_config(server: ScriptedServer, **overrides: Any) -> LLMConfig:
-    """An "openai" LLMConfig pointing at `server`, with short timeouts; `overrides` win."""
+    """An "openai" LLMConfig pointing at `server`, with short timeouts; `overrides` win, each key in
+    the sub-section that has it (`concurrency=1` sets `limits.concurrency`)."""
     settings: dict[str, Any] = {
         "backend": "openai",
         "base_url": server.base_url,
         "model": "scripted",
         "timeout": 5.0,
-        "max_retries": 3,
-        "max_invalid_retries": 2,
-        "concurrency": 4,
+        "limits": {"max_retries": 3, "max_invalid_retries": 2, "concurrency": 4},
     }
-    settings.update(overrides)
+    sections = {
+        name: field.annotation
+        for name, field in LLMConfig.model_fields.items()
+        if isinstance(field.annotation, type) and issubclass(field.annotation, BaseModel)
+    }
+    for key, value in overrides.items():
+        section = next((s for s, model in sections.items() if key in model.model_fields), None)
+        if section is None:
+            settings[key] = value
+        else:
+            settings.setdefault(section, {})[key] = value
     return LLMConfig(**settings)
 
 

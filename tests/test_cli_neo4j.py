@@ -29,7 +29,7 @@ def test_cli_exports_a_run_twice_without_duplicates(
             "llm.backend": "openai",
             "llm.base_url": server.base_url,
             "llm.model": "scripted",
-            "fusion.embedding_merge": False,
+            "resolve.embedding_merge": False,
             "seeds.user_seeds": ["machine translation", "BLEU"],
             "seeds.user_seeds_only": True,
         }

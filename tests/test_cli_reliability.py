@@ -184,7 +184,7 @@ def test_the_deadline_stops_the_build_cleanly_and_a_rerun_resumes(tmp_path: Path
         config = write_config(tmp_path, server, concurrency=1)
         result = build(tmp_path, config, "--deadline", "1")
         assert result.exit_code == 1, result.output
-        assert "the run's deadline has passed: llm.deadline_seconds=1" in result.output
+        assert "the run's deadline has passed: llm.budget.deadline_seconds=1" in result.output
         assert "run the same command again to resume" in result.output
         answered = server.stats.by_task["extraction"]
         assert answered < 3

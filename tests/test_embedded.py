@@ -23,7 +23,7 @@ import pytest
 from pydantic import BaseModel, Field
 
 from kgc.assets import GGUF_MODEL, ensure_assembled, file_sha256
-from kgc.config import LLMConfig
+from kgc.config import EmbeddedConfig, LLMConfig
 from kgc.errors import LLMError, ModelAssetError
 from kgc.llm.embedded import EmbeddedBackend
 from tests.support.embedded_task import ExtractedTriplet, extraction_messages
@@ -51,7 +51,7 @@ PARAGRAPHS = [
 
 def test_backend_constructor_does_no_io_and_identity_names_the_weights(tmp_path: Path) -> None:
     missing = tmp_path / "nowhere.gguf"
-    backend = EmbeddedBackend(LLMConfig(model_path=missing, model="my-model"))
+    backend = EmbeddedBackend(LLMConfig(embedded=EmbeddedConfig(model_path=missing), model="my-model"))
 
     assert backend.model == "my-model"
     assert backend.cache_identity() == "embedded:nowhere.gguf:missing:grammar:repeat_penalty=1.1"
@@ -78,7 +78,7 @@ def bundled_model() -> Path:
 
 @pytest.fixture(scope="module")
 def backend(bundled_model: Path) -> Iterator[EmbeddedBackend]:
-    b = EmbeddedBackend(LLMConfig(n_ctx=4096))
+    b = EmbeddedBackend(LLMConfig(embedded=EmbeddedConfig(n_ctx=4096)))
     yield b
     b.close()
 
@@ -146,7 +146,9 @@ def test_concurrent_calls_are_serialised(backend: EmbeddedBackend) -> None:
 @pytest.mark.embedded
 def test_prompt_that_cannot_fit_the_context_is_refused(backend: EmbeddedBackend) -> None:
     long_text = "The transformer model uses attention. " * 800  # ~ 5,600 tokens > n_ctx 4096
-    with pytest.raises(LLMError, match=r"exceeds the embedded model's context of 4096; raise llm.n_ctx"):
+    with pytest.raises(
+        LLMError, match=r"exceeds the embedded model's context of 4096; raise llm.embedded.n_ctx"
+    ):
         backend.chat(
             [{"role": "user", "content": long_text}], json_schema=None, temperature=0.0, max_tokens=64
         )

@@ -55,7 +55,7 @@ def test_the_fusion_stage_embeds_names_with_the_injected_embedder(tmp_path: Path
             "llm.backend": "openai",
             "llm.model": "scripted",
             "extraction.mode": "document",
-            "fusion.llm_band": False,
+            "resolve.llm_band": False,
         },
     )
     embedder = RecordingEmbedder()

@@ -292,9 +292,9 @@ def test_evaluate_a_run_the_pipeline_wrote(tmp_path: Path) -> None:
         {
             "llm.backend": "openai",
             "llm.model": "scripted",
-            "llm.concurrency": 1,  # the two answers go to d1 and d2 in order
+            "llm.limits.concurrency": 1,  # the two answers go to d1 and d2 in order
             "extraction.mode": "document",
-            "fusion.embedding_merge": False,
+            "resolve.embedding_merge": False,
             "fusion.resolve_with_llm": False,
             "fusion.infer_links": False,
         },

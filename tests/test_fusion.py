@@ -4,14 +4,15 @@ from pathlib import Path
 
 import numpy as np
 
-from kgc.config import FusionConfig
+from kgc.config import FusionConfig, ResolveConfig
 from kgc.models import Candidate, Provenance
 from kgc.resources import prompts_dir
 from kgc.schema import RelationSchema
 from kgc.stages.fusion import fuse, load_background, merge_entities
 
 SCHEMA = RelationSchema()
-NO_LLM = FusionConfig(embedding_merge=False, resolve_with_llm=False, infer_links=False)
+NO_LLM = FusionConfig(resolve_with_llm=False, infer_links=False)
+NO_EMBEDDING = ResolveConfig(embedding_merge=False)
 
 
 def cand(head: str, rel: str, tail: str, *docs: str) -> Candidate:
@@ -37,7 +38,7 @@ def test_merges_case_plural_acronym_and_near_spellings() -> None:
         "GPT-3": 1,
         "GPT-4": 1,
     }
-    index = merge_entities(names_as_candidates(counts), FusionConfig(embedding_merge=False))
+    index = merge_entities(names_as_candidates(counts), NO_EMBEDDING)
     by_name = {e.name: e for e in index.entities.values()}
     assert sorted(by_name) == [
         "GPT-3",
@@ -63,7 +64,7 @@ def test_merges_case_plural_acronym_and_near_spellings() -> None:
 def test_ambiguous_acronym_is_not_merged_without_documents_that_settle_it() -> None:
     index = merge_entities(
         names_as_candidates({"language model": 2, "linear model": 2, "LM": 1}),
-        FusionConfig(embedding_merge=False),
+        NO_EMBEDDING,
     )
     assert sorted(e.name for e in index.entities.values()) == [
         "LM",
@@ -92,7 +93,7 @@ def test_embedding_neighbours_merge_only_with_a_close_spelling_else_go_to_the_ba
         "task-oriented dialogue system": 2,
         "task-oriented dialog system": 1,
     }
-    cfg = FusionConfig(
+    cfg = ResolveConfig(
         merge_threshold=0.99, embedding_threshold=0.9
     )  # string similarity alone merges nothing
     index = merge_entities(names_as_candidates(counts), cfg, embed=embed)
@@ -128,7 +129,7 @@ def test_conflict_chooses_the_relation_with_most_documents() -> None:
         cand("decoder", "Conjunction", "encoder", "d2"),  # undirected: the same edge
         cand("encoder", "Part-of", "Encoder", "d1"),  # self-loop after merging
     ]
-    result = fuse(candidates, SCHEMA, NO_LLM, llm=None, prompts_dir=prompts_dir())
+    result = fuse(candidates, SCHEMA, NO_LLM, NO_EMBEDDING, llm=None, prompts_dir=prompts_dir())
     g = result.graph
     edges = {(r.head, r.relation, r.tail): r for r in g.relations}
     assert sorted(edges) == [
@@ -166,7 +167,9 @@ def test_tie_is_broken_by_background_graph(tmp_path: Path) -> None:
     ]
     background = load_background(bg)
     assert background == [("tokenization", "Is-a-Prerequisite-of", "parsing")]
-    g = fuse(candidates, SCHEMA, NO_LLM, llm=None, prompts_dir=prompts_dir(), background=background).graph
+    g = fuse(
+        candidates, SCHEMA, NO_LLM, NO_EMBEDDING, llm=None, prompts_dir=prompts_dir(), background=background
+    ).graph
     [rel] = g.relations
     assert (rel.relation, rel.decided_by, rel.support) == ("Is-a-Prerequisite-of", "background", 1)
 
@@ -176,8 +179,10 @@ def test_tie_without_llm_falls_back_deterministically() -> None:
         cand("a thing", "Used-for", "b thing", "d1"),
         cand("a thing", "Part-of", "b thing", "d2"),
     ]
-    first = fuse(candidates, SCHEMA, NO_LLM, llm=None, prompts_dir=prompts_dir()).graph
-    again = fuse(list(reversed(candidates)), SCHEMA, NO_LLM, llm=None, prompts_dir=prompts_dir()).graph
+    first = fuse(candidates, SCHEMA, NO_LLM, NO_EMBEDDING, llm=None, prompts_dir=prompts_dir()).graph
+    again = fuse(
+        list(reversed(candidates)), SCHEMA, NO_LLM, NO_EMBEDDING, llm=None, prompts_dir=prompts_dir()
+    ).graph
     assert [(r.relation, r.decided_by) for r in first.relations] == [("Part-of", "support")]
     assert first.relations == again.relations
 
@@ -201,7 +206,7 @@ def test_relations_are_repointed_to_merged_entities_and_directions_voted_togethe
         cand("BLEU", "Used-for", "Neural Machine Translations", "d3"),  # the other direction
         cand("BLEU", "Evaluate-for", "NMT", "d4", "d5"),
     ]
-    g = fuse(candidates, SCHEMA, NO_LLM, llm=None, prompts_dir=prompts_dir()).graph
+    g = fuse(candidates, SCHEMA, NO_LLM, NO_EMBEDDING, llm=None, prompts_dir=prompts_dir()).graph
     [rel] = g.relations
     # Used-for: 3 documents over both directions beat Evaluate-for's 2 (one direction alone would tie).
     assert (rel.head, rel.relation, rel.tail, rel.support) == (
@@ -226,7 +231,7 @@ def test_an_acronym_of_two_meanings_is_repointed_document_by_document() -> None:
         cand("linear model", "Used-for", "regression analysis", "d2"),
         cand("LM", "Used-for", "regression analysis", "d2"),
     ]
-    result = fuse(candidates, SCHEMA, NO_LLM, llm=None, prompts_dir=prompts_dir())
+    result = fuse(candidates, SCHEMA, NO_LLM, NO_EMBEDDING, llm=None, prompts_dir=prompts_dir())
     assert sorted((r.head, r.relation, r.tail, r.support) for r in result.graph.relations) == [
         ("language-model", "Used-for", "speech-recognition", 1),
         ("linear-model", "Used-for", "regression-analysis", 1),

@@ -56,7 +56,7 @@ def write(folder: Path, docs: dict[str, str]) -> Path:
 
 
 def config(**overrides: Any) -> KgcConfig:
-    base = {"llm.backend": "openai", "llm.model": "scripted", "fusion.embedding_merge": False}
+    base = {"llm.backend": "openai", "llm.model": "scripted", "resolve.embedding_merge": False}
     return load_config(None, {**base, **overrides})
 
 
@@ -258,8 +258,9 @@ def test_an_update_killed_during_extraction_resumes_without_paying_again(tmp_pat
     with ScriptedServer(latency=0.2) as server:
         config_file = tmp_path / "kgc.toml"
         config_file.write_text(
-            f'[llm]\nbackend = "openai"\nbase_url = "{server.base_url}"\nmodel = "scripted"\nconcurrency = 1\n'
-            '[extraction]\nmode = "document"\n[fusion]\nembedding_merge = false\nmax_neighbourhoods = 3\n',
+            f'[llm]\nbackend = "openai"\nbase_url = "{server.base_url}"\nmodel = "scripted"\n'
+            '[llm.limits]\nconcurrency = 1\n[extraction]\nmode = "document"\n'
+            "[resolve]\nembedding_merge = false\n[fusion]\nmax_neighbourhoods = 3\n",
             encoding="utf-8",
         )
         args = ["build", str(corpus), "--out", str(run), "-c", str(config_file)]

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel
 
-from kgc.config import LLMConfig
+from kgc.config import LimitsConfig, LLMConfig
 from kgc.errors import BudgetExceededError, ConfigError, LLMError, LLMUnavailableError
 from kgc.llm.base import Message
 from kgc.llm.client import LLMClient
@@ -207,7 +207,7 @@ def test_unreachable_server_opens_the_circuit_breaker(tmp_path: Path) -> None:
         base_url=f"http://127.0.0.1:{free_port()}/v1",
         model="scripted",
         timeout=2.0,
-        max_retries=30,
+        limits=LimitsConfig(max_retries=30),
     )
     with make_scripted_client(cfg, tmp_path) as client:
         with pytest.raises(
@@ -394,7 +394,7 @@ def test_token_budget_stops_the_run_and_a_rerun_resumes(
     small = scripted_llm_config(scripted_server, concurrency=1, max_tokens_total=3 * per_request)
     with make_scripted_client(small, tmp_path) as client, pytest.raises(BudgetExceededError) as stopped:
         extract_all(client, items)
-    assert f"{3 * per_request:,} tokens used of llm.max_tokens_total={3 * per_request:,}" in str(
+    assert f"{3 * per_request:,} tokens used of llm.budget.max_tokens_total={3 * per_request:,}" in str(
         stopped.value
     )
     assert "run the same command again to resume" in str(stopped.value)
@@ -418,7 +418,7 @@ def test_cost_budget(scripted_server: ScriptedServer, tmp_path: Path) -> None:
     with make_scripted_client(cfg, tmp_path) as client:
         client.complete(prompt("a"), ExtractionAnswer, stage="extraction")  # ~0.2 spent of 0.001
         with pytest.raises(
-            BudgetExceededError, match=r"LLM cost budget spent: .* used of llm.max_cost=0.001"
+            BudgetExceededError, match=r"LLM cost budget spent: .* used of llm.budget.max_cost=0.001"
         ):
             client.complete(prompt("b"), ExtractionAnswer, stage="extraction")
     assert scripted_server.stats.total == 1

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from kgc.config import LLMConfig
+from kgc.config import LimitsConfig
 from kgc.errors import DeadlineExceededError, LLMUnavailableError
 from kgc.llm.client import LLMClient, RetryPolicy
 from kgc.llm.jsonparse import CutOffAnswerError, extract_json, is_cut_off
@@ -161,7 +161,7 @@ def test_the_deadline_stops_the_run_and_a_rerun_resumes(tmp_path: Path) -> None:
         answered = server.stats.total  # about 3 (0.3 s each); fewer on a loaded machine
         assert 1 <= answered < len(SEEDS)
         assert str(error.value).startswith(
-            f"the run's deadline has passed: llm.deadline_seconds=0.75 ({answered} requests, 0 failed). "
+            f"the run's deadline has passed: llm.budget.deadline_seconds=0.75 ({answered} requests, 0 failed). "
             "Every answer received so far is cached: run the same command again to resume"
         )
         with make_scripted_client(cfg, tmp_path) as rerun:
@@ -285,7 +285,7 @@ def test_a_flaky_server_that_cuts_answers_costs_retries_never_items(tmp_path: Pa
     """Issue 17.1's mix, 20% HTTP 429/500 and 10% answers cut in half, with the default retries."""
     seeds = [f"concept {i}" for i in range(40)]
     mix = FaultMix.parse("429=0.1,500=0.1,cut=0.1", seed=SEED_WITH_TWO_CUTS)
-    defaults = LLMConfig()
+    defaults = LimitsConfig()
     with ScriptedServer(fault_mix=mix) as server:
         cfg = scripted_llm_config(
             server, max_retries=defaults.max_retries, max_invalid_retries=defaults.max_invalid_retries

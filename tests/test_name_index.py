@@ -3,13 +3,13 @@ entities and merges (what explain, the view and eval read) agree on every name i
 
 from __future__ import annotations
 
-from kgc.config import FusionConfig
+from kgc.config import ResolveConfig
 from kgc.evaluate.matching import GraphMatcher
 from kgc.models import Candidate, Entity, KnowledgeGraph, MergeDecision, Provenance
 from kgc.resolve import NameIndex
 from kgc.stages.fusion import merge_entities
 
-NO_LLM = FusionConfig(embedding_merge=False, resolve_with_llm=False, infer_links=False)
+NO_EMBEDDING = ResolveConfig(embedding_merge=False)
 
 
 def cand(head: str, tail: str, doc: str) -> Candidate:
@@ -31,7 +31,7 @@ CANDIDATES = [
 
 
 def test_a_run_read_back_finds_every_name_where_fusion_put_it() -> None:
-    index = merge_entities(CANDIDATES, NO_LLM)
+    index = merge_entities(CANDIDATES, NO_EMBEDDING)
     read_back = NameIndex.from_entities(index.entities.values(), index.merges)
     matcher = GraphMatcher(KnowledgeGraph(entities=list(index.entities.values()), merges=index.merges))
     for c in CANDIDATES:

@@ -30,7 +30,7 @@ def server_config(server: ScriptedServer, **overrides: Any) -> KgcConfig:
         "llm.base_url": server.base_url,
         "llm.model": "scripted",
         "llm.timeout": 10.0,
-        "fusion.embedding_merge": False,
+        "resolve.embedding_merge": False,
     }
     return load_config(None, {**base, **overrides})
 
@@ -269,8 +269,8 @@ def demo_build_args(
     config = tmp_path / "kgc.toml"
     config.write_text(
         f'[llm]\nbackend = "openai"\nbase_url = "{server.base_url}"\nmodel = "scripted"\n'
-        f"concurrency = {concurrency}\n[seeds]\nuser_seeds_only = true\n"
-        f"[fusion]\nembedding_merge = false\nmax_neighbourhoods = {max_neighbourhoods}\n",
+        f"[llm.limits]\nconcurrency = {concurrency}\n[seeds]\nuser_seeds_only = true\n"
+        f"[resolve]\nembedding_merge = false\n[fusion]\nmax_neighbourhoods = {max_neighbourhoods}\n",
         encoding="utf-8",
     )
     run = tmp_path / "run"
@@ -330,8 +330,8 @@ def test_unreachable_server_stops_with_a_resumable_message(tmp_path: Path) -> No
     corpus = write_corpus(tmp_path)
     config = tmp_path / "kgc.toml"
     config.write_text(
-        '[llm]\nbackend = "openai"\nbase_url = "http://127.0.0.1:9/v1"\nmodel = "m"\ncircuit_breaker_failures = 2\n'
-        'max_retries = 1\ntimeout = 2\n[seeds]\nuser_seeds = ["bleu"]\nuser_seeds_only = true\n',
+        '[llm]\nbackend = "openai"\nbase_url = "http://127.0.0.1:9/v1"\nmodel = "m"\ntimeout = 2\n'
+        '[llm.limits]\ncircuit_breaker_failures = 2\nmax_retries = 1\n[seeds]\nuser_seeds = ["bleu"]\nuser_seeds_only = true\n',
         encoding="utf-8",
     )
     proc = run_cli_to_end(

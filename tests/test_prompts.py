@@ -8,6 +8,7 @@ import pytest
 
 from kgc.config import load_config
 from kgc.errors import ConfigError
+from kgc.llm.factory import with_backend_defaults
 from kgc.models import Chunk
 from kgc.prompts import render
 from kgc.resources import prompts_dir
@@ -51,16 +52,20 @@ def test_a_missing_template_is_a_config_error(tmp_path: Path) -> None:
         render(tmp_path, "absent.md")
 
 
+def prompt_of(overrides: dict[str, object]) -> str:
+    return with_backend_defaults(load_config(None, overrides)).extraction.prompt
+
+
 def test_the_prompt_follows_the_backend_unless_chosen() -> None:
-    assert load_config(None, {"llm.backend": "embedded"}).extraction.prompt == "extraction_compact.md"
-    assert load_config(None, {"llm.backend": "openai"}).extraction.prompt == "extraction.md"
-    chosen = {"llm.backend": "embedded", "extraction.prompt": "mine.md"}
-    assert load_config(None, chosen).extraction.prompt == "mine.md"
+    assert load_config(None).extraction.prompt == "auto"  # the config leaves it to the backend
+    assert prompt_of({"llm.backend": "embedded"}) == "extraction_compact.md"
+    assert prompt_of({"llm.backend": "openai"}) == "extraction.md"
+    assert prompt_of({"llm.backend": "embedded", "extraction.prompt": "mine.md"}) == "mine.md"
 
 
 @pytest.mark.parametrize("backend", ["embedded", "openai"])
 def test_the_bundled_extraction_prompts_render(backend: str) -> None:
-    cfg = load_config(None, {"llm.backend": backend})
+    cfg = with_backend_defaults(load_config(None, {"llm.backend": backend}))
     chunk = Chunk(id="d1#0", doc_id="d1", text="BERT is a transformer encoder.", start=0, end=30)
     task = ExtractionTask(key="bert", seed="bert", chunks=[chunk])
     messages = build_messages(task, cfg.relations, cfg.extraction, prompts_dir())

@@ -30,9 +30,9 @@ def server_config(server: ScriptedServer, **overrides: Any) -> KgcConfig:
         "llm.base_url": server.base_url,
         "llm.model": "scripted",
         "llm.timeout": 10.0,
-        "llm.concurrency": 4,
+        "llm.limits.concurrency": 4,
         "extraction.mode": "document",
-        "fusion.embedding_merge": False,
+        "resolve.embedding_merge": False,
     }
     return load_config(None, {**base, **overrides})
 

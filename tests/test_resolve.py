@@ -235,7 +235,12 @@ def test_names_that_only_share_a_context_do_not_reach_the_llm_band() -> None:
 
 def test_the_llm_band_is_off_by_default_with_the_embedded_model_unless_asked_for() -> None:
     from kgc.config import load_config
+    from kgc.llm.factory import with_backend_defaults
 
-    assert load_config(None, {"llm.backend": "embedded"}).fusion.llm_band is False
-    assert load_config(None, {"llm.backend": "openai"}).fusion.llm_band is True
-    assert load_config(None, {"llm.backend": "embedded", "fusion.llm_band": True}).fusion.llm_band is True
+    def band(**overrides: object) -> bool | None:
+        return with_backend_defaults(load_config(None, overrides)).resolve.llm_band
+
+    assert load_config(None).resolve.llm_band is None  # left to the backend
+    assert band(**{"llm.backend": "embedded"}) is False
+    assert band(**{"llm.backend": "openai"}) is True
+    assert band(**{"llm.backend": "embedded", "resolve.llm_band": True}) is True

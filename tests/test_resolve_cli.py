@@ -8,7 +8,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from kgc.cli import app
-from kgc.config import FusionConfig, LLMConfig
+from kgc.config import FusionConfig, LimitsConfig, LLMConfig, ResolveConfig
 from kgc.export.graph_files import write_graph
 from kgc.llm.client import LLMClient
 from kgc.models import Candidate, Provenance
@@ -84,8 +84,9 @@ def test_explain_shows_aliases_kept_apart_pairs_and_relations(tmp_path: Path) ->
         cand("BLEU", "Used-for", "neural machine translation", "d3"),
         cand("neural machine translation system", "Compare", "BLEU", "d4"),
     ]
-    cfg = FusionConfig(embedding_merge=False, resolve_with_llm=False, infer_links=False, llm_band=False)
-    result = fuse(candidates, RelationSchema(), cfg, llm=None, prompts_dir=prompts_dir())
+    cfg = FusionConfig(resolve_with_llm=False, infer_links=False)
+    resolution = ResolveConfig(embedding_merge=False, llm_band=False)
+    result = fuse(candidates, RelationSchema(), cfg, resolution, llm=None, prompts_dir=prompts_dir())
     write_graph(result.graph, tmp_path)
     write_explanations(result, RunDir(tmp_path))
     out = runner.invoke(app, ["explain", str(tmp_path), "nmt"])
@@ -114,7 +115,7 @@ def test_llm_band_through_the_client_merges_only_when_both_rounds_agree() -> Non
         {"answers": [{"pair": 1, "same": True}, {"pair": 2, "same": True}]},  # round 1
         {"answers": [{"pair": 1, "same": False}, {"pair": 2, "same": True}]},  # round 2, pairs reversed
     )
-    cfg = LLMConfig(cache=False, concurrency=1)
+    cfg = LLMConfig(cache=False, limits=LimitsConfig(concurrency=1))
     client = LLMClient(
         backend, cfg, cache_path=None, failures_path=None, retry_policy=NO_WAIT, show_progress=False
     )

@@ -18,7 +18,7 @@ CHUNKS = [
 
 
 def test_seed_gets_matching_chunks_best_first_within_budget() -> None:
-    [ctx] = retrieve([Seed(name="word embeddings")], CHUNKS, RetrievalConfig(max_chars=100))
+    [ctx] = retrieve([Seed(name="word embeddings")], CHUNKS, RetrievalConfig(), max_chars=100)
     assert ctx.seed == "word embeddings"
     # d4 matches as well as d1 but does not fit in what is left of the budget; d2 (93) does.
     assert ctx.chunk_ids == ["d1#0", "d2#0"]
@@ -30,6 +30,7 @@ def test_unmatched_seed_and_chunk_limit() -> None:
         [Seed(name="quantum chromodynamics"), Seed(name="word embedding")],
         CHUNKS,
         RetrievalConfig(max_chunks=1),
+        max_chars=10_000,
     )
     assert [(c.seed, c.chunk_ids) for c in ctxs] == [
         ("quantum chromodynamics", []),

@@ -92,7 +92,7 @@ def config() -> KgcConfig:
         "llm.backend": "openai",
         "llm.model": "scripted",
         "extraction.mode": "document",
-        "fusion.embedding_merge": False,
+        "resolve.embedding_merge": False,
     }
     return load_config(None, overrides)
 

@@ -30,9 +30,9 @@ def config(**overrides: Any) -> KgcConfig:
     base: dict[str, Any] = {
         "llm.backend": "openai",
         "llm.model": "scripted",
-        "fusion.embedding_merge": False,
-        "llm.max_retries": 0,
-        "llm.max_invalid_retries": 0,
+        "resolve.embedding_merge": False,
+        "llm.limits.max_retries": 0,
+        "llm.limits.max_invalid_retries": 0,
         **SEEDS,
     }
     return load_config(None, {**base, **overrides})
@@ -163,7 +163,7 @@ def test_opening_a_missing_run_directory_read_only_is_an_error_and_creates_nothi
 
 def test_failed_extraction_calls_make_the_stage_partial_and_the_rerun_asks_only_those(tmp_path: Path) -> None:
     backend = ScriptedBackend([TransientLLMError("server error")])  # the first call fails
-    p = pipeline(tmp_path, backend, config(**{"llm.concurrency": 1}))
+    p = pipeline(tmp_path, backend, config(**{"llm.limits.concurrency": 1}))
     p.run_until("extraction")
     assert p.failed_items() == {"extraction": 1}
     record = manifest(tmp_path)["stages"]["extraction"]
@@ -220,11 +220,13 @@ def test_precedence_is_toml_then_environment_then_flags(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     toml = tmp_path / "kgc.toml"
-    toml.write_text('[llm]\nmodel = "from-toml"\nconcurrency = 2\ntimeout = 7\n', encoding="utf-8")
+    toml.write_text(
+        '[llm]\nmodel = "from-toml"\ntimeout = 7\n[llm.limits]\nconcurrency = 2\n', encoding="utf-8"
+    )
     monkeypatch.setenv("KGC_LLM__MODEL", "from-env")
-    monkeypatch.setenv("KGC_LLM__CONCURRENCY", "3")
+    monkeypatch.setenv("KGC_LLM__LIMITS__CONCURRENCY", "3")
     cfg = load_config(toml, {"llm.model": "from-flag"})
-    assert (cfg.llm.model, cfg.llm.concurrency, cfg.llm.timeout) == ("from-flag", 3, 7.0)
+    assert (cfg.llm.model, cfg.llm.limits.concurrency, cfg.llm.timeout) == ("from-flag", 3, 7.0)
 
 
 @pytest.mark.parametrize("where", ["toml", "env"])

@@ -279,7 +279,7 @@ def test_build_writes_both_pages_and_prints_their_paths(tmp_path: Path) -> None:
         config = tmp_path / "kgc.toml"
         config.write_text(
             f'[llm]\nbackend = "openai"\nbase_url = "{server.base_url}"\nmodel = "scripted"\n'
-            "[seeds]\nuser_seeds_only = true\n[fusion]\nembedding_merge = false\n",
+            "[seeds]\nuser_seeds_only = true\n[resolve]\nembedding_merge = false\n",
             encoding="utf-8",
         )
         run = tmp_path / "run"

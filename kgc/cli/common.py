@@ -92,12 +92,14 @@ RayAddressOpt = Annotated[
 MaxTokensOpt = Annotated[
     int | None, typer.Option(help="Stop cleanly after this many LLM tokens (resumable).")
 ]
-MaxCostOpt = Annotated[float | None, typer.Option(help="Stop cleanly at this cost (needs llm.prices).")]
+MaxCostOpt = Annotated[
+    float | None, typer.Option(help="Stop cleanly at this cost (needs llm.budget.prices).")
+]
 DeadlineOpt = Annotated[
     float | None,
     typer.Option(
         "--deadline",
-        help="Stop cleanly (resumable) once the run has taken this many seconds (llm.deadline_seconds).",
+        help="Stop cleanly (resumable) once the run has taken this many seconds (llm.budget.deadline_seconds).",
     ),
 ]
 

@@ -43,11 +43,12 @@ def resolve(
     """
 
     def body() -> None:
+        from kgc.llm.factory import make_backend, with_backend_defaults
         from kgc.resolve import llm_judge, resolve
         from kgc.resolve.io import read_names, resolved_lines
         from kgc.rundir import atomic_write_text
 
-        cfg = load(config)
+        cfg = with_backend_defaults(load(config))
         if against is not None:
             from kgc.cli.link import link_any
 
@@ -57,13 +58,12 @@ def resolve(
         judge = None
         if llm:
             from kgc.llm.client import LLMClient
-            from kgc.llm.factory import make_backend
 
             client = LLMClient(
                 make_backend(cfg.llm, cfg.resolved_api_key()), cfg.llm, cache_path=None, failures_path=None
             )
-            judge = llm_judge(client.for_stage("resolve"), cfg.prompts_path(), cfg.fusion.resolve_prompt)
-        result = resolve(records, cfg.fusion, judge=judge)
+            judge = llm_judge(client.for_stage("resolve"), cfg.prompts_path(), cfg.resolve.prompt)
+        result = resolve(records, cfg.resolve, judge=judge)
         lines = resolved_lines(records, result)
         atomic_write_text(out, "".join(line.model_dump_json() + "\n" for line in lines))
         c = result.counts

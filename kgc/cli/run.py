@@ -68,10 +68,10 @@ def _llm_options(
         "llm__backend": backend,
         "llm__model": model,
         "llm__base_url": base_url,
-        "llm__concurrency": concurrency,
-        "llm__max_tokens_total": max_tokens,
-        "llm__max_cost": max_cost,
-        "llm__deadline_seconds": deadline,
+        "llm__limits__concurrency": concurrency,
+        "llm__budget__max_tokens_total": max_tokens,
+        "llm__budget__max_cost": max_cost,
+        "llm__budget__deadline_seconds": deadline,
     }
 
 
@@ -94,7 +94,7 @@ def _run(
             from kgc.estimate import estimate
 
             stdout = make_console()
-            stdout.print_json(json.dumps(cfg.redacted(), default=str))
+            stdout.print_json(json.dumps(pipeline.cfg.redacted(), default=str))
             stdout.print_json(estimate(pipeline).model_dump_json())
             return
         graph = pipeline.run_until(until)
@@ -161,7 +161,7 @@ def build(
             **llm,
             extraction__mode=mode,
             llm__executor=executor,
-            llm__ray_address=ray_address,
+            llm__ray__address=ray_address,
             seeds__user_seeds=_seeds(seeds_file),
             seeds__keep_on_update=False if refit_seeds else None,
         )
@@ -220,7 +220,9 @@ def extract(
         from kgc.stages.extraction import STAGE
 
         llm = _llm_options(backend, model, base_url, concurrency, max_tokens, max_cost, deadline)
-        cfg = load(config, **llm, extraction__mode=mode, llm__executor=executor, llm__ray_address=ray_address)
+        cfg = load(
+            config, **llm, extraction__mode=mode, llm__executor=executor, llm__ray__address=ray_address
+        )
         _run(corpus, out, cfg, STAGE.name, dry_run, wait)
 
     guarded(verbose, body)

@@ -103,11 +103,11 @@ class LLMClient:
         started_at: float | None = None,
         executor: RequestExecutor | None = None,
     ):
-        """`started_at` (time.monotonic()) is when the run started, for `cfg.deadline_seconds`;
+        """`started_at` (time.monotonic()) is when the run started, for `cfg.budget.deadline_seconds`;
         default: now. `executor` is where each request runs (default: in the calling thread)."""
-        if cfg.max_cost is not None and backend.model not in cfg.prices:
+        if cfg.budget.max_cost is not None and backend.model not in cfg.budget.prices:
             raise ConfigError(
-                f"llm.max_cost is set but llm.prices has no entry for model {backend.model!r}: "
+                f"llm.budget.max_cost is set but llm.budget.prices has no entry for model {backend.model!r}: "
                 "add [input, output] prices per 1M tokens"
             )
         self.backend = backend
@@ -118,17 +118,21 @@ class LLMClient:
         self.failures_path = failures_path
         self._cache = AnswerCache(cache_path) if cfg.cache and cache_path is not None else None
         self._identity = backend.cache_identity()
-        self._limiter = RateLimiter(cfg.requests_per_minute, cfg.tokens_per_minute)
+        self._limiter = RateLimiter(cfg.limits.requests_per_minute, cfg.limits.tokens_per_minute)
         self._breaker = CircuitBreaker(
-            failures=cfg.circuit_breaker_failures,
-            window=cfg.circuit_breaker_window,
-            seconds=cfg.timeout if cfg.circuit_breaker_seconds is None else cfg.circuit_breaker_seconds,
+            failures=cfg.limits.circuit_breaker_failures,
+            window=cfg.limits.circuit_breaker_window,
+            seconds=cfg.timeout
+            if cfg.limits.circuit_breaker_seconds is None
+            else cfg.limits.circuit_breaker_seconds,
             model=backend.model,
         )
         self._ledger = UsageLedger()
         self._failures_lock = threading.Lock()
         started = time.monotonic() if started_at is None else started_at
-        self._deadline = None if cfg.deadline_seconds is None else started + cfg.deadline_seconds
+        self._deadline = (
+            None if cfg.budget.deadline_seconds is None else started + cfg.budget.deadline_seconds
+        )
 
     # -- public API -----------------------------------------------------------------------------
 
@@ -145,7 +149,7 @@ class LLMClient:
         attempts: list[_Attempt] = []
         conversation = list(messages)
         max_tokens = self.cfg.max_output_tokens
-        corrections_left = self.cfg.max_invalid_retries
+        corrections_left = self.cfg.limits.max_invalid_retries
         while True:
             try:
                 reply = self._request(conversation, json_schema, stage, max_tokens)
@@ -181,14 +185,14 @@ class LLMClient:
         return None
 
     def map(self, fn: Callable[[X], R], items: Sequence[X], *, stage: str, description: str) -> list[R]:
-        """`[fn(item) for item in items]` on `cfg.concurrency` threads, in order, with a progress bar.
+        """`[fn(item) for item in items]` on `cfg.limits.concurrency` threads, in order, with a progress bar.
 
         When a call raises (BudgetExceededError, LLMUnavailableError, anything), no further item is
         started, the running ones finish (their answers get cached) and the first error is re-raised.
         """
         results: dict[int, R] = {}
         first_error: BaseException | None = None
-        limit = max(1, self.cfg.concurrency)
+        limit = max(1, self.cfg.limits.concurrency)
         with (
             self._progress() as progress,
             ThreadPoolExecutor(max_workers=limit, thread_name_prefix=f"kgc-{stage}") as pool,
@@ -252,7 +256,7 @@ class LLMClient:
         self, messages: list[Message], json_schema: dict[str, Any], stage: str, max_tokens: int
     ) -> RawReply:
         """One answer from the backend, retrying transient errors; raises _RetriesExhausted."""
-        for attempt in range(self.cfg.max_retries + 1):
+        for attempt in range(self.cfg.limits.max_retries + 1):
             self._breaker.check()
             estimate = self.estimate_tokens(messages) + max_tokens
             self._limiter.acquire(estimate)
@@ -272,7 +276,7 @@ class LLMClient:
                     self._breaker.failed(e)  # raises LLMUnavailableError when it opens
                 else:
                     self._breaker.ignored()
-                if attempt == self.cfg.max_retries:
+                if attempt == self.cfg.limits.max_retries:
                     raise _RetriesExhausted(f"gave up after {attempt + 1} attempts: {e}") from e
                 self._count(stage, retries=1)
                 self._sleep(self.retry_policy.delay(attempt, e.retry_after))
@@ -299,18 +303,21 @@ class LLMClient:
         spent = self.usage()
         if self._deadline is not None and time.monotonic() >= self._deadline:
             raise DeadlineExceededError(
-                f"the run's deadline has passed: llm.deadline_seconds={self.cfg.deadline_seconds:g} "
+                f"the run's deadline has passed: llm.budget.deadline_seconds={self.cfg.budget.deadline_seconds:g} "
                 f"({spent.requests} requests, {spent.failed} failed). " + _RESUME_HINT
             )
-        if self.cfg.max_tokens_total is not None and spent.total_tokens >= self.cfg.max_tokens_total:
+        if (
+            self.cfg.budget.max_tokens_total is not None
+            and spent.total_tokens >= self.cfg.budget.max_tokens_total
+        ):
             raise BudgetExceededError(
                 f"LLM token budget spent: {spent.total_tokens:,} tokens used of "
-                f"llm.max_tokens_total={self.cfg.max_tokens_total:,} ({spent.requests} requests). "
+                f"llm.budget.max_tokens_total={self.cfg.budget.max_tokens_total:,} ({spent.requests} requests). "
                 + _RESUME_HINT
             )
-        if self.cfg.max_cost is not None and spent.cost >= self.cfg.max_cost:
+        if self.cfg.budget.max_cost is not None and spent.cost >= self.cfg.budget.max_cost:
             raise BudgetExceededError(
-                f"LLM cost budget spent: {spent.cost:.4f} used of llm.max_cost={self.cfg.max_cost} "
+                f"LLM cost budget spent: {spent.cost:.4f} used of llm.budget.max_cost={self.cfg.budget.max_cost} "
                 f"({spent.total_tokens:,} tokens, {spent.requests} requests). " + _RESUME_HINT
             )
 
@@ -320,7 +327,7 @@ class LLMClient:
         self._ledger.add(stage, self.backend.model, **counts)
 
     def _count_usage(self, stage: str, usage: Usage) -> None:
-        price_in, price_out = self.cfg.prices.get(self.backend.model, (0.0, 0.0))
+        price_in, price_out = self.cfg.budget.prices.get(self.backend.model, (0.0, 0.0))
         cost = (usage.prompt_tokens * price_in + usage.completion_tokens * price_out) / 1_000_000
         self._count(
             stage, prompt_tokens=usage.prompt_tokens, completion_tokens=usage.completion_tokens, cost=cost

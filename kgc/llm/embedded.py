@@ -103,7 +103,7 @@ class EmbeddedBackend:
 
     def cache_identity(self) -> str:
         """Which weights answered and how they were decoded; cheap (no hashing, no model load)."""
-        path = self._cfg.model_path
+        path = self._cfg.embedded.model_path
         if path is None:
             weights = f"{GGUF_MODEL.name}:sha256={GGUF_MODEL.sha256[:16]}"
         else:
@@ -116,14 +116,16 @@ class EmbeddedBackend:
     def _loaded(self) -> Llama:
         """The model, loading it first if needed; the caller holds the lock."""
         if self._llama is None:
-            self._llama = _load_llama(self._model_file(), n_ctx=self._cfg.n_ctx, threads=self.n_threads)
+            self._llama = _load_llama(
+                self._model_file(), n_ctx=self._cfg.embedded.n_ctx, threads=self.n_threads
+            )
         return self._llama
 
     def _model_file(self) -> Path:
-        if self._cfg.model_path is None:
+        if self._cfg.embedded.model_path is None:
             return ensure_assembled(GGUF_MODEL)
-        verify_gguf(self._cfg.model_path)
-        return self._cfg.model_path
+        verify_gguf(self._cfg.embedded.model_path)
+        return self._cfg.embedded.model_path
 
     def _answer_budget(self, llama: Llama, messages: list[Message], max_tokens: int) -> int:
         """The answer tokens this request may use: `max_tokens`, or what the context leaves when a
@@ -140,7 +142,7 @@ class EmbeddedBackend:
         if prompt_tokens + needed > n_ctx:
             raise LLMError(
                 f"prompt of about {prompt_tokens} tokens plus {needed} answer tokens exceeds the "
-                f"embedded model's context of {n_ctx}; raise llm.n_ctx or lower extraction.max_chars"
+                f"embedded model's context of {n_ctx}; raise llm.embedded.n_ctx or lower extraction.max_chars"
             )
         return min(max_tokens, n_ctx - prompt_tokens)
 

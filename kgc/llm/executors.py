@@ -9,7 +9,7 @@ returns). A Ray task is therefore one HTTP call through the same backend code as
 both give the same answers, the same cache and the same artifacts; a task that Ray re-runs because
 its worker died is counted once; and a killed Ray run resumes from the cache like a local one.
 
-`llm.concurrency` driver threads each wait on one task, so it bounds the requests in flight across
+`llm.limits.concurrency` driver threads each wait on one task, so it bounds the requests in flight across
 the whole cluster exactly as it bounds them locally, and the RPM/TPM limits, token/cost budgets
 and the breaker hold for the run as a whole, not per worker.
 """
@@ -82,14 +82,14 @@ class RayExecutor:
             try:
                 # No address: $RAY_ADDRESS, else the cluster `ray start` started on this node, else
                 # Ray starts a local one for this run.
-                ray.init(address=cfg.ray_address, include_dashboard=False, log_to_driver=False)
+                ray.init(address=cfg.ray.address, include_dashboard=False, log_to_driver=False)
             except (ConnectionError, ValueError, RuntimeError) as e:
-                where = cfg.ray_address or os.environ.get("RAY_ADDRESS") or "this node's cluster"
+                where = cfg.ray.address or os.environ.get("RAY_ADDRESS") or "this node's cluster"
                 raise ConfigError(f"cannot start or join Ray at {where}: {e}") from e
             self._started_here = True
         self._cfg_ref = ray.put(worker_config(cfg))
         self._task = ray.remote(max_retries=RAY_TASK_RETRIES, retry_exceptions=False)(chat_on_worker)
-        self._task_options = {"num_cpus": cfg.ray_cpus_per_call}
+        self._task_options = {"num_cpus": cfg.ray.cpus_per_call}
 
     def chat(
         self,

@@ -135,7 +135,7 @@ def resolve(
         edges.setdefault((e.i, e.j), e)
     band = sorted((e for e in edges.values() if e.band == "llm"), key=lambda e: (-e.score, e.i, e.j))
     counts["band_pairs"] = len(band)
-    if judge is not None and cfg.llm_band and band:
+    if judge is not None and cfg.llm_band is not False and band:
         asked = band[: cfg.max_llm_pairs]
         vote(asked, nodes, judge, cfg)
         counts["band_asked"] = len(asked)

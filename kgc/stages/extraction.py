@@ -180,8 +180,12 @@ def extract_unit(
 
 def unit_key(task: ExtractionTask, messages: list[dict[str, str]], cfg: KgcConfig) -> str:
     """What a unit's candidates depend on: the prompt, the chunks it cites, the model, the validation."""
-    identity = cfg.llm.model_dump(mode="json", include={"backend", "model", "temperature", "model_path"})
-    payload = [messages, [c.id for c in task.chunks], cfg.section_hash("extraction", "relations"), identity]
+    payload = [
+        messages,
+        [c.id for c in task.chunks],
+        cfg.section_hash("extraction", "relations"),
+        cfg.llm.identity(),
+    ]
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:32]
 
 

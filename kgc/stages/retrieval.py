@@ -15,8 +15,11 @@ from kgc.models import Chunk, Seed, SeedContext
 from kgc.stages.base import Stage, StageContext, StageOutcome, in_seed_mode
 
 
-def retrieve(seeds: list[Seed], chunks: list[Chunk], cfg: RetrievalConfig) -> list[SeedContext]:
-    """The best-matching chunks of every seed, best first, cut to cfg.max_chars and cfg.max_chunks."""
+def retrieve(
+    seeds: list[Seed], chunks: list[Chunk], cfg: RetrievalConfig, max_chars: int
+) -> list[SeedContext]:
+    """The best-matching chunks of every seed, best first, at most `cfg.max_chunks` of them and
+    `max_chars` characters together (what one extraction call reads, `extraction.max_chars`)."""
     if not seeds or not chunks:
         return [SeedContext(seed=s.name, chunk_ids=[], scores=[]) for s in seeds]
     scores = process.cdist(
@@ -36,7 +39,7 @@ def retrieve(seeds: list[Seed], chunks: list[Chunk], cfg: RetrievalConfig) -> li
         order = hits[np.lexsort((hits, -row[hits].astype(np.int16)))]
         ids: list[str] = []
         kept: list[float] = []
-        budget = cfg.max_chars
+        budget = max_chars
         for j in order:
             if len(ids) >= cfg.max_chunks:
                 break
@@ -51,7 +54,8 @@ def retrieve(seeds: list[Seed], chunks: list[Chunk], cfg: RetrievalConfig) -> li
 
 
 def _run(ctx: StageContext) -> StageOutcome:
-    contexts = retrieve(ctx.run.read(SEEDS), ctx.run.read(CHUNKS), ctx.cfg.retrieval)
+    cfg = ctx.cfg
+    contexts = retrieve(ctx.run.read(SEEDS), ctx.run.read(CHUNKS), cfg.retrieval, cfg.extraction.max_chars)
     ctx.run.write(CONTEXTS, contexts)
     empty = sum(1 for c in contexts if not c.chunk_ids)
     return StageOutcome({"seeds_with_context": len(contexts) - empty, "seeds_without": empty})
@@ -59,7 +63,7 @@ def _run(ctx: StageContext) -> StageOutcome:
 
 STAGE = Stage(
     name="retrieval",
-    sections=("retrieval",),
+    sections=("retrieval", "extraction.max_chars"),
     inputs=(SEEDS, CHUNKS),
     outputs=(CONTEXTS,),
     run=_run,

@@ -15,7 +15,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kgc.config import FusionConfig
+from kgc.config import FusionConfig, ResolveConfig
 from kgc.llm.client import StageLLM
 from kgc.models import Candidate, ConflictDecision, KnowledgeGraph, PairDecision, Relation
 from kgc.resolve import Embed, llm_judge
@@ -50,6 +50,7 @@ def fuse(
     candidates: list[Candidate],
     schema: RelationSchema,
     cfg: FusionConfig,
+    resolution: ResolveConfig,
     *,
     llm: StageLLM | None,
     prompts_dir: Path,
@@ -57,9 +58,11 @@ def fuse(
     background: list[Edge] | None = None,
     texts: dict[str, str] | None = None,
 ) -> FusionResult:
-    """All candidates in, one fused graph out. `texts` (document id -> text) give acronym definitions."""
-    judge = llm_judge(llm, prompts_dir, cfg.resolve_prompt) if llm is not None and cfg.llm_band else None
-    index = merge_entities(candidates, cfg, texts=texts, embed=embed, judge=judge)  # (a)
+    """All candidates in, one fused graph out; names become entities as `resolution` says. `texts`
+    (document id -> text) give acronym definitions."""
+    band = llm is not None and resolution.llm_band is not False
+    judge = llm_judge(llm, prompts_dir, resolution.prompt) if llm is not None and band else None
+    index = merge_entities(candidates, resolution, texts=texts, embed=embed, judge=judge)  # (a)
     counts: Counter[str] = Counter(candidates=len(candidates), merges=len(index.merges))
     counts.update(index.counts)
 

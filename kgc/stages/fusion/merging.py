@@ -7,7 +7,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from kgc.config import FusionConfig
+from kgc.config import ResolveConfig
 from kgc.models import Candidate, Entity, MergeDecision, PairDecision
 from kgc.resolve import Embed, Judge, NameRecord, find_definitions, resolve
 from kgc.resolve.decisions import Resolution
@@ -50,7 +50,7 @@ def name_records(candidates: Iterable[Candidate]) -> list[NameRecord]:
 
 def merge_entities(
     candidates: list[Candidate],
-    cfg: FusionConfig,
+    cfg: ResolveConfig,
     *,
     texts: dict[str, str] | None = None,
     embed: Embed | None = None,

@@ -31,17 +31,18 @@ from kgc.stages.fusion import Embed, FusionResult, fuse, load_background
 
 
 def _uses_llm(cfg: KgcConfig) -> bool:
-    return cfg.fusion.resolve_with_llm or cfg.fusion.infer_links or cfg.fusion.llm_band
+    return cfg.fusion.resolve_with_llm or cfg.fusion.infer_links or cfg.resolve.llm_band is not False
 
 
 def _run(ctx: StageContext) -> StageOutcome:
     cfg = ctx.cfg
-    embed: Embed | None = ctx.embedder.encode if cfg.fusion.embedding_merge else None
+    embed: Embed | None = ctx.embedder.encode if cfg.resolve.embedding_merge else None
     texts = {d.id: d.text for d in ctx.run.read(DOCUMENTS)} if cfg.fusion.mine_definitions else None
     result = fuse(
         ctx.run.read(CANDIDATES),
         cfg.relations,
         cfg.fusion,
+        cfg.resolve,
         llm=ctx.llm if _uses_llm(cfg) else None,
         prompts_dir=cfg.prompts_path(),
         embed=embed,
@@ -73,14 +74,14 @@ def _prompts(cfg: KgcConfig) -> list[Path]:
         if cfg.fusion.resolve_with_llm or cfg.fusion.infer_links
         else []
     )
-    if cfg.fusion.llm_band:
-        files += prompt_files(cfg.prompts_path(), cfg.fusion.resolve_prompt)
+    if cfg.resolve.llm_band is not False:
+        files += prompt_files(cfg.prompts_path(), cfg.resolve.prompt)
     return files
 
 
 STAGE = Stage(
     name="fusion",
-    sections=("fusion", "relations", "embedding"),
+    sections=("fusion", "resolve", "relations", "embedding"),
     inputs=(CANDIDATES, DOCUMENTS),  # documents: the definitions fusion.mine_definitions reads
     outputs=(GRAPH, GRAPHML, ENTITIES, RELATIONS, MERGES, REJECTED_PAIRS, CLUSTERS),
     run=_run,

@@ -1,0 +1,155 @@
+"""The sections of the stages that read text and build the graph, one per room of kgc."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+
+from kgc.config.base import Section
+
+
+class CorpusConfig(Section):
+    """How the corpus is read and cut into chunks (kgc.stages.corpus)."""
+
+    format: Literal["auto", "folder", "jsonl", "csv", "lines"] = Field(
+        "auto",
+        description="'folder' (.txt/.md files), 'jsonl', 'csv' (or .tsv), 'lines' (one document per line); "
+        "'auto': a folder, else by file suffix (.jsonl/.ndjson, .csv/.tsv, anything else lines)",
+    )
+    id_field: str = Field("id", description="jsonl/csv: the field holding a document's id")
+    text_field: str = Field("text", description="jsonl/csv: the field holding a document's text")
+    chunk_chars: int = Field(4000, ge=200, description="documents longer than this are chunked")
+    chunk_overlap: int = Field(200, ge=0, description="characters two neighbouring chunks share")
+
+
+class EmbeddingConfig(Section):
+    """The sentence embedding model, shared by the stages that embed (seeds, fusion): both name this
+    section in their keys, so changing the model re-runs both."""
+
+    model: str = Field(
+        "minilm",
+        description="'minilm' (bundled all-MiniLM-L6-v2), 'mpnet' (all-mpnet-base-v2, Graphusion's) "
+        "or a local sentence-transformers folder",
+    )
+    backend: Literal["auto", "torch", "onnx"] = Field(
+        "auto",
+        description="'torch' (sentence-transformers), 'onnx' (ONNX Runtime, needs kgc[onnx]), "
+        "'auto': onnx where a GPU is there for it, else torch",
+    )
+    quantize: bool = Field(False, description="onnx on CPU: int8 weights (faster, vectors less exact)")
+
+
+class SeedsConfig(Section):
+    """The seed entities: keyphrases of BERTopic topics, plus your own (kgc.stages.seeds)."""
+
+    nr_topics: int | None = Field(
+        None, description="reduce to this many topics; None keeps BERTopic's choice"
+    )
+    keywords_per_topic: int = Field(10, description="keyphrases BERTopic keeps per topic")
+    ngram_range: tuple[int, int] = Field((1, 3), description="shortest and longest keyphrase, in words")
+    min_phrase_docs: int = Field(
+        2,
+        description="a keyphrase must occur in this many documents (1: any phrase; lowered to 1 when no phrase does)",
+    )
+    min_topic_size: int = Field(
+        10,
+        description="documents a topic needs (HDBSCAN's min_cluster_size); a corpus of fewer than "
+        "twice this is clustered by k-means",
+    )
+    max_seeds: int = Field(500, description="topics take turns, best keyphrase first, until this many")
+    user_seeds: list[str] = Field(
+        default_factory=list, description="seeds of your own, added to the topics' (`--seeds-file`)"
+    )
+    user_seeds_only: bool = Field(False, description="only `user_seeds`: no topic modelling at all")
+    random_state: int = Field(
+        42, description="seed of UMAP and k-means: the same corpus gives the same seeds"
+    )
+    keep_on_update: bool = Field(
+        True,
+        description="on a changed corpus keep the seeds (new ones only for text they do not cover), so "
+        "unchanged text is not extracted again; false (or `kgc build --refit-seeds`): fit them anew",
+    )
+
+
+class RetrievalConfig(Section):
+    """The chunks each seed is extracted from (kgc.stages.retrieval); they are chosen to fit
+    `extraction.max_chars`."""
+
+    min_score: float = Field(70.0, description="rapidfuzz partial_ratio threshold (Graphusion: 70)")
+    max_chunks: int = Field(20, description="chunks retrieved for one seed at most, best match first")
+
+
+class ExtractionConfig(Section):
+    """Triplets from text, one LLM call per seed or per chunk (kgc.stages.extraction)."""
+
+    mode: Literal["seed", "document"] = Field(
+        "seed", description="'seed': one call per seed with its retrieved chunks; 'document': one per chunk"
+    )
+    max_chars: int = Field(
+        10_000,
+        description="characters of text one extraction call reads: a seed's retrieved chunks are chosen "
+        "to fit it, a longer text is cut",
+    )
+    seed_batch_chunks: int = Field(
+        0,
+        ge=0,
+        description="seed mode: read a seed's retrieved chunks in batches of about this many, cut by "
+        "content, so a corpus update re-reads only the batches new text enters (more, smaller calls); "
+        "0: one call per seed",
+    )
+    prompt: str = Field(
+        "auto",
+        description="template in prompts/; 'auto': the LLM backend's choice (extraction_compact.md for "
+        "the embedded model, extraction.md with relation definitions and seed focus for servers)",
+    )
+    max_name_chars: int = Field(80, description="a triplet with a longer head or tail is dropped")
+    max_triplets_per_call: int = Field(
+        40, description="triplets kept from one answer; the rest are dropped (counted)"
+    )
+
+
+class FusionConfig(Section):
+    """The global pass over all candidates (kgc.stages.fusion): one relation per entity pair and the
+    LLM's neighbourhood calls; how names merge into entities is `[resolve]`."""
+
+    resolve_with_llm: bool = Field(
+        True, description="ask the LLM to settle relation conflicts that document support leaves tied"
+    )
+    infer_links: bool = Field(
+        True, description="ask the LLM for relations missing between an entity and its neighbours"
+    )
+    max_neighbourhoods: int = Field(200, description="at most this many entities get a fusion LLM call")
+    min_degree_for_inference: int = Field(
+        2, description="relations an entity needs before it is asked for missing links"
+    )
+    inferred_confidence: float = Field(
+        0.3,
+        description="confidence of a relation the LLM inferred (an extracted one has 0.5 from one document, "
+        "more with more)",
+    )
+    max_evidence: int = Field(3, description="evidence sentences kept per relation")
+    max_neighbours: int = Field(15, description="neighbours shown in one neighbourhood call")
+    max_known_edges: int = Field(30, description="known relations shown in one neighbourhood call")
+    max_background_lines: int = Field(
+        20, description="background-graph edges shown in one neighbourhood call"
+    )
+    max_new_relations: int = Field(5, description="new relations taken from one neighbourhood call")
+    mine_definitions: bool = Field(
+        True, description="read acronym definitions ('long form (LF)') from the documents for resolution"
+    )
+    background_graph: Path | None = Field(
+        None, description="TSV of head<TAB>relation<TAB>tail known edges given to fusion as background"
+    )
+    prompt: str = Field("fusion.md", description="template of the neighbourhood calls, in prompts/")
+
+
+class Neo4jConfig(Section):
+    """`kgc export neo4j`: how the graph is written (the connection comes from NEO4J_* variables)."""
+
+    label: str = Field("Entity", description="node label of the entities")
+    # bench/results/neo4j_export.md: the server's CPU per row is flat from 2,000 to 10,000 rows a
+    # transaction; smaller batches pay per-commit costs, larger ones hold more transaction state.
+    batch_size: int = Field(5000, ge=1, description="rows per transaction")
+    writers: int = Field(2, ge=1, description="parallel write sessions (relationships never share a node)")
