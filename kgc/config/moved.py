@@ -63,7 +63,8 @@ MOVED: dict[str, str] = {
 def where(dotted: str) -> str:
     """'llm.limits.concurrency' -> '[llm.limits] concurrency (KGC_LLM__LIMITS__CONCURRENCY)'."""
     section, _, key = dotted.rpartition(".")
-    return f"[{section}] {key} ({'KGC_' + dotted.upper().replace('.', '__')})"
+    variable = "KGC_" + dotted.upper().replace(".", "__")
+    return f"[{section}] {key} ({variable})"
 
 
 def move_old_keys(data: dict[str, Any], *, quiet: bool = False) -> dict[str, Any]:
@@ -96,9 +97,10 @@ def _copy(node: Any) -> Any:
 def _pop(node: dict[str, Any], path: list[str]) -> tuple[bool, Any]:
     *parents, leaf = path
     for p in parents:
-        node = node.get(p)  # type: ignore[assignment]
-        if not isinstance(node, dict):
+        child = node.get(p)
+        if not isinstance(child, dict):
             return False, None
+        node = child
     if leaf not in node:
         return False, None
     return True, node.pop(leaf)
