@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import re
 import shutil
+from html import unescape
 from pathlib import Path
 
 import pytest
@@ -134,6 +137,29 @@ def test_the_page_is_self_contained_and_names_cannot_break_out_of_its_data(tmp_p
     assert not re.search(r"<(script|link|img|iframe)[^>]+(src|href)=", html)
     assert "default-src 'none'" in html
     assert "sourceMappingURL" not in html
+
+
+def page_policy(html: str) -> dict[str, list[str]]:
+    """The page's Content-Security-Policy, directive -> sources, as the browser reads the attribute."""
+    [content] = re.findall(r'<meta http-equiv="Content-Security-Policy"\s+content="([^"]*)"', html)
+    directives = (d.split() for d in unescape(content).split(";") if d.strip())
+    return {name: sources for name, *sources in directives}
+
+
+def test_the_view_runs_its_own_scripts_only_each_allowed_by_its_hash(tmp_path: Path) -> None:
+    """5c6714b allowed 'unsafe-inline': any <script> that slipped into the page would have run."""
+    write_graph(KnowledgeGraph(entities=[Entity(id="a", name="a")]), tmp_path)
+    html = write_view(tmp_path).read_text(encoding="utf-8")
+    policy = page_policy(html)
+    scripts = re.findall(r"<script>(.*?)</script>", html, re.S)  # the executable ones (not the data)
+    assert len(scripts) == 5
+    expected = {
+        "'sha256-" + base64.b64encode(hashlib.sha256(s.encode()).digest()).decode() + "'" for s in scripts
+    }
+    assert set(policy["script-src"]) == expected
+    assert policy["default-src"] == ["'none'"]
+    assert policy["worker-src"] == ["blob:"]
+    assert "'unsafe-inline'" not in policy["script-src"] and "'unsafe-eval'" not in policy["script-src"]
 
 
 def test_report_numbers_equal_the_run_artifacts(scripted_run: Path) -> None:

@@ -175,6 +175,23 @@ def test_clicking_an_edge_shows_its_sources_and_conflict(browser: Any, demo_view
     assert view.errors == []
 
 
+def test_a_script_that_slipped_into_the_page_does_not_run(
+    browser: Any, demo_view: Path, tmp_path: Path
+) -> None:
+    """As if escaping ever failed: an inline script and an event handler added to the page are blocked by
+    its policy, while the view's own scripts run."""
+    html = demo_view.read_text(encoding="utf-8")
+    injected = '<script>window.kgcInjected = "script";</script><img src="data:," onerror="window.kgcInjected = \'handler\'">'
+    page = tmp_path / "injected.html"
+    page.write_text(html.replace("</body>", injected + "</body>"), encoding="utf-8")
+    view = Page(browser, page)
+    assert view.js("window.kgcView.graph.order") > 20
+    view.page.wait_for_timeout(300)
+    assert view.js("window.kgcInjected === undefined") is True
+    blocked = [e for e in view.errors if "Content Security Policy" in e]
+    assert len(blocked) == 2 and blocked == view.errors
+
+
 def test_a_5000_entity_20000_relation_graph_renders(browser: Any, tmp_path: Path) -> None:
     write_synthetic_run(tmp_path / "big", entities=5000, relations=20000)
     html = write_view(tmp_path / "big")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from kgc.artifacts import VIEW
 from kgc.view.graph_data import view_payload
-from kgc.view.page import asset, inline_json, inline_script, render, write_page
+from kgc.view.page import asset, inline_json, inline_script, render, script_hash, write_page
 from kgc.view.run_data import RunData, load_run
 
 # Vendored npm builds first (see assets/vendor/VERSIONS.md), then the page's own script.
@@ -21,12 +21,14 @@ SCRIPTS = (
 
 
 def view_html(run: RunData, undirected: Collection[str] = ()) -> str:
+    scripts = [inline_script(asset(name)) for name in SCRIPTS]
     return render(
         "view.html.j2",
         title=run.path.name,
         css=asset("view.css"),
         data=inline_json(view_payload(run, undirected)),
-        scripts=[inline_script(asset(name)) for name in SCRIPTS],
+        scripts=scripts,
+        script_sources=" ".join(script_hash(script) for script in scripts),
     )
 
 
