@@ -82,9 +82,12 @@ class RunLock:
 
 
 def _me() -> dict[str, Any]:
+    program = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else "python"
+    if program == "__main__.py":  # python -m kgc.cli
+        program = "kgc"
     return {
         "pid": os.getpid(),
         "host": socket.gethostname(),
-        "command": shlex.join([os.path.basename(sys.argv[0]), *sys.argv[1:]]) if sys.argv else "python",
+        "command": shlex.join([program, *sys.argv[1:]]),
         "since": datetime.now(UTC).isoformat(timespec="seconds"),
     }

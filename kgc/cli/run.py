@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from kgc.artifacts import GRAPH, GRAPHML
 from kgc.changes import describe_change
@@ -320,15 +321,16 @@ def flow_table(pipeline: Pipeline) -> Table:
         table.add_column(col)
     records = run.manifest().stages
     for stage in pipeline.stages:
-        reads = [a.name for a in pipeline.inputs(stage)] + [f"[{key}]" for key in stage.files]
+        reads = [a.name for a in pipeline.inputs(stage)] + [f"the file in {key}" for key in stage.files]
         if stage.fingerprint is not None:
-            reads.insert(0, "(the corpus)")
-        config = ", ".join(f"[{s}]" for s in stage.sections) + (" + LLM" if stage.uses_llm else "")
+            reads.insert(0, "the corpus")
+        config = ", ".join(stage.sections) + (" + LLM" if stage.uses_llm else "")
         rec = records.get(stage.name)
         state: str = "not run" if rec is None else rec.status
         if rec is not None and run.changed_outputs(rec):
             state += ", outputs changed since"
-        table.add_row(stage.name, "\n".join(reads), "\n".join(a.name for a in stage.outputs), config, state)
+        cells = [stage.name, "\n".join(reads), "\n".join(a.name for a in stage.outputs), config, state]
+        table.add_row(*(Text(c) for c in cells))  # plain text: no rich markup in file names
     return table
 
 
