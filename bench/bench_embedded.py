@@ -23,8 +23,6 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-
 from kgc.assets import GGUF_MODEL, ensure_assembled
 from kgc.config import EmbeddedConfig, LLMConfig
 from kgc.llm.embedded import EmbeddedBackend

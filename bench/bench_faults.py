@@ -60,7 +60,7 @@ def run_build(tree: Path | None, server: ScriptedServer, corpus: Path, work: Pat
         '[extraction]\nmode = "document"\n[fusion]\nembedding_merge = false\n',
         encoding="utf-8",
     )
-    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    env = dict(os.environ)
     if tree is not None:
         env["PYTHONPATH"] = str(tree)
     command = [sys.executable, "-c", "from kgc.cli import app; app()", "build", str(corpus)]

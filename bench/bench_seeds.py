@@ -26,10 +26,9 @@ from rapidfuzz import fuzz, process
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-os.environ["HF_HUB_OFFLINE"] = "1"
 
-from kgc.config import SeedsConfig  # noqa: E402
-from kgc.embeddings import embed, load_embedder  # noqa: E402
+from kgc.config import EmbeddingConfig, SeedsConfig  # noqa: E402
+from kgc.embeddings import load_embedder  # noqa: E402
 from kgc.stages.seeds import find_seeds  # noqa: E402
 from kgc.text import normalise_name  # noqa: E402
 
@@ -90,11 +89,12 @@ def run(limit: int | None, model: str, ngram_ranges: list[tuple[int, int]]) -> S
     load_average = os.getloadavg()[0]
 
     started = time.perf_counter()
-    embedder = load_embedder(model)
+    embedder = load_embedder(EmbeddingConfig(model=model))
+    embedder.encode(["load the model"])
     load_seconds = time.perf_counter() - started
 
     started = time.perf_counter()
-    vectors = embed(abstracts, model, show_progress=True)
+    vectors = embedder.encode(abstracts)
     embed_seconds = time.perf_counter() - started
 
     runs = []

@@ -17,8 +17,6 @@ import os
 import tempfile
 from pathlib import Path
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-
 from rich.console import Console
 
 from kgc.config import load_config

@@ -127,6 +127,7 @@ LOCK = File(".kgc.lock", "held by the process writing the run (kgc.runlock)")
 LOCK_HOLDER = Json(".kgc.lock.json", dict[str, Any], "who holds the lock: pid, host, command, since")
 LLM_CACHE = File("llm_cache.sqlite", "every LLM answer, keyed by request (kgc.llm.cache)")
 LLM_FAILURES = File("llm_failures.jsonl", "LLM calls left without a valid answer (kgc.llm.client)")
+VECTORS = File("embeddings.sqlite", "text vectors by content hash and embedder key (kgc.embeddings.store)")
 
 REMOVED = Json("removed.json", list[str], "ids taken out with `kgc remove`: the corpus stage skips them")
 DOCUMENTS = Rows("documents.jsonl", Document, "the corpus's usable documents")
@@ -163,6 +164,7 @@ ALL: tuple[Artifact, ...] = (
     LOCK_HOLDER,
     LLM_CACHE,
     LLM_FAILURES,
+    VECTORS,
     REMOVED,
     DOCUMENTS,
     CHUNKS,

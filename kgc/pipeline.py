@@ -94,8 +94,7 @@ class Pipeline:
     @property
     def embedder(self) -> Embedder:
         if self._embedder is None:
-            e = self.cfg.embedding
-            self._embedder = load_embedder(e.model, e.backend, e.quantize)
+            self._embedder = load_embedder(self.cfg.embedding)
         return self._embedder
 
     @property

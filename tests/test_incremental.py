@@ -10,7 +10,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
 
 from kgc.artifacts import DOCUMENTS, SEEDS
@@ -23,7 +22,6 @@ from kgc.export.graph_files import read_graph
 from kgc.models import Chunk, KnowledgeGraph, Seed
 from kgc.pipeline import Pipeline
 from kgc.rundir import RunDir
-from kgc.stages.embedding_store import embeddings_by_hash
 from kgc.stages.extraction import content_batches
 from kgc.stages.seed_updates import update_seeds
 from kgc.testing import ScriptedBackend, scripted_factory
@@ -300,24 +298,3 @@ def test_an_update_killed_during_extraction_resumes_without_paying_again(tmp_pat
         assert "removed: +0 documents, ~0 changed, -2 removed" in out, out
         assert "extraction" not in server.stats.by_task
     assert not any({"q00", "p20"} & set(r.sources) for r in read_graph(run).relations)
-
-
-def test_embeddings_are_kept_by_chunk_hash(tmp_path: Path) -> None:
-    asked: list[list[str]] = []
-
-    def embed(texts: list[str]) -> np.ndarray:
-        asked.append(texts)
-        return np.array([[float(len(t)), 1.0] for t in texts], dtype=np.float32)
-
-    first = [chunk("one"), chunk("three"), chunk("three")]
-    rows = embeddings_by_hash(tmp_path, first, "minilm", embed)
-    assert rows.tolist() == [[3.0, 1.0], [5.0, 1.0], [5.0, 1.0]]
-    assert asked == [["one", "three"]]  # the same text is embedded once
-
-    rows = embeddings_by_hash(tmp_path, [chunk("three"), chunk("eleven")], "minilm", embed)
-    assert rows.tolist() == [[5.0, 1.0], [6.0, 1.0]]
-    assert asked[1:] == [["eleven"]]  # only the new chunk
-    embeddings_by_hash(tmp_path, [chunk("one")], "minilm", embed)
-    assert asked[2:] == [["one"]]  # "one" had left the store with its chunk
-    embeddings_by_hash(tmp_path, [chunk("one")], "mpnet", embed)
-    assert asked[3:] == [["one"]]  # another model: embedded again

@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +17,9 @@ import networkx as nx
 import numpy as np
 import pytest
 
-from kgc.artifacts import CANDIDATES
+from kgc.artifacts import CANDIDATES, CHUNKS
 from kgc.config import KgcConfig, load_config
+from kgc.embeddings import VectorStore, load_embedder
 from kgc.pipeline import Pipeline, build
 from kgc.resources import demo_corpus, demo_dir
 from kgc.rundir import RunDir
@@ -215,26 +217,44 @@ def test_demo_corpus_end_to_end_with_topic_seeds_to_graphml(tmp_path: Path) -> N
         assert data["support"] == len(sources)
 
 
+class Recording:
+    """The real MiniLM, recording every text it embeds (chunks, and BERTopic's candidate phrases)."""
+
+    def __init__(self) -> None:
+        self.inner = load_embedder()
+        self.key = self.inner.key
+        self.texts: list[str] = []
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        self.texts += texts
+        return self.inner.encode(texts)
+
+
 @pytest.mark.slow
-def test_a_changed_seeds_setting_reuses_the_chunk_embeddings(tmp_path: Path) -> None:
+def test_a_changed_seeds_setting_reuses_the_chunk_vectors(tmp_path: Path) -> None:
     run = tmp_path / "run"
-    Pipeline(load_config(None, {}), run, corpus=DEMO_CORPUS).run_until("seeds")
-    [stored] = run.glob("chunk_embeddings.*.npy")
-    assert np.load(stored).shape == (40, 384)  # the demo's 40 one-chunk documents, MiniLM's dimension
-    written = stored.stat().st_mtime_ns
+    embedder = Recording()
+    Pipeline(load_config(None, {}), run, corpus=DEMO_CORPUS, embedder=embedder).run_until("seeds")
+    chunks = {c.text for c in RunDir(run).read(CHUNKS)}
+    assert chunks <= set(embedder.texts)
+    with VectorStore.open(run, "chunks", "minilm") as store:
+        assert store.keys() == {"minilm": 40}  # the demo's 40 one-chunk documents
 
-    Pipeline(load_config(None, {"seeds.max_seeds": 4}), run).run_until("seeds")
+    embedder.texts.clear()
+    Pipeline(load_config(None, {"seeds.max_seeds": 4}), run, embedder=embedder).run_until("seeds")
     assert len((run / "seeds.jsonl").read_text().splitlines()) == 4  # the stage did run again
-    assert list(run.glob("chunk_embeddings.*.npy")) == [stored]
-    assert stored.stat().st_mtime_ns == written
+    assert not chunks & set(embedder.texts)  # no chunk embedded again
 
-    Pipeline(load_config(None, {"corpus.chunk_chars": 300}), run, corpus=DEMO_CORPUS).run_until("seeds")
-    [replaced] = run.glob("chunk_embeddings.*.npy")  # other chunks, other embeddings; the old file is gone
-    assert replaced != stored and np.load(replaced).shape[0] > 40
+    Pipeline(
+        load_config(None, {"corpus.chunk_chars": 300}), run, corpus=DEMO_CORPUS, embedder=embedder
+    ).run_until("seeds")
+    smaller = {c.text for c in RunDir(run).read(CHUNKS)}
+    with VectorStore.open(run, "chunks", "minilm") as store:
+        assert store.keys() == {"minilm": len(smaller)} and len(smaller) > 40  # the old chunks left the store
 
 
 def run_cli(*args: str, cwd: Path) -> subprocess.Popen[str]:
-    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    env = dict(os.environ)
     return subprocess.Popen(
         [sys.executable, "-m", "kgc.cli", *args],
         cwd=cwd,

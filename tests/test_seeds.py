@@ -3,13 +3,14 @@ first abstracts of the Graphusion corpus."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from kgc.config import SeedsConfig
-from kgc.embeddings import embed
+from kgc.embeddings import load_embedder
 from kgc.errors import KgcError
 from kgc.models import Seed
 from kgc.stages.seed_phrases import candidate_phrases, phrase_vocabulary, select_seeds, user_seeds
@@ -70,17 +71,18 @@ MARKERS = {
     "astronomy": {"black hole", "telescope", "galaxy", "neutron star", "supernova", "star"},
     "football": {"penalty", "football", "goalkeeper", "striker", "referee", "kick"},
 }
+MINILM = load_embedder()  # loaded on first use, once for the module
 CFG = SeedsConfig(ngram_range=(1, 2))  # default min_topic_size 10: HDBSCAN can find 13-document topics
 
 
 @pytest.fixture(scope="module")
 def corpus_vectors() -> np.ndarray:
-    return embed(CORPUS)
+    return MINILM.encode(CORPUS)
 
 
 @pytest.fixture(scope="module")
 def three_topics(corpus_vectors: np.ndarray) -> SeedResult:
-    return find_seeds(CORPUS, CFG, embeddings=corpus_vectors)
+    return find_seeds(CORPUS, CFG, embeddings=corpus_vectors, embedder=MINILM)
 
 
 def covered_topics(seeds: list[Seed]) -> set[str]:
@@ -126,14 +128,16 @@ def test_topics_list_the_keyphrases_as_found(three_topics: SeedResult) -> None:
 @pytest.mark.slow
 def test_same_input_gives_the_same_seeds(three_topics: SeedResult) -> None:
     # Embedded again and modeled again: nothing is reused from the first run.
-    again = find_seeds(CORPUS, CFG)
+    again = find_seeds(CORPUS, CFG, embedder=MINILM)
     assert again.model_dump() == three_topics.model_dump()
 
 
 @pytest.mark.slow
 def test_hdbscan_finding_too_few_topics_falls_back_to_kmeans(corpus_vectors: np.ndarray) -> None:
     # 39 documents can hold two topics of 15, but the real ones have 13 documents: HDBSCAN finds none.
-    result = find_seeds(CORPUS, SeedsConfig(ngram_range=(1, 2), min_topic_size=15), embeddings=corpus_vectors)
+    result = find_seeds(
+        CORPUS, SeedsConfig(ngram_range=(1, 2), min_topic_size=15), embeddings=corpus_vectors, embedder=MINILM
+    )
     assert result.method == "kmeans"
     assert len(result.topics) == kmeans_k(len(CORPUS)) == 4
     assert sum(t.size for t in result.topics) == len(CORPUS)
@@ -142,7 +146,9 @@ def test_hdbscan_finding_too_few_topics_falls_back_to_kmeans(corpus_vectors: np.
 
 @pytest.mark.slow
 def test_a_corpus_too_small_for_two_topics_goes_straight_to_kmeans(corpus_vectors: np.ndarray) -> None:
-    result = find_seeds(CORPUS, SeedsConfig(ngram_range=(1, 2), min_topic_size=20), embeddings=corpus_vectors)
+    result = find_seeds(
+        CORPUS, SeedsConfig(ngram_range=(1, 2), min_topic_size=20), embeddings=corpus_vectors, embedder=MINILM
+    )
     assert result.method == "kmeans"
     assert covered_topics(result.seeds) == set(MARKERS)
 
@@ -150,7 +156,7 @@ def test_a_corpus_too_small_for_two_topics_goes_straight_to_kmeans(corpus_vector
 @pytest.mark.slow
 def test_a_three_document_corpus_makes_each_document_a_topic() -> None:
     texts = [BAKING[0], ASTRONOMY[0], FOOTBALL[0]]
-    result = find_seeds(texts, SeedsConfig())
+    result = find_seeds(texts, SeedsConfig(), embedder=MINILM)
     assert result.method == "per-document"
     assert [t.size for t in result.topics] == [1, 1, 1]
     assert covered_topics(result.seeds) == set(MARKERS)
@@ -159,7 +165,7 @@ def test_a_three_document_corpus_makes_each_document_a_topic() -> None:
 
 @pytest.mark.slow
 def test_blank_texts_are_ignored() -> None:
-    result = find_seeds(["", "   ", BAKING[0]], SeedsConfig())
+    result = find_seeds(["", "   ", BAKING[0]], SeedsConfig(), embedder=MINILM)
     assert result.method == "per-document"
     assert [t.size for t in result.topics] == [1]
     assert "bread dough" in {s.name for s in result.seeds}
@@ -167,7 +173,7 @@ def test_blank_texts_are_ignored() -> None:
 
 @pytest.mark.parametrize("texts", [[], ["", " "], ["the of it", "2023 - 42", "a an"]])
 def test_no_usable_text_gives_only_the_user_seeds(texts: list[str]) -> None:
-    result = find_seeds(texts, SeedsConfig(user_seeds=["Knowledge Graphs"]))
+    result = find_seeds(texts, SeedsConfig(user_seeds=["Knowledge Graphs"]), embedder=MINILM)
     assert result.method == "empty"
     assert result.seeds == [Seed(name="knowledge graph", topic=-1, score=1.0, origin="user")]
     assert result.topics == []
@@ -176,7 +182,9 @@ def test_no_usable_text_gives_only_the_user_seeds(texts: list[str]) -> None:
 class NeverEmbeds:
     """An embedder that fails when used: proves that nothing was embedded or modeled."""
 
-    def encode(self, texts: list[str], batch_size: int = 64, show_progress: bool = False) -> np.ndarray:
+    key = "never"
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
         raise AssertionError(f"embedded {len(texts)} texts")
 
 
@@ -200,7 +208,7 @@ def test_max_seeds_keeps_the_user_seeds_and_the_best_topic_seeds(
     corpus_vectors: np.ndarray, three_topics: SeedResult
 ) -> None:
     cfg = SeedsConfig(ngram_range=(1, 2), max_seeds=5, user_seeds=["Oven Temperatures", "Black Holes"])
-    result = find_seeds(CORPUS, cfg, embeddings=corpus_vectors)
+    result = find_seeds(CORPUS, cfg, embeddings=corpus_vectors, embedder=MINILM)
     assert len(result.seeds) == 5
     assert [(s.name, s.origin) for s in result.seeds[:2]] == [
         ("oven temperature", "user"),
@@ -214,14 +222,14 @@ def test_max_seeds_keeps_the_user_seeds_and_the_best_topic_seeds(
 @pytest.mark.slow
 def test_user_seeds_are_all_kept_even_beyond_max_seeds(corpus_vectors: np.ndarray) -> None:
     cfg = SeedsConfig(ngram_range=(1, 2), max_seeds=2, user_seeds=["a seed", "another seed", "third seed"])
-    result = find_seeds(CORPUS, cfg, embeddings=corpus_vectors)
+    result = find_seeds(CORPUS, cfg, embeddings=corpus_vectors, embedder=MINILM)
     assert [s.name for s in result.seeds] == ["a seed", "another seed", "third seed"]
 
 
 @pytest.mark.slow
 def test_embeddings_of_another_length_are_refused(corpus_vectors: np.ndarray) -> None:
     with pytest.raises(KgcError, match="got 39 embeddings for 3 texts"):
-        find_seeds(CORPUS[:3], CFG, embeddings=corpus_vectors)
+        find_seeds(CORPUS[:3], CFG, embeddings=corpus_vectors, embedder=MINILM)
 
 
 @pytest.mark.slow
@@ -229,7 +237,7 @@ def test_embeddings_of_another_length_are_refused(corpus_vectors: np.ndarray) ->
 def test_graphusion_abstracts_give_nlp_concepts() -> None:
     with ABSTRACTS.open(encoding="utf-8") as f:
         abstracts = [next(f) for _ in range(150)]
-    result = find_seeds(abstracts, SeedsConfig(ngram_range=(2, 4)))
+    result = find_seeds(abstracts, SeedsConfig(ngram_range=(2, 4)), embedder=MINILM)
     names = {s.name for s in result.seeds}
     assert result.method == "hdbscan"
     assert len(result.topics) >= 3

@@ -24,13 +24,12 @@ from pydantic import BaseModel, Field
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 from kgc.artifacts import CHUNKS, SEEDS, SEEDS_SEEN, TOPICS
-from kgc.config import EmbeddingConfig, SeedsConfig
-from kgc.embeddings import Embedder, load_embedder, vectors_key
+from kgc.config import SeedsConfig
+from kgc.embeddings import Embedder, StoredEmbedder, VectorStore, load_embedder
+from kgc.embeddings.legacy import migrate_chunk_vectors
 from kgc.errors import KgcError
 from kgc.models import Chunk, Seed, SeedsSeen, TopicSummary
 from kgc.stages.base import Stage, StageContext, StageOutcome, in_seed_mode
-from kgc.stages.chunk_embeddings import chunk_embeddings as saved_chunk_embeddings
-from kgc.stages.embedding_store import embeddings_by_hash
 from kgc.stages.seed_phrases import candidate_phrases, phrase_vocabulary, select_seeds, user_seeds
 from kgc.stages.seed_updates import seeds_settings, update_seeds
 from kgc.text import normalise_name
@@ -46,7 +45,6 @@ MIN_DOCS_FOR_CLUSTERING = 5
 # Graphusion's UMAP; both are capped by the corpus size in `_umap_shape`.
 UMAP_NEIGHBORS = 20
 UMAP_COMPONENTS = 50
-DEFAULT_EMBEDDING = EmbeddingConfig()
 SCORE_DECIMALS = 4  # scores are cosine similarities; rounding keeps seeds.jsonl stable across machines
 
 
@@ -82,10 +80,7 @@ def find_seeds(
     if not any(candidate_phrases(d, cfg.ngram_range) for d in docs):  # stops at the first usable one
         logger.info("seeds: no text with a candidate phrase to model; %d user seeds", len(user))
         return SeedResult(seeds=user, method="empty")
-    if embedder is None:
-        embedder = load_embedder(
-            DEFAULT_EMBEDDING.model, DEFAULT_EMBEDDING.backend, DEFAULT_EMBEDDING.quantize
-        )
+    embedder = embedder or load_embedder()
     vectors = embeddings[keep] if embeddings is not None else embedder.encode(docs)
     labels, method = cluster_documents(vectors, cfg)
     vocabulary = phrase_vocabulary(docs, cfg.ngram_range, cfg.min_phrase_docs)
@@ -295,17 +290,18 @@ def topic_seeds(topics: list[_Topic]) -> list[Seed]:
 # --- the stage --------------------------------------------------------------------------------
 
 
-def chunk_embeddings(ctx: StageContext, chunks: list[Chunk]) -> np.ndarray:
-    """The chunks' embeddings, kept in the run directory by chunk content hash: a changed seeds
-    setting re-runs the topic model, not the embedding (a minute per 1,000 abstracts here), an updated
-    corpus embeds only its new chunks, and a run killed while embedding resumes from its last batch."""
-    e = ctx.cfg.embedding
-    key = vectors_key(e.model, e.backend, e.quantize)  # the model, and the ONNX variant if any
-
-    def embed_new(texts: list[str]) -> np.ndarray:
-        return saved_chunk_embeddings(ctx.run.path, texts, key, ctx.embedder.encode)
-
-    return embeddings_by_hash(ctx.run.path, chunks, key, embed_new)
+def chunk_vectors(ctx: StageContext, chunks: list[Chunk], corpus: list[Chunk]) -> np.ndarray:
+    """The vectors of `chunks`, kept in the run directory's vector store by content hash: a changed
+    seeds setting re-runs the topic model, not the embedding (a minute per 1,000 abstracts here), an
+    updated corpus embeds only its new chunks, and a run killed while embedding resumes from its last
+    batch. The store then keeps the vectors of the `corpus` chunks only."""
+    embedder = ctx.embedder
+    texts = [c.text for c in chunks]
+    with VectorStore.open(ctx.run.path, "chunks", embedder.key) as store:
+        migrate_chunk_vectors(ctx.run.path, store, texts)
+        vectors = StoredEmbedder(embedder, store, label="seeds", noun="chunks").encode(texts)
+        store.keep_only({c.hash for c in corpus})
+    return vectors
 
 
 def _run(ctx: StageContext) -> StageOutcome:
@@ -316,7 +312,7 @@ def _run(ctx: StageContext) -> StageOutcome:
     def fit(fitted: list[Chunk]) -> SeedResult:
         if cfg.seeds.user_seeds_only:  # no topic model: nothing to embed
             return find_seeds([], cfg.seeds)
-        vectors = chunk_embeddings(ctx, fitted)
+        vectors = chunk_vectors(ctx, fitted, chunks)
         return find_seeds([c.text for c in fitted], cfg.seeds, embedder=ctx.embedder, embeddings=vectors)
 
     seen = _seen(ctx, settings) if cfg.seeds.keep_on_update else None

@@ -22,6 +22,7 @@ from kgc.artifacts import (
     RELATIONS,
 )
 from kgc.config import KgcConfig
+from kgc.embeddings import StoredEmbedder, VectorStore
 from kgc.export.graph_files import write_graph
 from kgc.models import ClusterSummary
 from kgc.prompts import prompt_files
@@ -35,8 +36,18 @@ def _uses_llm(cfg: KgcConfig) -> bool:
 
 
 def _run(ctx: StageContext) -> StageOutcome:
+    if not ctx.cfg.resolve.embedding_merge:
+        return _fuse(ctx, embed=None)
+    # Names (with their context) embedded by an earlier fusion of this run are not embedded again.
+    with VectorStore.open(ctx.run.path, "names", ctx.embedder.key) as store:
+        names = StoredEmbedder(ctx.embedder, store, label="fusion", noun="names")
+        outcome = _fuse(ctx, embed=names.encode)
+        store.keep_only(names.seen)
+    return outcome
+
+
+def _fuse(ctx: StageContext, embed: Embed | None) -> StageOutcome:
     cfg = ctx.cfg
-    embed: Embed | None = ctx.embedder.encode if cfg.resolve.embedding_merge else None
     texts = {d.id: d.text for d in ctx.run.read(DOCUMENTS)} if cfg.fusion.mine_definitions else None
     result = fuse(
         ctx.run.read(CANDIDATES),

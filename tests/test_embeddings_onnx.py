@@ -8,17 +8,18 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from kgc import embeddings
-from kgc.embeddings import embed, minilm_path, onnx_on_gpu, resolve_backend, vectors_key
-from kgc.errors import ConfigError, ModelAssetError
-from kgc.onnx_embedder import (
+from kgc.config import EmbeddingConfig
+from kgc.embeddings import Backend, load_embedder, minilm_path, resolve_backend
+from kgc.embeddings.onnx_backend import (
     MANIFEST_NAME,
     MODEL_FILE,
     ensure_exported,
     load_onnx_embedder,
     onnx_available,
+    onnx_on_gpu,
     source_sha256,
 )
+from kgc.errors import ConfigError, ModelAssetError
 
 TEXTS = [
     "A cat is sleeping on the sofa.",
@@ -31,12 +32,15 @@ TEXTS = [
 needs_onnx = pytest.mark.skipif(not onnx_available(), reason="the onnx extra is not installed")
 
 
+def embed(texts: list[str], backend: Backend, quantize: bool = False) -> np.ndarray:
+    """MiniLM on `backend`, loaded afresh."""
+    return load_embedder(EmbeddingConfig(backend=backend, quantize=quantize)).encode(texts)
+
+
 @pytest.fixture
 def kgc_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     monkeypatch.setenv("KGC_HOME", str(tmp_path))
-    embeddings.clear_cache()
     yield tmp_path
-    embeddings.clear_cache()
 
 
 @needs_onnx
@@ -53,7 +57,6 @@ def test_onnx_vectors_equal_torch_vectors_and_the_export_is_cached(kgc_home: Pat
     assert sorted(p.name for p in folder.iterdir()) == [MANIFEST_NAME, MODEL_FILE]
 
     exported_at = (folder / MODEL_FILE).stat().st_mtime_ns
-    embeddings.clear_cache()
     embed(TEXTS[:1], backend="onnx")  # a new load: the cached export is checked and used
     assert (folder / MODEL_FILE).stat().st_mtime_ns == exported_at
 
@@ -70,7 +73,7 @@ def test_a_corrupt_cached_export_is_rebuilt(kgc_home: Path) -> None:
 
     assert again == folder
     assert rebuilt.onnx_sha256 == manifest.onnx_sha256  # the same export as before the damage
-    vectors = load_onnx_embedder(minilm_path(), quantize=False).encode(TEXTS[:2])
+    vectors = load_onnx_embedder(minilm_path(), "minilm+onnx", quantize=False).encode(TEXTS[:2])
     np.testing.assert_allclose(np.sum(vectors * embed(TEXTS[:2], backend="torch"), axis=1), 1.0, atol=1e-5)
 
 
@@ -89,14 +92,14 @@ def test_int8_vectors_stay_close_to_torch_vectors(kgc_home: Path) -> None:
 @pytest.mark.skipif(onnx_on_gpu(), reason="this machine has a GPU ONNX Runtime can use: auto means onnx")
 def test_auto_is_torch_on_a_machine_without_a_gpu_for_onnx() -> None:
     assert resolve_backend("auto") == "torch"
-    assert vectors_key("minilm", "auto", quantize=True) == "minilm"  # the key saved runs already use
-    assert vectors_key("minilm", "torch", quantize=False) == "minilm"
+    assert load_embedder(EmbeddingConfig(quantize=True)).key == "minilm"  # the key saved runs already use
+    assert load_embedder(EmbeddingConfig(backend="torch")).key == "minilm"
 
 
 @needs_onnx
 def test_onnx_variants_have_their_own_keys() -> None:
-    assert vectors_key("minilm", "onnx", quantize=False) == "minilm+onnx"
-    assert vectors_key("minilm", "onnx", quantize=True) == "minilm+onnx-int8"
+    assert load_embedder(EmbeddingConfig(backend="onnx")).key == "minilm+onnx"
+    assert load_embedder(EmbeddingConfig(backend="onnx", quantize=True)).key == "minilm+onnx-int8"
 
 
 def test_a_model_that_does_not_mean_pool_is_refused(tmp_path: Path) -> None:
@@ -107,7 +110,7 @@ def test_a_model_that_does_not_mean_pool_is_refused(tmp_path: Path) -> None:
         '{"word_embedding_dimension": 8, "pooling_mode_cls_token": true}', encoding="utf-8"
     )
     with pytest.raises(ConfigError, match="mean-pooling models only"):
-        load_onnx_embedder(tmp_path, quantize=False)
+        load_onnx_embedder(tmp_path, "test+onnx", quantize=False)
 
 
 def test_a_folder_without_weights_has_no_source_hash(tmp_path: Path) -> None:

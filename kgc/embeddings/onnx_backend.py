@@ -19,13 +19,13 @@ a corrupt or half-written cache is rebuilt, never trusted.
 
 from __future__ import annotations
 
-import hashlib
 import inspect
 import json
 import logging
 import os
 import shutil
 import tempfile
+from collections.abc import Sequence
 from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -35,6 +35,7 @@ from pydantic import BaseModel, ValidationError
 
 from kgc.assets import exclusive_lock, file_sha256, use_local_models
 from kgc.config import kgc_home
+from kgc.embeddings.folders import WEIGHT_FILES, folder_fingerprint
 from kgc.errors import ConfigError, ModelAssetError
 
 if TYPE_CHECKING:
@@ -47,16 +48,6 @@ MANIFEST_NAME = "kgc-onnx.json"
 MODEL_FILE = "model.onnx"
 CUDA_PROVIDER = "CUDAExecutionProvider"
 CPU_PROVIDER = "CPUExecutionProvider"
-# The files that decide what the model computes; others in the folder (README, pre-exported
-# variants) do not enter the cache key.
-SOURCE_FILES = (
-    "model.safetensors",
-    "pytorch_model.bin",
-    "config.json",
-    "tokenizer.json",
-    "sentence_bert_config.json",
-    "1_Pooling/config.json",
-)
 ONNX_PACKAGES = ("onnxruntime", "onnx", "onnxscript")
 INSTALL_HINT = "pip install 'kgc[onnx]'"
 DEFAULT_MAX_LENGTH = 512
@@ -83,35 +74,42 @@ def onnx_available() -> bool:
     return True
 
 
-def cuda_available() -> bool:
+def onnx_on_gpu() -> bool:
+    """Whether ONNX Runtime is installed and has the CUDA execution provider."""
+    if not onnx_available():
+        return False
     import onnxruntime
 
     return CUDA_PROVIDER in onnxruntime.get_available_providers()
 
 
+def require_onnx() -> None:
+    """ConfigError naming the install command when the `onnx` extra is missing."""
+    if not onnx_available():
+        raise ConfigError(f"embedding backend 'onnx' needs {', '.join(ONNX_PACKAGES)}: {INSTALL_HINT}")
+
+
 class OnnxEmbedder:
     """Mean-pooled, L2-normalised sentence embeddings from an ONNX encoder graph."""
 
-    def __init__(self, session: onnxruntime.InferenceSession, tokenizer: Tokenizer, dimension: int) -> None:
+    def __init__(
+        self, session: onnxruntime.InferenceSession, tokenizer: Tokenizer, dimension: int, key: str
+    ) -> None:
+        self.key = key
         self.session = session
         self.tokenizer = tokenizer
         self.dimension = dimension
         self.inputs = [i.name for i in session.get_inputs()]
 
-    def encode(self, texts: list[str], batch_size: int = 64, show_progress: bool = False) -> np.ndarray:
+    def encode(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
         """One float32 unit row per text. Texts are batched by token length, as sentence-transformers
         does, so a batch carries little padding."""
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
         if not texts:
             return out
-        encodings = self.tokenizer.encode_batch(texts)
+        encodings = self.tokenizer.encode_batch(list(texts))
         order = np.argsort([-len(e.ids) for e in encodings], kind="stable")
-        starts = range(0, len(texts), batch_size)
-        if show_progress:
-            from rich.progress import track
-
-            starts = track(starts, description="embedding", total=len(starts))  # type: ignore[assignment]
-        for start in starts:
+        for start in range(0, len(texts), batch_size):
             rows = order[start : start + batch_size]
             width = max(len(encodings[i].ids) for i in rows)
             ids = np.zeros((len(rows), width), dtype=np.int64)
@@ -127,16 +125,16 @@ class OnnxEmbedder:
         return out
 
 
-def load_onnx_embedder(source: Path, *, quantize: bool) -> OnnxEmbedder:
-    """The model in the sentence-transformers folder `source` on ONNX Runtime, exported on first use."""
-    if not onnx_available():
-        raise ConfigError(f"embedding backend 'onnx' needs {', '.join(ONNX_PACKAGES)}: {INSTALL_HINT}")
+def load_onnx_embedder(source: Path, key: str, quantize: bool) -> OnnxEmbedder:
+    """The model in the sentence-transformers folder `source` on ONNX Runtime, exported on first use
+    (int8 with `quantize`, which the caller asks for on a CPU only)."""
+    require_onnx()
     import onnxruntime
     from tokenizers import Tokenizer
 
     settings = _sentence_settings(source)
-    on_gpu = cuda_available()
-    folder, _ = ensure_exported(source, quantize=quantize and not on_gpu)
+    on_gpu = onnx_on_gpu()
+    folder, _ = ensure_exported(source, quantize=quantize)
     options = onnxruntime.SessionOptions()
     # Busy-waiting worker threads win on an idle machine and lose badly on a shared one.
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
@@ -145,7 +143,7 @@ def load_onnx_embedder(source: Path, *, quantize: bool) -> OnnxEmbedder:
     tokenizer = Tokenizer.from_file(str(source / "tokenizer.json"))
     tokenizer.no_padding()  # tokenizer.json may pad every text to a fixed length: batches pad here
     tokenizer.enable_truncation(settings["max_length"])
-    return OnnxEmbedder(session, tokenizer, settings["dimension"])
+    return OnnxEmbedder(session, tokenizer, settings["dimension"], key)
 
 
 def _sentence_settings(source: Path) -> dict[str, int]:
@@ -195,13 +193,9 @@ def ensure_exported(source: Path, *, quantize: bool) -> tuple[Path, OnnxManifest
 
 def source_sha256(source: Path) -> str:
     """A hash of the files that decide what the model computes (weights, config, tokenizer, pooling)."""
-    digest = hashlib.sha256()
-    found = [name for name in SOURCE_FILES if (source / name).is_file()]
-    if not any(name in found for name in ("model.safetensors", "pytorch_model.bin")):
-        raise ModelAssetError(f"{source} has no model.safetensors or pytorch_model.bin: not a model folder")
-    for name in found:
-        digest.update(f"{name}\0{file_sha256(source / name)}\0".encode())
-    return digest.hexdigest()
+    if not any((source / name).is_file() for name in WEIGHT_FILES):
+        raise ModelAssetError(f"{source} has no {' or '.join(WEIGHT_FILES)}: not a model folder")
+    return folder_fingerprint(source)
 
 
 def _valid_manifest(dest: Path, source_hash: str) -> OnnxManifest | None:
