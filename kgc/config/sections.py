@@ -25,20 +25,27 @@ class CorpusConfig(Section):
 
 
 class EmbeddingConfig(Section):
-    """The sentence embedding model, shared by the stages that embed (seeds, fusion): both name this
-    section in their keys, so changing the model re-runs both."""
+    """The sentence embedding model (kgc.embeddings), shared by the stages that embed (seeds' chunks,
+    fusion's names): both name this section in their keys, so changing it re-runs both. Vectors are
+    kept in the run's embeddings.sqlite under the embedder's key: only text not yet embedded with
+    this model and backend is embedded."""
 
     model: str = Field(
         "minilm",
-        description="'minilm' (bundled all-MiniLM-L6-v2), 'mpnet' (all-mpnet-base-v2, Graphusion's) "
-        "or a local sentence-transformers folder",
+        description="'minilm' (bundled all-MiniLM-L6-v2, 384 dimensions), 'mpnet' (all-mpnet-base-v2, "
+        "Graphusion's, 768 dimensions, about 17x slower; needs its part packages) or the path of a local "
+        "sentence-transformers folder (known by the hash of its weights, not its path)",
     )
     backend: Literal["auto", "torch", "onnx"] = Field(
         "auto",
-        description="'torch' (sentence-transformers), 'onnx' (ONNX Runtime, needs kgc[onnx]), "
-        "'auto': onnx where a GPU is there for it, else torch",
+        description="'torch' (sentence-transformers), 'onnx' (ONNX Runtime, needs kgc[onnx]; exported "
+        "once into KGC_HOME), 'auto': onnx where ONNX Runtime has a GPU, else torch",
     )
-    quantize: bool = Field(False, description="onnx on CPU: int8 weights (faster, vectors less exact)")
+    quantize: bool = Field(
+        False,
+        description="onnx on a CPU: int8 weights (about half the CPU time, neighbours move: "
+        "bench/results/embedder.md); stored under its own key",
+    )
 
 
 class SeedsConfig(Section):
