@@ -226,3 +226,27 @@ def test_verbose_logging_quiets_the_http_clients() -> None:
             assert logging.getLogger(name).level == logging.WARNING, name
     finally:
         setup_logging(verbose=False)
+
+
+def test_remove_says_what_it_removed_and_what_was_removed_already(tmp_path: Path) -> None:
+    """5c6714b printed '-0 removed' when the same `kgc remove` ran again (say after a stop)."""
+    corpus = write_corpus(tmp_path)
+    (corpus / "d3.txt").write_text("BLEU scores are reported for every encoder.", encoding="utf-8")
+    with ScriptedServer() as server:
+        assert build(tmp_path, write_config(tmp_path, server)).exit_code == 0
+        run = str(tmp_path / "run")
+
+        first = runner.invoke(app, ["remove", run, "d1"])
+        assert first.exit_code == 0, first.output
+        assert first.output.splitlines()[-1] == "removed 1 document (d1)"
+
+        again = runner.invoke(app, ["remove", run, "d1"])
+        assert again.exit_code == 0, again.output
+        assert again.output.splitlines()[-1] == "nothing removed: 1 document (d1) had been removed already"
+
+        both = runner.invoke(app, ["remove", run, "d1", "d2"])
+        assert both.exit_code == 0, both.output
+        assert (
+            both.output.splitlines()[-1]
+            == "removed 1 document (d2); 1 document (d1) had been removed already"
+        )

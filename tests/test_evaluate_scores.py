@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
+from rich.console import Console
 
 from kgc.evaluate import (
     compare_graphs,
@@ -13,6 +16,8 @@ from kgc.evaluate import (
     score_triplets,
 )
 from kgc.evaluate.gold import GoldTriplet, LabelledPair
+from kgc.evaluate.models import EvalReport
+from kgc.evaluate.report import render
 from kgc.models import Candidate, Chunk, Entity, KnowledgeGraph, Provenance, Relation
 from kgc.text import slug
 
@@ -234,13 +239,15 @@ def test_grounding_names_and_evidence_in_source_chunks() -> None:
             ("encoder", "Part-of", "neural machine translation"),
             ("decoder", "Part-of", "encoder"),
             ("BLEU", "Compare", "encoder"),  # no candidate: its source documents' chunks are used
-            ("decoder", "Used-for", "BLEU"),  # inferred: nothing to ground
+            ("decoder", "Used-for", "BLEU"),  # inferred: the two are never in one chunk
+            ("decoder", "Part-of", "neural machine translation"),  # inferred: d3 says so
         ],
         **{
             "1": {"support": 2},
             "2": {"support": 1},
             "3": {"sources": ["d1", "d2"]},
             "4": {"inferred": True},
+            "5": {"inferred": True},
         },
     )
     chunks = [
@@ -252,6 +259,7 @@ def test_grounding_names_and_evidence_in_source_chunks() -> None:
             end=60,
         ),
         Chunk(id="d2#0", doc_id="d2", text="Encoders read the input.", start=0, end=24),
+        Chunk(id="d3#0", doc_id="d3", text="A decoder is a kind of NMT module.", start=0, end=34),
     ]
 
     def cand(h: str, r: str, t: str, chunk: str, evidence: str) -> Candidate:
@@ -262,19 +270,55 @@ def test_grounding_names_and_evidence_in_source_chunks() -> None:
         cand("BLEU", "Evaluate-for", "NMT", "d1#0", "used to evaluate neural machine translation"),
         cand("encoder", "Part-of", "NMT", "d2#0", "Encoders read the input"),
         cand("decoder", "Part-of", "encoder", "d2#0", "the decoder writes the output"),
+        cand("decoder", "Hyponym-Of", "NMT", "d3#0", "A decoder is a kind of NMT module"),
     ]
     g = ground(graph, candidates, chunks)
     # BLEU/NMT grounded (punctuation and case ignored); encoder occurs as 'Encoders'.
     assert (g.relations_checked, g.relations_grounded, g.relations_grounded_share) == (4, 1, 0.25)
     assert g.head_or_tail_missing == 2
-    assert (g.evidence_checked, g.evidence_grounded, g.evidence_grounded_share) == (3, 2, 0.6667)
-    assert [(o.relation, o.missing) for o in g.worst] == [
+    assert (g.evidence_checked, g.evidence_grounded, g.evidence_grounded_share) == (4, 3, 0.75)
+    assert [(o.relation, o.missing) for o in g.ungrounded] == [
         ("(encoder, Part-of, neural machine translation)", ["neural machine translation"]),
         ("(decoder, Part-of, encoder)", ["decoder"]),
         ("(BLEU, Compare, encoder)", []),  # both occur, never in the same chunk
     ]
-    assert g.worst[2].chunks == ["d1#0", "d2#0"]
+    assert g.ungrounded[2].chunks == ["d1#0", "d2#0"]
     assert g.ungrounded_evidence == ["d2#0: the decoder writes the output"]
+    # Inferred relations apart: against the chunks either entity was extracted from.
+    assert (g.inferred_checked, g.inferred_grounded, g.inferred_grounded_share) == (2, 1, 0.5)
+    [apart] = g.inferred_ungrounded
+    assert (apart.relation, apart.missing, apart.chunks) == (
+        "(decoder, Used-for, BLEU)",
+        [],
+        ["d1#0", "d2#0", "d3#0"],
+    )
+
+
+def test_every_ungrounded_relation_is_kept_and_each_kind_is_shown() -> None:
+    """5c6714b kept the 10 worst: with 12 relations missing both names, the 2 missing one were hidden."""
+    names = {f"invented {i}": [] for i in range(24)} | {"BLEU": [], "machine translation": []}
+    relations = [(f"invented {2 * i}", "Compare", f"invented {2 * i + 1}") for i in range(12)]
+    relations += [("BLEU", "Used-for", "invented 0"), ("invented 1", "Used-for", "machine translation")]
+    chunk = Chunk(id="d1#0", doc_id="d1", text="BLEU evaluates machine translation.", start=0, end=35)
+    prov = [Provenance(doc_id="d1", chunk_id="d1#0", evidence="")]
+    candidates = [Candidate(head=h, relation=r, tail=t, provenance=prov) for h, r, t in relations]
+    g = ground(kg(names, relations), candidates, [chunk])
+    assert [len(o.missing) for o in g.ungrounded] == [2] * 12 + [1, 1]
+    shown = render_text(
+        EvalReport(
+            run_dir="r", created_at="", kgc_version="", health=graph_health(kg(names, relations)), grounding=g
+        )
+    )
+    assert "Relations with both names in none of their source chunks (12)" in shown
+    assert "... and 2 more (every one in eval.json)" in shown
+    assert "Relations with one name in none of their source chunks (2)" in shown
+    assert "(BLEU, Used-for, invented 0)  missing: invented 0" in shown
+
+
+def render_text(report: EvalReport) -> str:
+    console = Console(width=200, record=True, file=io.StringIO())
+    console.print(render(report))
+    return console.export_text()
 
 
 @pytest.mark.parametrize(

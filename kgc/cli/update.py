@@ -30,7 +30,6 @@ def remove(
     """
 
     def body() -> None:
-        from kgc.changes import describe_change
         from kgc.rundir import RunDir
         from kgc.update import remove_documents
 
@@ -38,6 +37,24 @@ def remove(
         cfg = recorded if recorded is not None else load(config)
         change = remove_documents(cfg, run_dir, doc_ids, wait=wait)
         show_summary(run_dir)
-        console.print(f"removed: {describe_change(change.counts())}", highlight=False)
+        console.print(describe_removal(change.removed, doc_ids), highlight=False)
 
     guarded(verbose, body)
+
+
+def describe_removal(removed: list[str], asked: list[str]) -> str:
+    """What `kgc remove` did: the documents it took out now, and those asked for that an earlier
+    removal (perhaps a run stopped half-way, which this one finished) had taken out already."""
+    gone = set(removed)
+    already = [i for i in dict.fromkeys(asked) if i not in gone]
+    parts = []
+    if removed:
+        parts.append(f"removed {_documents(removed)}")
+    if already:
+        parts.append(f"{_documents(already)} had been removed already")
+    return "; ".join(parts) if removed else f"nothing removed: {parts[0]}"
+
+
+def _documents(ids: list[str], shown: int = 5) -> str:
+    more = f" and {len(ids) - shown:,} more" if len(ids) > shown else ""
+    return f"{len(ids):,} document{'s' if len(ids) != 1 else ''} ({', '.join(ids[:shown])}{more})"

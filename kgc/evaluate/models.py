@@ -172,15 +172,20 @@ class Grounding(BaseModel):
     An evidence sentence is grounded when it occurs in its chunk the same way.
     """
 
-    relations_checked: int  # extracted relations (inferred ones have no source)
+    relations_checked: int  # extracted relations (the inferred ones are checked apart)
     relations_grounded: int  # head and tail both occur in one of the relation's source chunks
     relations_grounded_share: float | None
     head_or_tail_missing: int  # ungrounded because a name is in none of the source chunks
     evidence_checked: int
     evidence_grounded: int
     evidence_grounded_share: float | None
-    worst: list[Offender] = Field(default_factory=list)
-    ungrounded_evidence: list[str] = Field(default_factory=list)  # sample: "chunk id: sentence"
+    ungrounded: list[Offender] = Field(default_factory=list)  # every one: both names missing first
+    ungrounded_evidence: list[str] = Field(default_factory=list)  # every one: "chunk id: sentence"
+    # Inferred relations (proposed by fusion): head and tail in one chunk either entity was extracted from.
+    inferred_checked: int = 0
+    inferred_grounded: int = 0
+    inferred_grounded_share: float | None = None
+    inferred_ungrounded: list[Offender] = Field(default_factory=list)
 
 
 class Comparison(BaseModel):

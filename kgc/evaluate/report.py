@@ -6,8 +6,9 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from kgc.evaluate.models import Confusion, EvalReport, Score
+from kgc.evaluate.models import Confusion, EvalReport, Offender, Score
 
+SHOWN = 10  # examples per list in the terminal; eval.json holds every one
 LEVEL_NAMES = {
     "strict": "strict",
     "relaxed": "relaxed",
@@ -66,6 +67,25 @@ def _sample(title: str, lines: list[str]) -> list[RenderableType]:
     return [Text(f"{title}:\n" + "\n".join(f"  {line}" for line in lines))] if lines else []
 
 
+def _first(title: str, lines: list[str], rest: str, shown: int = SHOWN) -> list[RenderableType]:
+    """`_sample` of the first `shown` lines, saying how many more there are and where."""
+    more = len(lines) - shown
+    return _sample(title, lines[:shown] + ([f"... and {more} more ({rest})"] if more > 0 else []))
+
+
+def _offenders(title: str, offenders: list[Offender]) -> list[RenderableType]:
+    lines = [
+        f"{o.relation}  "
+        + (f"missing: {', '.join(o.missing)}" if o.missing else f"in chunks {_few(o.chunks)}")
+        for o in offenders
+    ]
+    return _first(f"{title} ({len(offenders)})", lines, "every one in eval.json")
+
+
+def _few(items: list[str], shown: int = 4) -> str:
+    return ", ".join(items[:shown]) + (f" (+{len(items) - shown})" if len(items) > shown else "")
+
+
 def render(report: EvalReport) -> Group:
     """Every measured part of `report`, in the order a reader asks: is it sound, is it right."""
     h = report.health
@@ -119,8 +139,22 @@ def render(report: EvalReport) -> Group:
                 ],
             )
         )
-        worst = [f"{o.relation}  missing: {', '.join(o.missing) or 'never together'}" for o in g.worst]
-        parts += _sample("Least grounded relations", worst)
+        both = [o for o in g.ungrounded if len(o.missing) == 2]
+        one = [o for o in g.ungrounded if len(o.missing) == 1]
+        apart = [o for o in g.ungrounded if not o.missing]
+        parts += _offenders("Relations with both names in none of their source chunks", both)
+        parts += _offenders("Relations with one name in none of their source chunks", one)
+        parts += _offenders("Relations whose names are never in the same source chunk", apart)
+        parts += _first("Evidence not found in its chunk", g.ungrounded_evidence, "every one in eval.json")
+        if g.inferred_checked:
+            grounded = share(g.inferred_grounded, g.inferred_checked, g.inferred_grounded_share)
+            parts.append(
+                _facts(
+                    "Inferred relations (proposed by fusion, not extracted)",
+                    [("head and tail in one chunk of either entity", grounded)],
+                )
+            )
+            parts += _offenders("Inferred relations the text never says together", g.inferred_ungrounded)
     if tr := report.triplets:
         parts.append(
             _scores(
