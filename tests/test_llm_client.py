@@ -354,6 +354,19 @@ def test_client_errors_stop_with_a_clear_message(
     assert scripted_server.stats.total == 1  # not retried
 
 
+def test_a_used_up_quota_stops_at_once_instead_of_retrying(
+    scripted_server: ScriptedServer, tmp_path: Path
+) -> None:
+    """OpenAI answers 429 insufficient_quota for an account out of credit: retries would only wait."""
+    scripted_server.add_faults([{"status": 429, "code": "insufficient_quota"}] * 3)
+    with (
+        make_scripted_client(scripted_llm_config(scripted_server), tmp_path) as client,
+        pytest.raises(LLMError, match=r"quota is used up \(HTTP 429 insufficient_quota\); check its plan"),
+    ):
+        client.complete(prompt(), ExtractionAnswer, stage="extraction")
+    assert scripted_server.stats.total == 1
+
+
 def test_factory_builds_by_type_and_lists_valid_types(scripted_server: ScriptedServer) -> None:
     assert isinstance(make_backend(scripted_llm_config(scripted_server), None), OpenAIBackend)
     with pytest.raises(ConfigError, match=r"unknown llm\.backend 'nope'; valid: embedded, openai"):

@@ -24,9 +24,10 @@ class LimitsConfig(Section):
     requests_per_minute: float | None = Field(None, description="requests started per minute at most")
     tokens_per_minute: float | None = Field(None, description="tokens (prompt and answer) per minute at most")
     max_retries: int = Field(
-        6,
+        12,
         description="retries of a request that met a transient error (HTTP 429/5xx, timeout, dropped "
-        "connection), with backoff; a dead server is stopped sooner by the circuit breaker",
+        "connection), with backoff: enough for an item to get through a server failing half the "
+        "requests (0.5**13: one item in 8,000 fails); a dead or hung one is stopped by the circuit breaker",
     )
     max_invalid_retries: int = Field(
         3,

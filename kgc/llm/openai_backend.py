@@ -193,6 +193,13 @@ class OpenAIBackend:
             return LLMError(
                 f"{where}: the server refused the API key (HTTP {e.status_code}); check OPENAI_API_KEY"
             )
+        if isinstance(e, openai.RateLimitError) and e.code == "insufficient_quota":
+            # OpenAI's 429 for an account out of credit: waiting will not help, and would make every
+            # item use up its retries first.
+            return LLMError(
+                f"{where}: the account's quota is used up (HTTP 429 insufficient_quota); check its plan "
+                "and billing, then run the same command again (answers received so far are cached)"
+            )
         if isinstance(e, openai.NotFoundError):
             return LLMError(
                 f"{where}: not found (HTTP 404): check llm.model and llm.base_url ({self._scrub(e.message)})"

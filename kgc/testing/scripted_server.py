@@ -42,9 +42,10 @@ from kgc.testing.faults import Fault, FaultMix
 from kgc.testing.http_server import Answer, ChatHTTPServer
 from kgc.testing.replies import Rule, check_rules, detect_task, reply_text
 
-# A Fault is one of: {"status": 429, "retry_after": 1} | {"delay": s} | {"raw": "..."} | {"drop": True}
-# | {"hang": True} | {"finish_reason": "length"} (with or without "raw": the answer as it is, said to be
-# cut off) | {"cut": 0.5} (the first half of the answer, finish_reason "stop")
+# A Fault is one of: {"status": 429, "retry_after": 1, "code": "insufficient_quota"} (the last two
+# optional) | {"delay": s} | {"raw": "..."} | {"drop": True} | {"hang": True} | {"finish_reason":
+# "length"} (with or without "raw": the answer as it is, said to be cut off) | {"cut": 0.5} (the first
+# half of the answer, finish_reason "stop")
 
 CHARS_PER_TOKEN = 4  # the usage it reports and the max_tokens cut use the same rough count
 
@@ -245,7 +246,9 @@ class ScriptedServer:
             if "delay" in fault:
                 time.sleep(float(fault["delay"]))
             if "status" in fault:
-                return _error(int(fault["status"]), "scripted fault", fault.get("retry_after"))
+                return _error(
+                    int(fault["status"]), "scripted fault", fault.get("retry_after"), fault.get("code")
+                )
         if self.latency > 0:
             time.sleep(self.latency)
         response_format = request.get("response_format")
@@ -295,12 +298,12 @@ def completion_body(request: dict[str, Any], text: str, finish_reason: str = "st
     }
 
 
-def _error(status: int, message: str, retry_after: float | None = None) -> Answer:
+def _error(status: int, message: str, retry_after: float | None = None, code: str | None = None) -> Answer:
     kind = {400: "invalid_request_error", 404: "not_found_error", 429: "rate_limit_exceeded"}.get(
         status, "server_error"
     )
     headers = {"Retry-After": f"{retry_after:g}"} if retry_after is not None else {}
-    return Answer(status, {"error": {"message": message, "type": kind, "code": status}}, headers)
+    return Answer(status, {"error": {"message": message, "type": kind, "code": code or status}}, headers)
 
 
 def main(argv: list[str] | None = None) -> None:
