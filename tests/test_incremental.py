@@ -14,7 +14,7 @@ import pytest
 
 from kgc.artifacts import DOCUMENTS, SEEDS
 from kgc.changes import read_changes
-from kgc.cli.run import headline
+from kgc.cli.summary import headline
 from kgc.config import KgcConfig, SeedsConfig, load_config
 from kgc.errors import KgcError
 from kgc.estimate import estimate

@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from kgc import __version__
-from kgc.cli import config, eval, export, link, resolve, run, update, view  # noqa: F401  (each module registers its commands on `app`)
+from kgc.cli import config, eval, export, link, resolve, run, summary, update, view  # noqa: F401  (each module registers its commands on `app`)
 from kgc.cli.common import app
 
 __all__ = ["app"]

@@ -1,17 +1,13 @@
-"""The commands that run stages: build, seeds, extract, fuse, demo, and summary to look at a run."""
+"""The commands that run stages: build, seeds, extract, fuse, demo."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
-from rich.table import Table
-from rich.text import Text
 
-from kgc.artifacts import GRAPH, GRAPHML
-from kgc.changes import describe_change
 from kgc.cli.common import (
     EXIT_INCOMPLETE,
     BackendOpt,
@@ -27,7 +23,6 @@ from kgc.cli.common import (
     ModeOpt,
     OutOpt,
     RayAddressOpt,
-    RunDirArg,
     SeedsFileOpt,
     VerboseOpt,
     WaitOpt,
@@ -38,13 +33,9 @@ from kgc.cli.common import (
     make_console,
     read_seeds_file,
 )
+from kgc.cli.summary import show_summary
 from kgc.cli.view import write_pages
 from kgc.config import KgcConfig
-from kgc.rundir import RunDir
-
-if TYPE_CHECKING:
-    from kgc.pipeline import Pipeline
-    from kgc.rundir import Manifest
 
 KnownCorpusArg = Annotated[
     Path | None, typer.Argument(help="The corpus (not needed once the run has read it).")
@@ -278,105 +269,3 @@ def demo(
         _run(demo_corpus(), out, cfg, None, dry_run, wait)
 
     guarded(verbose, body)
-
-
-@app.command()
-def summary(
-    out: RunDirArg = Path("runs/latest"),
-    flow: Annotated[
-        bool,
-        typer.Option(
-            "--flow",
-            help="Show the data flow instead: what each stage reads and writes, from its declaration.",
-        ),
-    ] = False,
-    config: ConfigOpt = None,
-) -> None:
-    """Show what a run directory holds: stages, counts, timings, LLM usage.
-
-    Example: kgc summary runs/demo
-
-    Example (which stage reads and writes which file, for the run's configuration): kgc summary runs/demo --flow
-    """
-
-    def body() -> None:
-        run = RunDir(out, create=False)
-        if flow:
-            from kgc.pipeline import Pipeline
-
-            cfg = load(config) if config is not None else run.config() or load(None)
-            make_console().print(flow_table(Pipeline(cfg, out)))
-            return
-        show_summary(out)
-
-    guarded(False, body)
-
-
-def flow_table(pipeline: Pipeline) -> Table:
-    """One row per stage of the run: what it reads (artifacts, files named in the config, the corpus),
-    what it writes, and whether it is up to date."""
-    run = pipeline.run
-    table = Table(title=f"data flow of {run.path}", show_lines=True)
-    for col in ("stage", "reads", "writes", "config", "state"):
-        table.add_column(col)
-    records = run.manifest().stages
-    for stage in pipeline.stages:
-        reads = [a.name for a in pipeline.inputs(stage)] + [f"the file in {key}" for key in stage.files]
-        if stage.fingerprint is not None:
-            reads.insert(0, "the corpus")
-        config = ", ".join(stage.sections) + (" + LLM" if stage.uses_llm else "")
-        rec = records.get(stage.name)
-        state: str = "not run" if rec is None else rec.status
-        if rec is not None and run.changed_outputs(rec):
-            state += ", outputs changed since"
-        cells = [stage.name, "\n".join(reads), "\n".join(a.name for a in stage.outputs), config, state]
-        table.add_row(*(Text(c) for c in cells))  # plain text: no rich markup in file names
-    return table
-
-
-def show_summary(run_dir: Path) -> None:
-    manifest = RunDir(run_dir).manifest()
-    table = Table(title=f"kgc run {run_dir}", show_lines=False)
-    for col in ("stage", "status", "seconds", "counts", "LLM requests", "cache hits", "tokens"):
-        table.add_column(col)
-    for name, rec in manifest.stages.items():
-        counts = ", ".join(f"{k} {v}" for k, v in rec.counts.items())
-        llm = rec.llm
-        table.add_row(
-            name,
-            f"{rec.status} ({rec.failed} failed)" if rec.failed else rec.status,
-            f"{rec.seconds:.1f}",
-            counts,
-            str(int(llm.get("requests", 0))) if llm else "",
-            str(int(llm.get("cache_hits", 0))) if llm else "",
-            str(int(llm.get("prompt_tokens", 0) + llm.get("completion_tokens", 0))) if llm else "",
-        )
-    out = make_console()
-    out.print(table)
-    out.print(headline(manifest), soft_wrap=True, highlight=False)
-    if (run_dir / GRAPHML.name).is_file():
-        console.print(f"graph: {run_dir / GRAPHML.name} and {run_dir / GRAPH.name}")
-
-
-def headline(manifest: Manifest) -> str:
-    """The run in one line: what went in, what came out, what the LLM cost, how long it took."""
-    stages = manifest.stages.values()
-
-    def count(key: str) -> str:
-        """The count `key` of the first stage that reports it (documents, seeds, entities...)."""
-        found = next((rec.counts[key] for rec in stages if key in rec.counts), None)
-        return "-" if found is None else f"{found:,}"
-
-    requests = sum(int(rec.llm.get("requests", 0)) for rec in stages)
-    tokens = sum(int(rec.llm.get("total_tokens", 0)) for rec in stages)
-    seconds = sum(rec.seconds for rec in stages)
-    first = next(iter(stages), None)  # the stage that reads the corpus: its counts say what changed
-    update = ""
-    if first is not None and any(first.counts.get(k) for k in ("added", "changed", "removed")):
-        update = f"update: {describe_change(first.counts)}; "
-    return update + (
-        f"{count('documents')} documents -> {count('seeds')} seeds -> "
-        f"{count('candidates')} candidates -> {count('entities')} entities, "
-        f"{count('relations')} relations ({count('merges')} merges); "
-        f"{requests:,} LLM requests, {tokens:,} tokens; {seconds:,.0f} s"
-    )

@@ -7,7 +7,8 @@ from typing import Annotated
 import typer
 
 from kgc.cli.common import ConfigOpt, RunDirArg, VerboseOpt, WaitOpt, app, console, guarded, load
-from kgc.cli.run import RUNS_HELP, show_summary
+from kgc.cli.run import RUNS_HELP
+from kgc.cli.summary import show_summary
 
 
 @app.command(epilog=RUNS_HELP)
