@@ -256,6 +256,9 @@ def test_link_a_run_and_evaluate_it(tmp_path: Path) -> None:
         "neural MT\tnlp:neural-machine-translation\nmachine translations\tnlp:machine-translation\n"
         "banana bread\tNIL\nentity extraction\tnlp:named-entity-recognition\nnot in the run\tNIL\n"
     )
+    r = runner.invoke(app, ["explain", str(run), "neural MT"])
+    assert r.exit_code == 0, r.output
+    assert "vocabulary link:" in r.output and "exactMatch nlp:neural-machine-translation" in r.output
     r = runner.invoke(app, ["eval", str(run), "--links", str(gold)])
     assert r.exit_code == 0, r.output
     scores = json.loads((run / "eval_links.json").read_text())

@@ -84,15 +84,24 @@ def explain(
     verbose: VerboseOpt = False,
 ) -> None:
     """Show why an entity of a run is what it is: its aliases and how each joined (generator, scores,
-    LLM votes), the pairs kept apart and why, and its relations with support and sources.
+    LLM votes), the pairs kept apart and why, its relations with support and sources, and, when the
+    run was linked to a vocabulary, the link decision with its candidates.
 
     Example: kgc explain runs/demo "NMT"
     """
 
     def body() -> None:
+        from kgc.link.evaluate import entity_link
+        from kgc.link.report import explain_link
         from kgc.stages.fusion.explain import explain as explain_entity
 
-        for line in explain_entity(run_dir, name).lines():
+        found = explain_entity(run_dir, name)
+        for line in found.lines():
             typer.echo(line)
+        link = entity_link(run_dir, found.entity.id)
+        if link is not None:
+            typer.echo("vocabulary link:")
+            for line in explain_link(link):
+                typer.echo("  " + line)
 
     guarded(verbose, body)

@@ -31,6 +31,14 @@ def read_links(path: Path) -> list[NameLink]:
         raise KgcError(f"cannot read {path}: {e}") from None
 
 
+def entity_link(run_dir: Path, entity_id: str) -> NameLink | None:
+    """The link decision of one entity of a linked run, or None (not linked, or no links.jsonl)."""
+    path = run_dir / LINKS_FILE
+    if not path.is_file():
+        return None
+    return next((x for x in read_links(path) if x.entity == entity_id), None)
+
+
 def evaluate_links(run_dir: Path, gold: Path) -> LinkScores:
     links = read_links(run_dir / LINKS_FILE)
     by_name = {x.name: x for x in links}
