@@ -42,7 +42,7 @@ def lecturebank_vocabulary(out: Path) -> Path:
     return out
 
 
-def quality(split: str, show_errors: int) -> dict[str, object]:
+def quality(split: str, show_errors: int, dense: bool = False) -> dict[str, object]:
     from kgc.link import link_names, load_vocabulary
     from kgc.link.metrics import read_gold, score_links
 
@@ -50,7 +50,12 @@ def quality(split: str, show_errors: int) -> dict[str, object]:
     with tempfile.TemporaryDirectory() as tmp:
         vocab = load_vocabulary(lecturebank_vocabulary(Path(tmp) / "lecturebank.tsv"), cache=False)
     t = time.perf_counter()
-    result = link_names([g.name for g in gold], vocab, LinkConfig())
+    embed = None
+    if dense:  # the bundled MiniLM, re-ranking the candidates by name vs label + definition
+        from kgc.embeddings import load_embedder
+
+        embed = load_embedder("minilm", "torch").encode
+    result = link_names([g.name for g in gold], vocab, LinkConfig(dense=dense), embed=embed)
     seconds = time.perf_counter() - t
     scores = score_links(gold, {x.name: x for x in result.links})
     rules: dict[str, list[str]] = {}
@@ -68,6 +73,7 @@ def quality(split: str, show_errors: int) -> dict[str, object]:
     print("accuracy@1 by labelling rule:", by_rule)
     return {
         "split": split,
+        "dense": dense,
         "names": scores.names,
         "seconds": round(seconds, 2),
         "accuracy_at_1": round(scores.accuracy_at_1.value, 4),
@@ -176,15 +182,17 @@ def main() -> None:
     ap.add_argument("args", nargs="*")
     ap.add_argument("--split", default="dev")
     ap.add_argument("--errors", type=int, default=0)
+    ap.add_argument("--dense", action="store_true", help="quality: with the dense band (MiniLM)")
     ap.add_argument("--names", type=int, default=10_000)
     ap.add_argument("--concepts", type=int, default=100_000)
     a = ap.parse_args()
     if a.what == "_child":
         _child(*a.args)
         return
-    result = quality(a.split, a.errors) if a.what == "quality" else speed(a.names, a.concepts)
+    result = quality(a.split, a.errors, a.dense) if a.what == "quality" else speed(a.names, a.concepts)
     RESULTS.mkdir(exist_ok=True)
-    name = f"link_quality_{a.split}.json" if a.what == "quality" else "link_speed.json"
+    dense = "_dense" if a.dense else ""
+    name = f"link_quality_{a.split}{dense}.json" if a.what == "quality" else "link_speed.json"
     (RESULTS / name).write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     print("wrote", RESULTS / name)
 

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from kgc.config import KgcConfig
     from kgc.link import LinkResult
     from kgc.link.index import VocabIndex
+    from kgc.link.linker import Embed
     from kgc.link.llm_band import Chooser
 
 serve_app = typer.Typer(help="Serve kgc over HTTP on this machine.", no_args_is_help=True)
@@ -74,8 +75,22 @@ def write_links(result: LinkResult, out: Path) -> Path:
     return jsonl
 
 
+def make_embed(cfg: KgcConfig) -> Embed:
+    """The project's sentence embedder (config [embedding]) as the dense band's `embed`."""
+    from kgc.embeddings import load_embedder
+
+    embedder = load_embedder(cfg.embedding.model, cfg.embedding.backend, cfg.embedding.quantize)
+    return lambda texts: embedder.encode(texts)
+
+
 def link_any(
-    entities: Path, vocab: Path, out: Path, cfg: KgcConfig, columns: tuple[str | None, ...], llm: bool
+    entities: Path,
+    vocab: Path,
+    out: Path,
+    cfg: KgcConfig,
+    columns: tuple[str | None, ...],
+    llm: bool,
+    dense: bool = False,
 ) -> None:
     """What `kgc link` and `kgc resolve --against` do: a run directory's entities or a names file."""
     from kgc.link import link
@@ -83,16 +98,19 @@ def link_any(
 
     index = open_vocab_index(vocab, cfg, columns)
     judge = make_judge(cfg) if llm else None
-    if llm:
-        cfg.link.llm = True
+    embed = make_embed(cfg) if dense else None
+    cfg.link.llm = cfg.link.llm or llm
+    cfg.link.dense = cfg.link.dense or dense
     if entities.is_dir():
         from kgc.export.graph_files import read_graph
 
-        result = link_graph(read_graph(entities), index, cfg.link, texts=read_texts(entities), judge=judge)
+        result = link_graph(
+            read_graph(entities), index, cfg.link, texts=read_texts(entities), embed=embed, judge=judge
+        )
     else:
         from kgc.resolve.io import read_names
 
-        result = link(read_names(entities), index, cfg.link, judge=judge)
+        result = link(read_names(entities), index, cfg.link, embed=embed, judge=judge)
     write_links(result, out)
 
 
@@ -121,6 +139,12 @@ def link_command(
     llm: Annotated[
         bool,
         typer.Option("--llm", help="Ask the configured LLM to choose for uncertain and ambiguous names."),
+    ] = False,
+    dense: Annotated[
+        bool,
+        typer.Option(
+            "--dense", help="Re-rank candidates with the embedding model ([embedding] of the config)."
+        ),
     ] = False,
     id_column: IdColumnOpt = None,
     label_column: LabelColumnOpt = None,
@@ -153,7 +177,7 @@ def link_command(
             return
         if entities is None or out is None:
             raise KgcError("give the names (or a run directory) to link and --out, or --check-vocab")
-        link_any(entities, vocab_path, out, cfg, columns, llm)
+        link_any(entities, vocab_path, out, cfg, columns, llm, dense)
 
     guarded(verbose, body)
 
