@@ -27,6 +27,7 @@ from kgc.models import (
     ExtractionReport,
     KnowledgeGraph,
     MergeDecision,
+    NameLink,
     PairDecision,
     Relation,
     Seed,
@@ -153,7 +154,20 @@ MERGES = Rows("merges.jsonl", MergeDecision, "every alias: how and why it joined
 REJECTED_PAIRS = Rows("rejected_pairs.jsonl", PairDecision, "name pairs kept apart, and why")
 CLUSTERS = Rows("clusters.jsonl", ClusterSummary, "entities of several names, with their weakest link")
 
+LINKS = Rows(
+    "links.jsonl", NameLink, "each entity's link to the vocabulary, with every candidate and its features"
+)
+LINKS_SSSOM = Text("links.sssom.tsv", "the links as an SSSOM mapping table (exactMatch and broadMatch rows)")
+LINKED_GRAPH = Json(
+    "graph.linked.json",
+    KnowledgeGraph,
+    "the graph with its vocabulary links (annotated, canonicalised or restricted)",
+    indent=1,
+)
+LINKED_GRAPHML = Text("graph.linked.graphml", "the linked graph for Gephi, yEd, networkx")
+
 EVAL = Json("eval.json", dict[str, Any], "what `kgc eval` measured (kgc.evaluate.EvalReport)")
+EVAL_LINKS = Json("eval_links.json", dict[str, Any], "what `kgc eval --links` measured (kgc.link.metrics)")
 VIEW = Text("graph.html", "the interactive graph (`kgc view`)")
 REPORT = Text("report.html", "the run in figures (`kgc report`)")
 
@@ -184,7 +198,12 @@ ALL: tuple[Artifact, ...] = (
     MERGES,
     REJECTED_PAIRS,
     CLUSTERS,
+    LINKS,
+    LINKS_SSSOM,
+    LINKED_GRAPH,
+    LINKED_GRAPHML,
     EVAL,
+    EVAL_LINKS,
     VIEW,
     REPORT,
 )

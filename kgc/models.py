@@ -89,6 +89,40 @@ class Entity(BaseModel):
     type: str | None = None
     support: int = 0  # number of distinct documents mentioning it in a candidate
     sources: list[str] = Field(default_factory=list)  # document ids
+    # Set by the link stage (kgc.stages.link) when the run links to a vocabulary; None otherwise.
+    vocab_id: str | None = None  # the concept's id in the user's vocabulary
+    vocab_label: str | None = None  # its preferred label
+    vocab_match: str | None = None  # exactMatch, broadMatch, nil, ambiguous or uncertain
+    vocab_score: float | None = None
+
+
+class CandidateRecord(BaseModel):
+    """A concept proposed for a name, with what each linking band measured."""
+
+    id: str
+    label: str
+    matched: str  # the label or synonym the name was compared with
+    bands: list[str]
+    features: dict[str, float]
+
+
+class NameLink(BaseModel):
+    """One line of links.jsonl: a name, its decision and every candidate with its features."""
+
+    name: str
+    match: str  # exactMatch, broadMatch, nil, ambiguous, uncertain
+    id: str | None = None
+    label: str | None = None
+    score: float = 0.0
+    band: str = "none"
+    reason: str = ""
+    entity: str | None = None  # the graph entity, when linked from a run
+    key: str | None = None  # the link stage's key of what the decision depends on (re-used while equal)
+    candidates: list[CandidateRecord] = Field(default_factory=list)
+
+    @property
+    def linked(self) -> bool:
+        return self.match in ("exactMatch", "broadMatch")
 
 
 class Relation(BaseModel):

@@ -216,3 +216,30 @@ def test_a_5000_entity_20000_relation_graph_renders(browser: Any, tmp_path: Path
     print(f"5,000 entities / 20,000 relations: first render after {first_render_ms:.0f} ms")  # reported only
     assert view.errors == []
     assert [u for u in view.requests if not u.startswith(LOCAL_SCHEMES)] == []
+
+
+def test_a_linked_run_shows_each_entitys_vocabulary_link(browser: Any, tmp_path: Path) -> None:
+    vocabulary = Path(__file__).resolve().parents[1] / "data" / "vocabulary" / "nlp_concepts.csv"
+    run = tmp_path / "run"
+    with ScriptedServer() as server:
+        build(
+            demo_corpus(),
+            run,
+            server_config(server, **{"fusion.max_neighbourhoods": 5, "link.vocabulary": str(vocabulary)}),
+        )
+    view = Page(browser, write_view(run, undirected={"Compare", "Conjunction"}))
+    data = json.loads(view.page.inner_text("#kgc-data"))
+    linked = [n for n in data["nodes"] if n["vocab"] and n["vocab"]["id"]]
+    assert linked and all(n["vocab"]["match"] in ("exactMatch", "broadMatch") for n in linked)
+    target = linked[0]
+    view.js("window.kgcView.layoutDone")
+    view.page.fill("#search", target["name"])
+    view.page.locator(f'#search-results button[data-id="{target["id"]}"]').first.click()
+    view.page.wait_for_timeout(400)
+    view.click_node(target["id"])
+    details = view.page.locator("#details")
+    details.wait_for(state="visible")
+    assert details.get_attribute("data-id") == target["id"]
+    text = details.locator(".vocab").inner_text()
+    assert target["vocab"]["id"] in text and target["vocab"]["match"] in text
+    assert view.errors == []

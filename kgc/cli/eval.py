@@ -88,12 +88,14 @@ def eval_command(
         )
         make_console().print(render(report))
         if links is not None:
+            from kgc.artifacts import EVAL_LINKS
             from kgc.link.evaluate import evaluate_links
+            from kgc.rundir import RunDir
 
             scores = evaluate_links(run_dir, links)
             for name, value in scores.table():
                 typer.echo(f"{name:28} {value}")
-            atomic_write_text(run_dir / "eval_links.json", scores.model_dump_json(indent=2) + "\n")
+            RunDir(run_dir, create=False).write(EVAL_LINKS, scores.model_dump(mode="json"))
         if json_out is not None:
             atomic_write_text(json_out, report.model_dump_json(indent=2) + "\n")
         written = f"wrote {run_dir / EVAL_FILE}" + (f" and {json_out}" if json_out else "")

@@ -102,10 +102,16 @@ def link_any(
     cfg.link.llm = cfg.link.llm or llm
     cfg.link.dense = cfg.link.dense or dense
     if entities.is_dir():
-        from kgc.export.graph_files import read_graph
+        from kgc.artifacts import GRAPH
+        from kgc.rundir import RunDir
 
         result = link_graph(
-            read_graph(entities), index, cfg.link, texts=read_texts(entities), embed=embed, judge=judge
+            RunDir(entities, create=False).read(GRAPH),
+            index,
+            cfg.link,
+            texts=read_texts(entities),
+            embed=embed,
+            judge=judge,
         )
     else:
         from kgc.resolve.io import read_names

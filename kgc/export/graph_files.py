@@ -9,7 +9,7 @@ from pathlib import Path
 
 import networkx as nx
 
-from kgc.artifacts import ENTITIES, GRAPH, GRAPHML, RELATIONS
+from kgc.artifacts import ENTITIES, GRAPH, GRAPHML, LINKED_GRAPH, RELATIONS
 from kgc.errors import ExportError, KgcError
 from kgc.models import Entity, KnowledgeGraph, Relation
 from kgc.rundir import RunDir
@@ -97,15 +97,27 @@ def write_graph(graph: KnowledgeGraph, out_dir: Path) -> list[Path]:
         raise ExportError(f"cannot write the graph to {out_dir}: {e.strerror or e}") from e
 
 
+def linked_is_current(run: RunDir) -> bool:
+    """Whether the run's graph is the linked one: the link stage wrote it after the last fusion, and
+    the latest run still links (a vocabulary is configured)."""
+    if not run.exists(LINKED_GRAPH):
+        return False
+    cfg = run.config()
+    if cfg is None or cfg.link.vocabulary is None:
+        return False
+    return (run / LINKED_GRAPH).stat().st_mtime >= (run / GRAPH).stat().st_mtime
+
+
 def read_graph(path: str | Path) -> KnowledgeGraph:
-    """Load graph.json, a .graphml written by kgc, or a run directory holding graph.json."""
+    """Load graph.json, a .graphml written by kgc, or a run directory's graph: the linked graph
+    (graph.linked.json) when the run links to a vocabulary, else the fused graph.json."""
     p = Path(path)
     if p.is_dir():
         run = RunDir(p)
         if not run.exists(GRAPH):
             raise ExportError(f"no graph at {run / GRAPH}: run `kgc build` or `kgc fuse` first")
         try:
-            return run.read(GRAPH)
+            return run.read(LINKED_GRAPH if linked_is_current(run) else GRAPH)
         except KgcError as e:
             raise ExportError(str(e)) from None
     try:

@@ -11,8 +11,9 @@ Loading (kgc.link.vocabulary, readers, ontologies) -> index (kgc.link.index) -> 
 from __future__ import annotations
 
 from kgc.link.linker import LinkResult, link, link_names, open_index
-from kgc.link.model import Columns, Concept, NameLink, Synonym
+from kgc.link.model import Columns, Concept, Synonym
 from kgc.link.vocabulary import Vocabulary, check_vocabulary, load_vocabulary
+from kgc.models import NameLink
 
 __all__ = [
     "Columns",

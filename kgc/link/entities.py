@@ -14,8 +14,7 @@ from kgc.config import LinkConfig
 from kgc.link.index import VocabIndex
 from kgc.link.linker import Embed, LinkResult, link
 from kgc.link.llm_band import Chooser
-from kgc.link.model import NameLink
-from kgc.models import Entity, KnowledgeGraph
+from kgc.models import Entity, KnowledgeGraph, NameLink
 from kgc.resolve import NameRecord
 
 

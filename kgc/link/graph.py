@@ -15,8 +15,7 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import Literal
 
-from kgc.link.model import NameLink
-from kgc.models import Entity, KnowledgeGraph, Relation
+from kgc.models import Entity, KnowledgeGraph, NameLink, Relation
 from kgc.resolve import name_key
 from kgc.resolve.scoring import veto
 from kgc.resolve.types import Node

@@ -24,10 +24,10 @@ from kgc.config import LinkConfig
 from kgc.link.bands import Candidate, NameQuery, candidates_for
 from kgc.link.decide import LINKED, Decision, decide
 from kgc.link.index import VocabIndex, build_index
-from kgc.link.model import CandidateRecord, NameLink
 from kgc.link.report import explain_link
 from kgc.link.sssom import sssom_text
 from kgc.link.vocabulary import Vocabulary, load_vocabulary
+from kgc.models import CandidateRecord, NameLink
 from kgc.resolve import NameRecord, find_definitions, name_key
 from kgc.resolve.acronyms import short_letters
 

@@ -24,7 +24,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 
 from kgc.errors import KgcError
-from kgc.link.model import NameLink
+from kgc.models import NameLink
 from kgc.resolve.acronyms import looks_like_acronym
 
 KS = (1, 5, 10, 30)

@@ -1,12 +1,10 @@
-"""The types entity linking passes around: concepts as read from a vocabulary file, and the link
-decisions written to links.jsonl."""
+"""The vocabulary as entity linking reads it: concepts with labels, synonyms and parents. (The link
+decisions, a run artifact, are kgc.models.NameLink.)"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Literal
-
-from pydantic import BaseModel, Field
 
 from kgc.errors import KgcError
 
@@ -51,29 +49,3 @@ class Columns:
     definition: str | None = None
     type: str | None = None
     parents: str | None = None
-
-
-class CandidateRecord(BaseModel):
-    id: str
-    label: str
-    matched: str  # the label or synonym the name was compared with
-    bands: list[str]
-    features: dict[str, float]
-
-
-class NameLink(BaseModel):
-    """One line of links.jsonl: a name, its decision and every candidate with its features."""
-
-    name: str
-    match: str  # exactMatch, broadMatch, nil, ambiguous, uncertain
-    id: str | None = None
-    label: str | None = None
-    score: float = 0.0
-    band: str = "none"
-    reason: str = ""
-    entity: str | None = None  # the graph entity, when linked from a run
-    candidates: list[CandidateRecord] = Field(default_factory=list)
-
-    @property
-    def linked(self) -> bool:
-        return self.match in ("exactMatch", "broadMatch")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kgc.link.model import NameLink
+from kgc.models import NameLink
 
 
 def _features(f: dict[str, float]) -> str:

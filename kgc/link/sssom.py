@@ -12,8 +12,8 @@ import io
 from importlib.metadata import PackageNotFoundError, version
 from urllib.parse import quote
 
-from kgc.link.model import NameLink
 from kgc.link.vocabulary import Vocabulary
+from kgc.models import NameLink
 
 COLUMNS = (
     "subject_id", "subject_label", "predicate_id", "object_id", "object_label",

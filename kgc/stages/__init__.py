@@ -10,15 +10,15 @@ need nothing else.
 from __future__ import annotations
 
 from kgc.config import KgcConfig
-from kgc.stages import corpus, extraction, retrieval, seeds
+from kgc.stages import corpus, extraction, link, retrieval, seeds
 from kgc.stages.base import Stage, StageContext, StageOutcome
 from kgc.stages.fusion import stage as fusion
 
 __all__ = ["STAGES", "Stage", "StageContext", "StageOutcome", "stages_for"]
 
 # Every stage, in run order. Each one's `enabled` says whether a config needs it: document mode
-# extracts per chunk, without seeds and retrieval.
-STAGES: list[Stage] = [corpus.STAGE, seeds.STAGE, retrieval.STAGE, extraction.STAGE, fusion.STAGE]
+# extracts per chunk, without seeds and retrieval; linking runs when a vocabulary is given.
+STAGES: list[Stage] = [corpus.STAGE, seeds.STAGE, retrieval.STAGE, extraction.STAGE, fusion.STAGE, link.STAGE]
 
 
 def stages_for(cfg: KgcConfig) -> list[Stage]:

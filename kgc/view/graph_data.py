@@ -136,6 +136,14 @@ def view_payload(run: RunData, undirected: Collection[str] = ()) -> dict[str, An
             "merges": merges.get(e.id, []),
             "evidence": entity_evidence.get(e.id, []),
             "evidence_total": evidence_total[e.id],
+            "vocab": {
+                "id": e.vocab_id,
+                "label": e.vocab_label,
+                "match": e.vocab_match,
+                "score": e.vocab_score,
+            }
+            if e.vocab_match
+            else None,
         }
         for e in graph.entities
     ]

@@ -164,6 +164,12 @@
     body.push(el("p", { className: "muted", textContent:
       `${n.degree} relations · in ${n.support} documents · community ${n.community}`
       + (n.topic >= 0 ? ` · topic ${data.topics[String(n.topic)] || n.topic}` : "") }));
+    if (n.vocab) {  // the link stage's decision (kgc link): the concept of the user's vocabulary
+      body.push(el("h3", { textContent: "Vocabulary" }));
+      body.push(n.vocab.id
+        ? el("p", { className: "vocab", textContent: `${n.vocab.match} ${n.vocab.id} “${n.vocab.label}” (score ${n.vocab.score})` })
+        : el("p", { className: "muted vocab", textContent: `no link: ${n.vocab.match}` }));
+    }
     body.push(el("h3", { textContent: "Aliases" }));
     body.push(n.aliases.length ? el("p", { textContent: n.aliases.join(" · ") }) : el("p", { className: "muted", textContent: "none" }));
     if (n.merges.length) {
