@@ -54,7 +54,7 @@ def quality(split: str, show_errors: int, dense: bool = False) -> dict[str, obje
     if dense:  # the bundled MiniLM, re-ranking the candidates by name vs label + definition
         from kgc.embeddings import load_embedder
 
-        embed = load_embedder("minilm", "torch").encode
+        embed = load_embedder().encode
     result = link_names([g.name for g in gold], vocab, LinkConfig(dense=dense), embed=embed)
     seconds = time.perf_counter() - t
     scores = score_links(gold, {x.name: x for x in result.links})

@@ -52,6 +52,8 @@ from kgc.testing.scripted_server import ScriptedServer
 from kgc.text import normalise_name
 
 RESULTS = Path(__file__).with_name("results")
+if not DATA.is_dir():  # a checkout outside /work: the shared data at its usual place
+    DATA = Path("/work/shared/data/graphusion")
 
 
 def score_modes(

@@ -12,6 +12,7 @@ import pytest
 
 from kgc.artifacts import LINKED_GRAPH, LINKED_GRAPHML, LINKS, LINKS_SSSOM
 from kgc.config import load_config
+from kgc.errors import ConfigError
 from kgc.export.graph_files import read_graph
 from kgc.pipeline import Pipeline
 from kgc.rundir import RunDir
@@ -137,3 +138,39 @@ def test_without_a_vocabulary_there_is_no_link_stage(tmp_path: Path) -> None:
     run2, _ = build(tmp_path / "other", BUNDLED, **{"link.vocabulary": None})
     assert "link" not in run2.manifest().stages and not run2.exists(LINKED_GRAPH)
     assert all(e.vocab_id is None for e in read_graph(run2.path).entities)
+
+
+def test_vocabulary_concepts_as_seeds(tmp_path: Path) -> None:
+    from kgc.artifacts import SEEDS
+
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text(
+        "Neural machine translation needs parsing.\nParsing helps translation.\n", encoding="utf-8"
+    )
+    vocab = tmp_path / "v.csv"
+    vocab.write_text("id,label\n1,neural machine translation\n2,parsing\n", encoding="utf-8")
+    settings = {
+        "corpus.format": "lines",
+        "seeds.from_vocabulary": True,
+        "seeds.user_seeds_only": True,
+        "seeds.user_seeds": ["beam search"],
+        "link.vocabulary": str(vocab),
+    }
+
+    def seeds() -> list[str]:
+        with Pipeline(
+            load_config(None, settings), tmp_path / "run", corpus=corpus, embedder=HashingEmbedder()
+        ) as p:
+            p.run_until("seeds")
+        return sorted(s.name for s in RunDir(tmp_path / "run").read(SEEDS))
+
+    assert seeds() == ["beam search", "neural machine translation", "parsing"]
+    vocab.write_text("id,label\n1,neural machine translation\n3,dependency parsing\n", encoding="utf-8")
+    assert seeds() == [
+        "beam search",
+        "dependency parsing",
+        "neural machine translation",
+    ]  # the edit re-ran it
+    settings["link.vocabulary"] = None
+    with pytest.raises(ConfigError, match=r"needs link\.vocabulary"):
+        seeds()

@@ -39,7 +39,8 @@ def small_graph() -> KnowledgeGraph:
                sources=["d1", "d2", "d3"]),
         Entity(id="gradient-descent", name="Gradient descent", aliases=[], type=None, support=2, sources=["d1"]),
         Entity(id="neural-network", name="Neural network", aliases=["NN"], type="model", support=5,
-               sources=["d2"]),
+               sources=["d2"], vocab_id="nlp:neural-network", vocab_label="neural network",
+               vocab_match="exactMatch", vocab_score=1.0),  # linked to a vocabulary (the link stage)
         Entity(id="strasse", name="Straße — «ü» 神经", aliases=["O'Reilly \"quoted\""], type=None, support=0,
                sources=[]),
         Entity(id="chain-rule", name=HOSTILE_TEXT, aliases=[HOSTILE_TEXT], type="concept", support=1,
@@ -136,6 +137,8 @@ def test_round_trip_keeps_every_entity_relation_and_property(
         "HYPONYM_OF": 1,
     }
     assert sorted_graph(import_graph(target)) == sorted_graph(graph)
+    linked = clean_neo4j.execute_query("MATCH (n {vocab_id: 'nlp:neural-network'}) RETURN n.id AS id").records
+    assert [r["id"] for r in linked] == ["neural-network"]
 
 
 @pytest.mark.neo4j

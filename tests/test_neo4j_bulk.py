@@ -44,8 +44,13 @@ def test_files_have_typed_headers_and_quote_every_string(tmp_path: Path) -> None
 
     assert (files.nodes, files.relationships) == (6, 6)
     nodes = (tmp_path / "out" / NODES_FILE).read_text(encoding="utf-8").split("\n")
-    assert nodes[0] == "id:ID(Concept),name,aliases:string[],type,support:long,sources:string[],kgc_export"
-    assert nodes[2].startswith('"gradient-descent","Gradient descent",,,2,"d1","')  # [] and None: no property
+    assert (
+        nodes[0]
+        == "id:ID(Concept),name,aliases:string[],type,support:long,sources:string[],vocab_id,vocab_label,vocab_match,vocab_score:double,kgc_export"
+    )
+    assert nodes[2].startswith(
+        '"gradient-descent","Gradient descent",,,2,"d1",,,,,"'
+    )  # [] and None: no property
     rels = (tmp_path / "out" / RELATIONSHIPS_FILE).read_text(encoding="utf-8")
     assert rels.startswith(
         ":START_ID(Concept),:END_ID(Concept),:TYPE,relation,support:long,confidence:double,inferred:boolean,"

@@ -79,7 +79,7 @@ def make_embed(cfg: KgcConfig) -> Embed:
     """The project's sentence embedder (config [embedding]) as the dense band's `embed`."""
     from kgc.embeddings import load_embedder
 
-    embedder = load_embedder(cfg.embedding.model, cfg.embedding.backend, cfg.embedding.quantize)
+    embedder = load_embedder(cfg.embedding)
     return lambda texts: embedder.encode(texts)
 
 

@@ -70,6 +70,11 @@ class SeedsConfig(Section):
         default_factory=list, description="seeds of your own, added to the topics' (`--seeds-file`)"
     )
     user_seeds_only: bool = Field(False, description="only `user_seeds`: no topic modelling at all")
+    from_vocabulary: bool = Field(
+        False,
+        description="the preferred labels of link.vocabulary's concepts are user seeds (Graphusion's setting, "
+        "where the concept list is given; with user_seeds_only, the only seeds)",
+    )
     random_state: int = Field(
         42, description="seed of UMAP and k-means: the same corpus gives the same seeds"
     )

@@ -2,7 +2,7 @@
 
     from kgc.link import link_names
     result = link_names(["NMT", "GANs"], "data/vocabulary/nlp_concepts.csv")
-    result.lookup("GANs"); print(result.explain("GANs")); result.to_sssom("links.sssom.tsv")
+    result.lookup("GANs"); print(result.explain("GANs")); result.to_sssom("mappings.sssom.tsv")
 
 Loading (kgc.link.vocabulary, readers, ontologies) -> index (kgc.link.index) -> bands
 (kgc.link.bands) -> decision (kgc.link.decide) -> output (kgc.link.sssom, links.jsonl).

@@ -17,7 +17,9 @@ from kgc.rundir import RunDir
 
 def read_links(run_dir: Path) -> list[NameLink] | None:
     """The run's link decisions, or None when it was never linked."""
-    return RunDir(run_dir, create=False).read_optional(LINKS)
+    if not (run_dir / LINKS.name).is_file():
+        return None
+    return RunDir(run_dir).read(LINKS)
 
 
 def entity_link(run_dir: Path, entity_id: str) -> NameLink | None:

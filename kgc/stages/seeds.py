@@ -24,10 +24,11 @@ from pydantic import BaseModel, Field
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 from kgc.artifacts import CHUNKS, SEEDS, SEEDS_SEEN, TOPICS
-from kgc.config import SeedsConfig
+from kgc.config import KgcConfig, SeedsConfig
 from kgc.embeddings import Embedder, StoredEmbedder, VectorStore, load_embedder
 from kgc.embeddings.legacy import migrate_chunk_vectors
-from kgc.errors import KgcError
+from kgc.errors import ConfigError, KgcError
+from kgc.link.vocabulary import file_sha256, load_vocabulary
 from kgc.models import Chunk, Seed, SeedsSeen, TopicSummary
 from kgc.stages.base import Stage, StageContext, StageOutcome, in_seed_mode
 from kgc.stages.seed_phrases import candidate_phrases, phrase_vocabulary, select_seeds, user_seeds
@@ -304,8 +305,26 @@ def chunk_vectors(ctx: StageContext, chunks: list[Chunk], corpus: list[Chunk]) -
     return vectors
 
 
+def seeds_config(cfg: KgcConfig) -> SeedsConfig:
+    """cfg.seeds, the vocabulary's concept labels added to the user seeds when seeds.from_vocabulary."""
+    if not cfg.seeds.from_vocabulary:
+        return cfg.seeds
+    if cfg.link.vocabulary is None:
+        raise ConfigError("seeds.from_vocabulary needs link.vocabulary, the file of concepts")
+    labels = [c.label for c in load_vocabulary(cfg.link.vocabulary).concepts]
+    return cfg.seeds.model_copy(update={"user_seeds": [*cfg.seeds.user_seeds, *labels]})
+
+
+def _vocabulary_fingerprint(ctx: StageContext) -> str:
+    """The vocabulary file's content, when its concepts are seeds: an edited file re-runs the stage."""
+    vocab = ctx.cfg.link.vocabulary
+    return (
+        file_sha256(vocab) if ctx.cfg.seeds.from_vocabulary and vocab is not None and vocab.is_file() else ""
+    )
+
+
 def _run(ctx: StageContext) -> StageOutcome:
-    cfg = ctx.cfg
+    cfg = ctx.cfg.model_copy(update={"seeds": seeds_config(ctx.cfg)})
     chunks = ctx.run.read(CHUNKS)
     settings = seeds_settings(cfg)
 
@@ -347,5 +366,6 @@ STAGE = Stage(
     inputs=(CHUNKS,),
     outputs=(SEEDS, TOPICS, SEEDS_SEEN),
     run=_run,
+    fingerprint=_vocabulary_fingerprint,
     enabled=in_seed_mode,
 )
