@@ -15,7 +15,8 @@ import pytest
 from pydantic import BaseModel
 
 from kgc.config import LLMConfig
-from kgc.llm.client import LLMClient, RetryPolicy
+from kgc.llm.client import LLMClient
+from kgc.llm.limits import RetryPolicy
 from kgc.llm.openai_backend import OpenAIBackend
 from kgc.testing.scripted_server import ScriptedServer
 

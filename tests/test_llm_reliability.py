@@ -12,8 +12,9 @@ import pytest
 
 from kgc.config import LimitsConfig
 from kgc.errors import DeadlineExceededError, LLMUnavailableError
-from kgc.llm.client import LLMClient, RetryPolicy
+from kgc.llm.client import LLMClient
 from kgc.llm.jsonparse import CutOffAnswerError, extract_json, is_cut_off
+from kgc.llm.limits import RetryPolicy
 from kgc.stages.extraction import ExtractionAnswer
 from kgc.testing.faults import FaultMix
 from kgc.testing.replies import default_extraction

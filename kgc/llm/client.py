@@ -20,10 +20,8 @@ What `complete` does with each outcome:
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
-import random
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -49,8 +47,8 @@ from kgc.errors import BudgetExceededError, ConfigError, DeadlineExceededError
 from kgc.llm.base import ChatBackend, Message, RawReply, TransientLLMError, Usage
 from kgc.llm.cache import AnswerCache, request_key
 from kgc.llm.executors import LocalExecutor, RequestExecutor
-from kgc.llm.jsonparse import InvalidAnswerError, parse_answer
-from kgc.llm.limits import CircuitBreaker, RateLimiter
+from kgc.llm.jsonparse import InvalidAnswerError, corrective_turn, json_schema_of, parse_answer
+from kgc.llm.limits import CircuitBreaker, RateLimiter, RetryPolicy
 from kgc.llm.usage import UsageLedger, UsageReport
 
 log = logging.getLogger(__name__)
@@ -60,21 +58,6 @@ LOG_PROGRESS_SECONDS = 30.0
 T = TypeVar("T", bound=BaseModel)
 X = TypeVar("X")
 R = TypeVar("R")
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """Backoff between retries of transient errors: base * 2**attempt, jittered, capped."""
-
-    base_delay: float = 1.0
-    max_delay: float = 30.0
-    max_retry_after: float = 60.0  # the server's Retry-After is honoured up to this
-
-    def delay(self, attempt: int, retry_after: float | None) -> float:
-        backoff = min(self.max_delay, self.base_delay * 2**attempt) * random.uniform(0.5, 1.0)
-        if retry_after is None:
-            return backoff
-        return max(backoff, min(retry_after, self.max_retry_after))
 
 
 @dataclass
@@ -412,29 +395,3 @@ def _failure_reason(last: _Attempt) -> str:
     if last.raw is None:
         return "transient"
     return "truncated" if last.cut_off else "invalid"
-
-
-@functools.cache
-def _json_schema_text(schema: type[BaseModel]) -> str:
-    return json.dumps(schema.model_json_schema())
-
-
-def json_schema_of(schema: type[BaseModel]) -> dict[str, Any]:
-    """The JSON Schema of a model class, generated once per class (pydantic takes ~1 ms each time);
-    a fresh copy each call, so no caller can alter another's."""
-    loaded: dict[str, Any] = json.loads(_json_schema_text(schema))
-    return loaded
-
-
-def corrective_turn(bad_reply: str, error: InvalidAnswerError, json_schema: dict[str, Any]) -> list[Message]:
-    """The model's invalid answer plus a user message saying what to fix."""
-    return [
-        {"role": "assistant", "content": bad_reply},
-        {
-            "role": "user",
-            "content": (
-                f"Your answer is not valid: {error}. Reply again with only one JSON object, no prose and "
-                f"no code fences, following this JSON Schema:\n{json.dumps(json_schema, separators=(',', ':'))}"
-            ),
-        },
-    ]

@@ -1,4 +1,5 @@
-"""Tolerant reading of the JSON an LLM wrote, then validation against the expected pydantic model.
+"""Tolerant reading of the JSON an LLM wrote, then validation against the expected pydantic model,
+and the correction to ask for when it fails.
 
 Small models wrap JSON in code fences, add a sentence before or after it, think aloud in
 `<think>` blocks, leave a trailing comma or quote keys with single quotes. All of that is
@@ -8,12 +9,15 @@ would invent its end (an entity named "machine transl"), so it is reported as cu
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from typing import Any, TypeVar
 
 import json_repair
 from pydantic import BaseModel, ValidationError
+
+from kgc.llm.base import Message
 
 T = TypeVar("T", bound=BaseModel)
 
@@ -104,3 +108,29 @@ def _describe(error: ValidationError, limit: int = 5) -> str:
     if more > 0:
         parts.append(f"... and {more} more")
     return "the JSON does not match the schema: " + "; ".join(parts)
+
+
+@functools.cache
+def _json_schema_text(schema: type[BaseModel]) -> str:
+    return json.dumps(schema.model_json_schema())
+
+
+def json_schema_of(schema: type[BaseModel]) -> dict[str, Any]:
+    """The JSON Schema of a model class, generated once per class (pydantic takes ~1 ms each time);
+    a fresh copy each call, so no caller can alter another's."""
+    loaded: dict[str, Any] = json.loads(_json_schema_text(schema))
+    return loaded
+
+
+def corrective_turn(bad_reply: str, error: InvalidAnswerError, json_schema: dict[str, Any]) -> list[Message]:
+    """The model's invalid answer plus a user message saying what to fix."""
+    return [
+        {"role": "assistant", "content": bad_reply},
+        {
+            "role": "user",
+            "content": (
+                f"Your answer is not valid: {error}. Reply again with only one JSON object, no prose and "
+                f"no code fences, following this JSON Schema:\n{json.dumps(json_schema, separators=(',', ':'))}"
+            ),
+        },
+    ]

@@ -1,12 +1,30 @@
-"""Thread-safe guards shared by every call of one LLMClient: rate pacing and the circuit breaker."""
+"""Guards shared by every call of one LLMClient: backoff between retries, rate pacing (thread-safe) and
+the circuit breaker (thread-safe)."""
 
 from __future__ import annotations
 
+import random
 import threading
 import time
 from collections import deque
+from dataclasses import dataclass
 
 from kgc.errors import LLMUnavailableError
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Backoff between retries of transient errors: base * 2**attempt, jittered, capped."""
+
+    base_delay: float = 1.0
+    max_delay: float = 30.0
+    max_retry_after: float = 60.0  # the server's Retry-After is honoured up to this
+
+    def delay(self, attempt: int, retry_after: float | None) -> float:
+        backoff = min(self.max_delay, self.base_delay * 2**attempt) * random.uniform(0.5, 1.0)
+        if retry_after is None:
+            return backoff
+        return max(backoff, min(retry_after, self.max_retry_after))
 
 
 class TokenBucket:

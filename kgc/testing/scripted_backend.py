@@ -24,7 +24,8 @@ from typing import Any
 from kgc.artifacts import LLM_CACHE, LLM_FAILURES
 from kgc.config import LLMConfig
 from kgc.llm.base import Message, RawReply, Usage
-from kgc.llm.client import LLMClient, RetryPolicy
+from kgc.llm.client import LLMClient
+from kgc.llm.limits import RetryPolicy
 from kgc.rundir import RunDir
 from kgc.testing.replies import Rule, check_rules, detect_task, reply_text
 
