@@ -101,6 +101,10 @@ def test_annotate_then_restrict_and_the_vocabulary_in_the_key(tmp_path: Path) ->
     assert "vocab_id" in run.read(LINKED_GRAPHML)
     record = run.manifest().stages["link"]
     assert record.counts["relinked"] == len(graph.entities) and record.counts["reused"] == 0
+    from kgc.view.report import write_report
+
+    page = write_report(run.path).read_text(encoding="utf-8")  # the report's stage table shows the links
+    assert "exactMatch" in page and "relinked" in page
 
     # the vocabulary file's content is in the key: an edit re-runs the stage, the decisions follow it
     vocab.write_text(vocab.read_text().replace("nlp:neural-machine-translation", "nlp:NMT"), encoding="utf-8")
