@@ -25,6 +25,14 @@ def _key(name: str) -> str:
     return re.sub(r"[\s_\-]+", "", name.strip().lower())
 
 
+class RelationExample(BaseModel):
+    """One short sentence stating the relation, and its head and tail as written in it."""
+
+    text: str
+    head: str
+    tail: str
+
+
 class RelationType(BaseModel):
     """One relation type the LLM may use."""
 
@@ -33,6 +41,9 @@ class RelationType(BaseModel):
     )
     description: str = Field("", description="what the relation means, shown to the LLM")
     directed: bool = Field(True, description="false: (a, b) and (b, a) are the same relation")
+    example: RelationExample | None = Field(
+        None, description="one short sentence stating the relation, with its head and tail: shown to the LLM"
+    )
 
     @field_validator("name")
     @classmethod
@@ -52,31 +63,54 @@ GRAPHUSION_RELATIONS: list[RelationType] = [
         name="Compare",
         description="A comparison between two entities, e.g. 'A is larger than B' or 'X is more efficient than Y'.",
         directed=False,
+        example=RelationExample(text="BERT outperforms ELMo on GLUE.", head="BERT", tail="ELMo"),
     ),
     RelationType(
         name="Part-of",
         description="One entity is a constituent or component of the other, e.g. 'wheel is part of car'.",
+        example=RelationExample(
+            text="The encoder is part of the Transformer.", head="encoder", tail="Transformer"
+        ),
     ),
     RelationType(
         name="Conjunction",
         description="Two entities are connected to form a group or composite idea, e.g. 'salt and pepper'.",
         directed=False,
+        example=RelationExample(text="We combine CNNs and LSTMs.", head="CNNs", tail="LSTMs"),
     ),
     RelationType(
         name="Evaluate-for",
         description="One entity is assessed in the context of the other, e.g. 'BLEU is evaluated for machine translation'.",
+        example=RelationExample(
+            text="BLEU evaluates machine translation.", head="BLEU", tail="machine translation"
+        ),
     ),
     RelationType(
         name="Is-a-Prerequisite-of",
         description="The head must be understood before the tail, e.g. 'ability to code is a prerequisite of software development'.",
+        example=RelationExample(
+            text="Learning Bayesian networks requires probability theory.",
+            head="probability theory",
+            tail="Bayesian networks",
+        ),
     ),
     RelationType(
         name="Used-for",
         description="The head is used to accomplish or facilitate the tail, e.g. 'a hammer is used for driving nails'.",
+        example=RelationExample(
+            text="Word embeddings are used for text classification.",
+            head="word embeddings",
+            tail="text classification",
+        ),
     ),
     RelationType(
         name="Hyponym-Of",
         description="The head is a more specific version or subtype of the tail, e.g. 'a sedan is a hyponym of a car'.",
+        example=RelationExample(
+            text="An LSTM is a kind of recurrent neural network.",
+            head="LSTM",
+            tail="recurrent neural network",
+        ),
     ),
 ]
 
@@ -118,12 +152,19 @@ class RelationSchema(BaseModel):
         return t
 
     def describe(self) -> str:
-        """The schema as prompt text: one line per type."""
+        """The schema as prompt text: one line per type, with its example when it has one."""
         lines = []
         for t in self.types:
             direction = "directed" if t.directed else "undirected"
-            lines.append(f"- {t.name} ({direction}): {t.description}")
+            line = f"- {t.name} ({direction}): {t.description}"
+            if t.example is not None:
+                e = t.example
+                line += f' Example: "{e.text}" gives ({e.head}, {t.name}, {e.tail}).'
+            lines.append(line)
         return "\n".join(lines)
+
+    def examples(self) -> list[tuple[RelationType, RelationExample]]:
+        return [(t, t.example) for t in self.types if t.example is not None]
 
     @classmethod
     def from_file(cls, path: str | Path) -> RelationSchema:

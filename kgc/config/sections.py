@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import Field
 
 from kgc.config.base import Section
+from kgc.extraction.names import STOP_CONCEPTS
 
 
 class CorpusConfig(Section):
@@ -119,6 +120,14 @@ class ExtractionConfig(Section):
     max_name_chars: int = Field(80, description="a triplet with a longer head or tail is dropped")
     max_triplets_per_call: int = Field(
         40, description="triplets kept from one answer; the rest are dropped (counted)"
+    )
+    stop_concepts: list[str] = Field(
+        default_factory=lambda: list(STOP_CONCEPTS),
+        description="generic nouns that are never a name, also behind evaluative modifiers ('proposed "
+        "method'); kgc eval counts the graph's names that are such (kgc.extraction.names)",
+    )
+    max_name_words: int = Field(
+        8, ge=1, description="a longer name is a clause or a definition, not a concept"
     )
 
 

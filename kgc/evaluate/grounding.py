@@ -73,6 +73,7 @@ def ground(graph: KnowledgeGraph, candidates: list[Candidate], chunks: list[Chun
             support=r.support,
             missing=[index.label(end) for end in (r.head, r.tail) if not found[end]],
             chunks=sorted(sources),
+            edge=(r.head, r.relation, r.tail),
         )
 
     extracted = [r for r in graph.relations if not r.inferred]

@@ -13,6 +13,7 @@ from kgc.evaluate.models import Conformance, Distribution, GraphHealth, ratio
 from kgc.models import KnowledgeGraph
 from kgc.schema import RelationSchema
 
+SAMPLE = 10
 # Degree buckets: where a graph's hubs and leaves are, in a dozen characters.
 _BUCKETS = ((0, 0), (1, 1), (2, 2), (3, 5), (6, 10), (11, 50), (51, None))
 
@@ -81,8 +82,16 @@ def graph_health(graph: KnowledgeGraph, schema: RelationSchema | None = None) ->
     )
 
 
-def conformance(extraction_report: dict[str, Any], candidates_kept: int) -> Conformance:
-    """The share of extracted triplets the schema dropped, by reason (from extraction_report.json)."""
+def conformance(
+    extraction_report: dict[str, Any],
+    candidates_kept: int,
+    graph: KnowledgeGraph | None = None,
+    bad_names: dict[str, str] | None = None,
+) -> Conformance:
+    """The share of extracted triplets the schema and the name rules dropped, by reason (from
+    extraction_report.json), and the graph's entities whose names are still no concept (`bad_names`:
+    entity id -> reason, from `kgc.evaluate.errors.name_problems`)."""
+    names = {e.id: e.name for e in graph.entities} if graph is not None else {}
     dropped = {str(k): int(v) for k, v in (extraction_report.get("dropped") or {}).items()}
     total_dropped = sum(dropped.values())
     return Conformance(
@@ -90,4 +99,7 @@ def conformance(extraction_report: dict[str, Any], candidates_kept: int) -> Conf
         dropped=dict(sorted(dropped.items(), key=lambda kv: -kv[1])),
         dropped_share=ratio(total_dropped, total_dropped + candidates_kept),
         failed_tasks=len(extraction_report.get("failed_tasks") or []),
+        entities=len(graph.entities) if graph is not None else 0,
+        entity_names=dict(Counter((bad_names or {}).values()).most_common()),
+        entity_name_examples=[names[i] for i in sorted(bad_names or {})[:SAMPLE] if i in names],
     )

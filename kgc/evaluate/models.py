@@ -42,6 +42,23 @@ class Score(BaseModel):
         )
 
 
+class ErrorBreakdown(BaseModel):
+    """Why the graph's relations are wrong and the gold ones missed (names matched relaxed).
+
+    Each extracted relation that is not a gold triplet gets the first reason that applies, in this
+    order: `name not in the text` (grounding), `conjunction or clause name`, `generic name` (the
+    extraction's name rules), `wrong direction` (the gold has the pair with this relation the other
+    way), `wrong relation` (the gold has the pair with another relation), `not in the gold`.
+    """
+
+    relations: int  # extracted relations (inferred ones are not scored here)
+    right: int
+    errors: dict[str, int]  # reason -> relations
+    missed: int  # gold edges whose pair the graph does not join
+    missed_both_names_found: int  # ... of which both names are entities of the graph
+    examples: dict[str, list[str]] = Field(default_factory=dict)  # reason -> a sample
+
+
 class TripletEval(BaseModel):
     """The graph's relations against gold triplets.
 
@@ -58,6 +75,7 @@ class TripletEval(BaseModel):
     entity_recall: dict[str, float | None]  # level -> share of gold entities found in the graph
     missed: list[str] = Field(default_factory=list)  # gold triplets not found (relaxed), a sample
     wrong_relation: list[str] = Field(default_factory=list)  # right pair, other relation or direction
+    errors: ErrorBreakdown | None = None
 
 
 class BCubed(BaseModel):
@@ -153,6 +171,9 @@ class Conformance(BaseModel):
     dropped: dict[str, int]  # reason -> triplets
     dropped_share: float | None
     failed_tasks: int
+    entities: int = 0
+    entity_names: dict[str, int] = Field(default_factory=dict)  # graph names that are no concept, by reason
+    entity_name_examples: list[str] = Field(default_factory=list)
 
 
 class Offender(BaseModel):
@@ -162,6 +183,7 @@ class Offender(BaseModel):
     support: int
     missing: list[str]  # its names found in none of its source chunks; [] when never in the same one
     chunks: list[str]
+    edge: tuple[str, str, str] | None = None  # (head id, relation, tail id) in the graph
 
 
 class Grounding(BaseModel):

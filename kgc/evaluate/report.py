@@ -116,12 +116,18 @@ def render(report: EvalReport) -> Group:
                 "Ontology conformance (extraction)",
                 [
                     ("triplets kept", str(c.candidates_kept)),
-                    ("dropped by the schema", share(dropped, dropped + c.candidates_kept, c.dropped_share)),
+                    ("dropped (schema, names)", share(dropped, dropped + c.candidates_kept, c.dropped_share)),
                     ("by reason", ", ".join(f"{k} {v}" for k, v in c.dropped.items()) or "-"),
                     ("failed LLM tasks", str(c.failed_tasks)),
+                    (
+                        "graph names no concept",
+                        f"{sum(c.entity_names.values())}/{c.entities}"
+                        + "".join(f", {k} {v}" for k, v in c.entity_names.items()),
+                    ),
                 ],
             )
         )
+        parts += _sample("Names that are no concept", c.entity_name_examples)
     if g := report.grounding:
         parts.append(
             _facts(
@@ -170,8 +176,30 @@ def render(report: EvalReport) -> Group:
         for rel, s in tr.per_relation["strict"].items():
             relaxed = tr.per_relation["relaxed"].get(rel, s)
             per.add_row(rel, str(s.gold), str(s.predicted), num(s.f1), num(relaxed.f1))
+        parts.append(per)
+        if er := tr.errors:
+            parts.append(
+                _facts(
+                    "Errors of the extracted relations (relaxed names)",
+                    [
+                        ("right / extracted", f"{er.right} / {er.relations}"),
+                        *((reason, str(n)) for reason, n in er.errors.items()),
+                        (
+                            "gold missed (both names in the graph)",
+                            f"{er.missed} ({er.missed_both_names_found})",
+                        ),
+                    ],
+                )
+            )
+            for reason, sample in er.examples.items():
+                if reason in (
+                    "wrong direction",
+                    "conjunction or clause name",
+                    "generic name",
+                    "name not in the text",
+                ):
+                    parts += _sample(reason.capitalize(), sample)
         parts += [
-            per,
             *_sample("Right pair, other relation", tr.wrong_relation),
             *_sample("Missed", tr.missed),
         ]

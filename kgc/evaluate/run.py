@@ -11,9 +11,11 @@ from pathlib import Path
 
 from kgc import __version__
 from kgc.artifacts import CANDIDATES, CHUNKS, EVAL, EXTRACTION_REPORT, MANIFEST
+from kgc.config import KgcConfig
 from kgc.errors import EvaluationError, RunDirError
 from kgc.evaluate.aliases import score_aliases
 from kgc.evaluate.compare import compare_graphs
+from kgc.evaluate.errors import error_breakdown, name_problems
 from kgc.evaluate.gold import read_alias_groups, read_labelled_pairs, read_triplets
 from kgc.evaluate.grounding import ground
 from kgc.evaluate.health import conformance, graph_health
@@ -22,6 +24,7 @@ from kgc.evaluate.matching import RELAXED_THRESHOLD
 from kgc.evaluate.models import EvalReport
 from kgc.evaluate.triplets import score_triplets
 from kgc.export.graph_files import read_graph
+from kgc.extraction.names import NameRules
 from kgc.models import KnowledgeGraph
 from kgc.rundir import RunDir
 from kgc.schema import RelationSchema
@@ -70,6 +73,8 @@ def evaluate_run(
         schema = schema or recorded.relations
         background = background or recorded.fusion.background_graph
     schema = schema or RelationSchema()
+    extraction = (recorded or KgcConfig()).extraction
+    rules = NameRules.of(extraction.stop_concepts, extraction.max_name_words)
     graph = read_graph(run)
     # Every input is read before anything is measured: a bad gold line fails at once.
     gold_triplets = read_triplets(gold, schema) if gold is not None else None
@@ -94,12 +99,17 @@ def evaluate_run(
         health=graph_health(graph, schema),
     )
     if extraction_report is not None and candidates is not None:
-        report.conformance = conformance(extraction_report.model_dump(), len(candidates))
+        report.conformance = conformance(
+            extraction_report.model_dump(), len(candidates), graph, name_problems(graph, rules)
+        )
     if candidates is not None and chunks is not None:
         report.grounding = ground(graph, candidates, chunks)
     if gold_triplets is not None:
         report.triplets = score_triplets(
             graph, gold_triplets, schema, threshold=threshold, gold_file=str(gold)
+        )
+        report.triplets.errors = error_breakdown(
+            graph, gold_triplets, schema, rules=rules, grounding=report.grounding, threshold=threshold
         )
     if alias_groups is not None:
         report.aliases = score_aliases(graph, alias_groups, alias_file=str(aliases))
