@@ -105,9 +105,7 @@ class LLMClient:
         self._breaker = CircuitBreaker(
             failures=cfg.limits.circuit_breaker_failures,
             window=cfg.limits.circuit_breaker_window,
-            seconds=cfg.timeout
-            if cfg.limits.circuit_breaker_seconds is None
-            else cfg.limits.circuit_breaker_seconds,
+            seconds=cfg.limits.circuit_breaker_seconds or cfg.timeout,
             model=backend.model,
         )
         self._ledger = UsageLedger()

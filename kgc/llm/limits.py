@@ -183,6 +183,6 @@ class CircuitBreaker:
     def _error(self) -> LLMUnavailableError:
         return LLMUnavailableError(
             f"the LLM server for model {self.model!r} is down, hung or failing ({self._reason}; "
-            f"last error: {self._last_error}). The run stopped at a resumable point: every answer received so far is cached, so start the same command again "
-            "once the server is up."
+            f"last error: {self._last_error}). The run stopped at a resumable point: every answer "
+            "received so far is cached, so start the same command again once the server is up."
         )
