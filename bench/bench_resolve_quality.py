@@ -1,162 +1,250 @@
-"""Quality of entity resolution on 300 name pairs labelled by hand, from Graphusion's step-2 names.
+"""Quality of entity resolution on labelled name pairs: this checkout against a baseline commit.
 
-    .venv/bin/python bench/bench_resolve_quality.py
+    .venv/bin/python bench/bench_resolve_quality.py [--baseline 5c6714b] [--misses 40]
 
-How the pairs were drawn: bench/resolve_sample.py resolved the 18,8xx distinct names of the four
-step-2 files (no LLM) and drew, with a fixed seed, pairs from seven strata of what it did: merged by
-key (40), by string similarity (50), by acronym (50); left in the LLM band (60); vetoed (30); refused
-by the clustering (20); and near misses, n-gram candidates with string similarity 0.70-0.85 (50).
-How they were labelled: by the fusion helper (one reader, no second opinion), `same` = 1 when the two
-names could replace each other in an NLP knowledge graph (spelling, plural, verb form, abbreviation,
-truncation artefacts of the extraction); a broader or narrower concept, a method vs its task ('language
-model' / 'language modeling'), explicit vs implicit, another version = 0. Ambiguous calls are few and
-went to 0 unless the names were clearly one thing.
+Three labelled sets, no LLM, no embeddings; each resolver resolves all the names of a set at once,
+with the set's abstracts for acronym definitions, as fusion does with a corpus:
 
-Any resolver is scored on the same pairs: merged = both names in one entity. Precision and recall are
-per stratum and overall, the strata weighted by their size when the sample was drawn (so the overall
-figures estimate precision/recall over the pairs of those strata, not over all pairs of names).
-Writes bench/results/resolve_quality.json and .md.
+- `graphusion`: 300 pairs from Graphusion's step-2 names (bench/resolve_pairs.tsv), drawn by
+  bench/resolve_sample.py with a fixed seed from seven strata of what the resolver of the time did:
+  merged by key (40), by string similarity (50), by acronym (50); left in the LLM band (60); vetoed
+  (30); refused by the clustering (20); near misses, n-gram candidates with string similarity
+  0.70-0.85 (50). Labelled by the fusion helper (one reader), `same` = 1 when the two names could
+  replace each other in an NLP knowledge graph (spelling, plural, verb form, abbreviation, truncation
+  artefacts); a broader or narrower concept, a method vs its task, another version = 0. Precision and
+  recall weight the strata by their size when drawn (they estimate over the pairs of those strata).
+- `scierc-train`, `scierc-dev`: pairs of SciERC names labelled by its coreference clusters, built by
+  bench/scierc_pairs.py (its docstring gives the rules). Rules are tuned on train only; dev is the
+  check. Recall is also given apart for `spelling` pairs (one name written two ways) and the `other`
+  ones; about 40% of the other ones are name aliases (a spot check of 60), the rest are coreferent
+  mentions that name a broader or narrower concept, which a resolver should keep apart. `adjudicated`:
+  the same pairs, those any resolver merged against SciERC's label relabelled after reading them
+  again (bench/scierc_adjudicated.tsv, a note each): mentions not coreferent in context can still be
+  one name ('parsing' / 'parsing process').
+
+The baseline is run from `git archive` of its commit, in a subprocess like this checkout
+(bench/resolve_worker.py), in the same run. Writes bench/results/resolve_quality.json and .md.
 """
 
 from __future__ import annotations
 
+import argparse
 import csv
 import json
+import os
+import subprocess
 import sys
-import time
-from collections import defaultdict
-from collections.abc import Callable
+import tarfile
+import tempfile
+from collections import Counter, defaultdict
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from bench_resolve_scale import run_old  # noqa: E402
 from name_sets import data_dir, real_names  # noqa: E402
-
-from kgc.resolve import resolve_names  # noqa: E402
+from scierc_pairs import labelled_pairs  # noqa: E402
 
 PAIRS = ROOT / "bench" / "resolve_pairs.tsv"
 RESULTS = ROOT / "bench" / "results"
+WORKER = ROOT / "bench" / "resolve_worker.py"
+HISTORIC = "merge_entities at 1e99dfd"  # the resolver before kgc.resolve; its figures are carried over
+
+Job = dict[str, Any]
 
 
-def load_pairs() -> list[dict[str, str]]:
+def graphusion_set() -> tuple[Job, list[dict[str, Any]]]:
     with PAIRS.open(encoding="utf-8", newline="") as f:
-        return list(csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE))
+        pairs = list(csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE))
+    abstracts = (data_dir() / "abstracts.txt").read_text(encoding="utf-8").splitlines()
+    job = {
+        "records": [[n, 1, []] for n in real_names()],
+        "texts": {str(i): line for i, line in enumerate(abstracts)},
+        "queries": [[n, None] for p in pairs for n in (p["a"], p["b"])],
+    }
+    labels = [
+        {"stratum": p["stratum"], "population": int(p["population"]), "same": p["same"] == "1"} for p in pairs
+    ]
+    return job, labels
 
 
-def score(pairs: list[dict[str, str]], entity: Callable[[str], str | None]) -> dict[str, object]:
-    per: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
-    for p in pairs:
-        s = per[p["stratum"]]
-        s["population"] = float(p["population"])
-        merged = entity(p["a"]) is not None and entity(p["a"]) == entity(p["b"])
-        same = p["same"] == "1"
-        s["n"] += 1
-        s["same"] += same
+def scierc_set(split: str) -> tuple[Job, list[dict[str, Any]], list[dict[str, Any]]]:
+    """The job, the labels as SciERC gives them, and as adjudicated."""
+    abstracts, pairs = labelled_pairs(split)
+    counts = Counter((text, ab.doc) for ab in abstracts for text, _ in ab.mentions)
+    job = {
+        "records": [[name, n, [doc]] for (name, doc), n in counts.items()],
+        "texts": {ab.doc: ab.text for ab in abstracts},
+        "queries": [[n, p.doc] for p in pairs for n in (p.a, p.b)],
+    }
+    labels = [
+        {"stratum": "spelling" if p.spelling else "other", "same": p.same, "doc": p.doc, "a": p.a, "b": p.b}
+        for p in pairs
+    ]
+    relabelled = [
+        {**label, "same": p.same if p.adjudicated is None else p.adjudicated}
+        for label, p in zip(labels, pairs, strict=True)
+    ]
+    return job, labels, relabelled
+
+
+def run(job: Job, kgc_path: Path) -> dict[str, Any]:
+    env = {**os.environ, "PYTHONPATH": str(kgc_path), "HF_HUB_OFFLINE": "1"}
+    out = subprocess.run(
+        [sys.executable, str(WORKER)],
+        input=json.dumps(job),
+        text=True,
+        capture_output=True,
+        env=env,
+        check=True,
+    )
+    result: dict[str, Any] = json.loads(out.stdout)
+    return result
+
+
+def score(labels: list[dict[str, Any]], entities: list[str | None], weighted: bool) -> dict[str, Any]:
+    """Precision and recall over the pairs (strata weighted by their population when `weighted`)."""
+    per: dict[str, Counter[str]] = defaultdict(Counter)
+    false_merges, missed = [], []
+    for k, label in enumerate(labels):
+        a, b = entities[2 * k], entities[2 * k + 1]
+        merged = a is not None and a == b
+        s = per[label["stratum"]]
+        s["pairs"] += 1
+        s["same"] += label["same"]
         s["merged"] += merged
-        s["true_merges"] += merged and same
+        s["true_merges"] += merged and label["same"]
+        if "doc" in label and merged and not label["same"]:
+            false_merges.append(f"{label['doc']}: {label['a']} / {label['b']}")
+        if "doc" in label and label["same"] and not merged:
+            missed.append(f"{label['a']} / {label['b']}")
+    total: Counter[str] = Counter()
     strata = {}
-    tot = defaultdict(float)
-    for name, s in per.items():
-        w = s["population"] / s["n"]
+    for name, s in sorted(per.items()):
+        w = labels_population(labels, name) / s["pairs"] if weighted else 1.0
         for k in ("same", "merged", "true_merges"):
-            tot[k] += w * s[k]
+            total[k] += w * s[k]  # type: ignore[assignment]
         strata[name] = {
-            "pairs": int(s["n"]),
-            "population": int(s["population"]),
-            "labelled_same": int(s["same"]),
-            "merged": int(s["merged"]),
-            "precision": round(s["true_merges"] / s["merged"], 3) if s["merged"] else None,
-            "recall": round(s["true_merges"] / s["same"], 3) if s["same"] else None,
+            "pairs": s["pairs"],
+            "same": s["same"],
+            "merged": s["merged"],
+            "precision": _ratio(s["true_merges"], s["merged"]),
+            "recall": _ratio(s["true_merges"], s["same"]),
         }
     return {
-        "precision": round(tot["true_merges"] / tot["merged"], 3),
-        "recall": round(tot["true_merges"] / tot["same"], 3),
+        "pairs": len(labels),
+        "same": sum(label["same"] for label in labels),
+        "precision": _ratio(total["true_merges"], total["merged"]),
+        "recall": _ratio(total["true_merges"], total["same"]),
+        "true_merges": sum(s["true_merges"] for s in per.values()),
+        "false_merges": sum(s["merged"] - s["true_merges"] for s in per.values()),
         "strata": strata,
+        "false_merge_list": false_merges,
+        "missed_list": missed,
     }
+
+
+def labels_population(labels: list[dict[str, Any]], stratum: str) -> int:
+    return next(int(label.get("population", 0)) for label in labels if label["stratum"] == stratum)
+
+
+def _ratio(a: float, b: float) -> float | None:
+    return round(a / b, 3) if b else None
+
+
+def baseline_tree(commit: str, into: Path) -> Path:
+    """The kgc package of `commit`, unpacked into `into`."""
+    archive = subprocess.run(
+        ["git", "-C", str(ROOT), "archive", commit, "kgc"], capture_output=True, check=True
+    )
+    tar = into / "kgc.tar"
+    tar.write_bytes(archive.stdout)
+    with tarfile.open(tar) as t:
+        t.extractall(into, filter="data")
+    return into
 
 
 def main() -> None:
-    import argparse
-
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument(
-        "--reuse-baseline",
-        action="store_true",
-        help="take merge_entities' figures from the last results file (it takes ~7 min)",
-    )
+    ap.add_argument("--baseline", default="5c6714b", help="the commit to compare with (default: %(default)s)")
+    ap.add_argument("--misses", type=int, default=0, help="print this many missed SciERC train pairs")
     args = ap.parse_args()
-    pairs = load_pairs()
-    names = real_names()
-    texts = {
-        str(n): line
-        for n, line in enumerate((data_dir() / "abstracts.txt").read_text(encoding="utf-8").splitlines())
-    }
-    runs = {}
-    start = time.perf_counter()
-    r = resolve_names(names, texts=texts)
-    runs["kgc (definitions from the abstracts)"] = (
-        score(pairs, r.lookup),
-        time.perf_counter() - start,
-        len(r.clusters),
+    jobs: dict[str, Job] = {}
+    sets: dict[str, tuple[str, list[dict[str, Any]]]] = {}  # label set -> (its job, its labels)
+    jobs["graphusion"], labels = graphusion_set()
+    sets["graphusion"] = ("graphusion", labels)
+    for split in ("train", "dev"):
+        jobs[f"scierc-{split}"], raw, relabelled = scierc_set(split)
+        sets[f"scierc-{split}"] = (f"scierc-{split}", raw)
+        sets[f"scierc-{split} adjudicated"] = (f"scierc-{split}", relabelled)
+    head = subprocess.run(
+        ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True
     )
-    start = time.perf_counter()
-    r = resolve_names(names)
-    runs["kgc (names only)"] = (
-        score(pairs, r.lookup),
-        time.perf_counter() - start,
-        len(r.clusters),
-    )
+    dirty = subprocess.run(["git", "-C", str(ROOT), "diff", "--quiet", "HEAD", "--", "kgc"]).returncode != 0
+    here = head.stdout.strip() + (" with changes" if dirty else "")
+    resolvers = {f"kgc at {args.baseline} (before)": None, f"kgc at {here} (after)": ROOT}
+    report: dict[str, dict[str, Any]] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, path in resolvers.items():
+            tree = path or baseline_tree(args.baseline, Path(tmp))
+            report[name] = {}
+            results = {job_name: run(job, tree) for job_name, job in jobs.items()}
+            for set_name, (job_name, labels) in sets.items():
+                result = results[job_name]
+                scored = score(labels, result["entities"], weighted=set_name == "graphusion")
+                report[name][set_name] = {
+                    "seconds": result["seconds"],
+                    "entities": result["clusters"],
+                    **scored,
+                }
+                print(f"{name} {set_name}: P {scored['precision']} R {scored['recall']}", file=sys.stderr)
     previous = RESULTS / "resolve_quality.json"
-    if args.reuse_baseline and previous.is_file():
-        base = json.loads(previous.read_text(encoding="utf-8"))["runs"]["merge_entities at 1e99dfd"]
-        runs["merge_entities at 1e99dfd"] = (
-            {k: base[k] for k in ("precision", "recall", "strata")},
-            base["seconds"],
-            base["entities"],
-        )
-    else:
-        start = time.perf_counter()
-        old, counts = run_old(names)
-        runs["merge_entities at 1e99dfd"] = (
-            score(pairs, old),
-            time.perf_counter() - start,
-            counts["entities"],
-        )
-    report = {
-        name: {"seconds": round(sec, 1), "entities": n, **result} for name, (result, sec, n) in runs.items()
-    }
+    if previous.is_file():
+        old = json.loads(previous.read_text(encoding="utf-8"))["runs"].get(HISTORIC)
+        if old:
+            report[HISTORIC] = {"graphusion": old.get("graphusion", old)}
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "resolve_quality.json").write_text(
-        json.dumps({"names": len(names), "runs": report}, indent=2) + "\n", encoding="utf-8"
-    )
-    strata = list(next(iter(report.values()))["strata"])  # type: ignore[call-overload]
-    lines = [f"{len(pairs)} labelled pairs from {len(names):,} distinct step-2 names (no LLM).", ""]
-    lines.append(
-        "| resolver | precision | recall | entities | s | " + " | ".join(f"{s} P/R" for s in strata) + " |"
-    )
-    lines.append("|---|---:|---:|---:|---:|" + "---|" * len(strata))
-    for name, rep in report.items():
-        cells = []
-        for s in strata:
-            st = rep["strata"][s]  # type: ignore[index]
-            cells.append(
-                f"{st['precision'] if st['precision'] is not None else '-'} / {st['recall'] if st['recall'] is not None else '-'}"
+    sizes = {
+        s: {"pairs": len(labels), "same": sum(x["same"] for x in labels)} for s, (_, labels) in sets.items()
+    }
+    previous.write_text(json.dumps({"sets": sizes, "runs": report}, indent=2) + "\n", encoding="utf-8")
+    (RESULTS / "resolve_quality.md").write_text(markdown(report, sizes) + "\n", encoding="utf-8")
+    print(markdown(report, sizes))
+    after = report[list(resolvers)[-1]]["scierc-train"]
+    for line in after["missed_list"][: args.misses]:
+        print("missed:", line)
+
+
+def _cell(run: dict[str, Any], stratum: str | None = None) -> str:
+    r = run["strata"][stratum] if stratum else run
+    if r["precision"] is None and r["recall"] is None:
+        return "-"
+    return f"{r['precision'] if r['precision'] is not None else '-'} / {r['recall'] if r['recall'] is not None else '-'}"
+
+
+def markdown(report: dict[str, dict[str, Any]], sizes: dict[str, dict[str, int]]) -> str:
+    lines = ["Entity resolution on labelled name pairs, no LLM (bench/bench_resolve_quality.py).", ""]
+    lines += ["| set | pairs | same |", "|---|---:|---:|"]
+    lines += [f"| {s} | {n['pairs']:,} | {n['same']:,} |" for s, n in sizes.items()]
+    lines += [
+        "",
+        "| resolver | set | precision | recall | merged right / wrong | entities | s | strata P / R |",
+    ]
+    lines.append("|---|---|---:|---:|---|---:|---:|---|")
+    for name, runs in report.items():
+        for set_name, r in runs.items():
+            strata = " · ".join(f"{s} {_cell(r, s)}" for s in r["strata"])
+            counts = f"{r['true_merges']} / {r['false_merges']}" if "true_merges" in r else "-"
+            lines.append(
+                f"| {name} | {set_name} | {r['precision']} | {r['recall']} | {counts} | "
+                f"{r.get('entities', '-'):,} | {r.get('seconds', '-')} | {strata} |"
             )
-        lines.append(
-            f"| {name} | {rep['precision']} | {rep['recall']} | {rep['entities']:,} | {rep['seconds']} | "
-            + " | ".join(cells)
-            + " |"
-        )
-    counts_line = " · ".join(
-        f"{s}: {st['pairs']} pairs of {st['population']:,}, {st['labelled_same']} same"
-        for s, st in report["kgc (names only)"]["strata"].items()  # type: ignore[index, union-attr]
-    )
-    lines += ["", f"Strata: {counts_line}."]
-    (RESULTS / "resolve_quality.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    print("\n".join(lines))
+    last = list(report.values())[-2 if HISTORIC in report else -1]
+    for set_name in ("scierc-train adjudicated", "scierc-dev adjudicated"):
+        wrong = last[set_name]["false_merge_list"]
+        lines += ["", f"False merges on {set_name} (after): " + ("; ".join(wrong) if wrong else "none")]
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

@@ -145,7 +145,7 @@ class MergeDecision(BaseModel):
 
     alias: str
     canonical: str
-    reason: Literal["normalised", "acronym", "definition", "fuzzy", "embedding", "llm"]
+    reason: Literal["normalised", "acronym", "definition", "form", "fuzzy", "embedding", "llm"]
     score: float = 1.0
     entity: str | None = None  # the entity id
     via: str | None = None  # the name it was linked to (the alias joined the entity through it)
@@ -253,10 +253,12 @@ class ExtractionReport(BaseModel):
 
 
 class ClusterSummary(BaseModel):
-    """An entity of several names and its weakest link (one line of clusters.jsonl)."""
+    """An entity of several names, why it is shown under its name, and its weakest link (one line of
+    clusters.jsonl)."""
 
     id: str
     canonical: str
+    canonical_reason: str = ""  # the rule that chose the shown name (kgc.resolve.canonical)
     names: int
     weakest: float = 1.0  # the lowest score of a checked pair inside it
     weakest_pair: tuple[str, str] | None = None

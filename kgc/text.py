@@ -11,11 +11,14 @@ from functools import lru_cache
 import inflect
 
 _inflect = inflect.engine()
+_classical = inflect.engine()
+_classical.classical(ancient=True)
 _SPACES = re.compile(r"[\s_]+")
-_EDGE_PUNCT = re.compile(r"^[\W_]+|[\W_]+$")
-_PAREN = re.compile(r"^(?P<name>.+?)\s*\((?P<inner>[^()]+)\)$")
+_EDGE_PUNCT = re.compile(r"^[\W_]+|(?:[^\w+#]|_)+$")  # a final + or # is part of a name: C++, C#
+_PAREN = re.compile(r"^(?P<name>.+?)\s*[(\[](?P<inner>[^()\[\]]+)[)\]]\s*(?P<after>[^()\[\]]*)$")
 # 'pretrained language models (PLMs' / 'recurrent neural networks(RNN': cut off by the extraction
 _OPEN_PAREN = re.compile(r"^(?P<name>.+?)\s*\((?P<inner>[^()\s]+(?:\s[^()\s]+)?)$")
+QUOTES = "\"'`\u2018\u2019\u201c\u201d"
 _WORDS = re.compile(r"[\s\-/]+")
 # Terminal escape sequences: CSI (colours, cursor moves: ESC [ ... letter), OSC (a window title:
 # ESC ] ... BEL or ESC \), and ESC with one character.
@@ -41,6 +44,8 @@ _KEEP = {
     "genetics",
     "robotics",
     "bias",
+    "bayes",
+    "means",
     "corpus",
     "lens",
 }
@@ -48,10 +53,16 @@ _KEEP = {
 
 @lru_cache(maxsize=200_000)
 def singular(word: str) -> str:
+    """The singular of a noun, or the word itself when it is one or may not be a plural: 'corpora' ->
+    'corpus', 'matrices' -> 'matrix', 'lemmata' -> 'lemma'; 'Bayes', 'analysis', 'data' stay."""
     w = word.lower()
+    if "-" in w and (last := word.rpartition("-")[2]).isalpha():  # 'auto-encoders' -> 'auto-encoder'
+        return word[: len(word) - len(last)] + singular(last)
     if len(w) <= 3 or w in _KEEP or w.endswith(("ss", "us", "is", "ics")) or not w.isalpha():
         return word
     s = _inflect.singular_noun(word)
+    if w.endswith(("ices", "ata")):  # Latin and Greek plurals the modern rules cut wrongly ('matrice')
+        s = _classical.singular_noun(word) or s
     return s if isinstance(s, str) and s else word
 
 
@@ -101,10 +112,24 @@ def acronym(name: str) -> str:
     return "".join(w[0] for w in words) if len(words) >= 2 else ""
 
 
+def parenthesis(name: str) -> tuple[str, str | None, str]:
+    """A name around its parenthesis: 'machine translation (MT) systems' -> ('machine translation',
+    'MT', 'systems'); 'neural machine translation (NMT' (cut off) -> (..., 'NMT', ''); without one,
+    (name, None, '')."""
+    name = name.strip().strip(QUOTES)
+    if m := _PAREN.match(name):
+        return m["name"], m["inner"].strip(), m["after"].strip()
+    if m := _OPEN_PAREN.match(name):
+        return m["name"], m["inner"].strip(), ""
+    return name, None, ""
+
+
 def split_parenthetical(name: str) -> tuple[str, str | None]:
-    """'neural machine translation (NMT)' -> ('neural machine translation', 'NMT')."""
-    m = _PAREN.match(name.strip()) or _OPEN_PAREN.match(name.strip())
-    return (m["name"], m["inner"].strip()) if m else (name, None)
+    """The name without its parenthesis, and what the parenthesis held: 'neural machine translation
+    (NMT)' -> ('neural machine translation', 'NMT'); 'Named Entity (NE) items' -> ('Named Entity items',
+    'NE')."""
+    before, inner, after = parenthesis(name)
+    return (f"{before} {after}" if after else before), inner
 
 
 @lru_cache(maxsize=500_000)

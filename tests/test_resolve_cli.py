@@ -93,6 +93,7 @@ def test_explain_shows_aliases_kept_apart_pairs_and_relations(tmp_path: Path) ->
     assert out.exit_code == 0, out.output
     assert out.output.splitlines() == [
         "neural machine translation  (id neural-machine-translation, 3 documents)",
+        "  shown as 'neural machine translation': the most used full form, 2 of 3 mentions",
         "  weakest link: 0.95 between 'NMT' and 'neural machine translation'",
         "aliases (1):",
         "  'NMT': acronym 0.95 via 'neural machine translation' (acronym 0.95)",

@@ -19,9 +19,11 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
 
+from kgc.resolve.heads import MODEL_HEADS, TASK_HEADS, names_action, written_singular
 from kgc.resolve.types import Edge, Node
 from kgc.text import words
 
@@ -31,21 +33,34 @@ FUNCTION_WORDS = frozenset(
 ACRONYM_SCORE = 0.95  # the score recorded for an acronym read out of a name found in the corpus
 DEFINITION_SCORE = 1.0  # ... and for one defined in a document ('neural machine translation (NMT)')
 _TOKEN = re.compile(r"^[A-Za-z][A-Za-z0-9]*(?:['\u2019]s|s)?$")
+_LOWER_CASE = re.compile(r"^[a-z]{2,8}$")
+_NOT_SHORT_FORMS = frozenset(
+    {"ie", "eg", "cf", "etc", "al", "vs", "viz", "see", "resp", "sic", "ibid", "and", "or"}
+)
+_DOTTED = re.compile(r"^(?:[A-Za-z]\.){2,}[A-Za-z]?$|^(?:[A-Za-z]\.)+[A-Za-z]$")  # 'A.I.', 'U.S', 'N.L.P.'
 
 
 def looks_like_acronym(token: str) -> bool:
-    """'NMT', 'PLMs', 'CoRAL', 'ToD', 'BERT's' yes; 'Transformer', 'nmt', 'GPT-3', 'T5' no."""
+    """'NMT', 'PLMs', 'CoRAL', 'ToD', 'BERT's', 'A.I.' yes; 'Transformer', 'nmt', 'GPT-3', 'T5' no."""
     token = token.strip()
-    if " " in token or not 2 <= len(token) <= 12 or not _TOKEN.match(token):
+    if " " in token or not 2 <= len(token) <= 12 or not (_TOKEN.match(token) or _DOTTED.match(token)):
         return False
     letters = [c for c in token if c.isalpha()]
     return sum(c.isupper() for c in letters) >= 2 and not any(c.isdigit() for c in token)
 
 
+def may_abbreviate(token: str) -> bool:
+    """An acronym, or a lower-case word that is one when a definition says so ('scfs' in
+    'subcategorization frames (scfs)'); never 'ie', 'eg', 'etc'."""
+    token = token.strip()
+    return looks_like_acronym(token) or (bool(_LOWER_CASE.match(token)) and token not in _NOT_SHORT_FORMS)
+
+
 def short_letters(token: str) -> str:
-    """The letters a short form spells, plural or possessive dropped: 'PLMs' -> 'plm', "BERT's" -> 'bert'."""
-    t = re.sub(r"['\u2019]s?$", "", token.strip())
-    if len(t) > 2 and t.endswith("s") and t[-2].isupper():
+    """The letters a short form spells, plural, possessive and dots dropped: 'PLMs' -> 'plm', "BERT's" ->
+    'bert', 'A.I.' -> 'ai', 'scfs' -> 'scf'."""
+    t = re.sub(r"['\u2019]s?$", "", token.strip()).replace(".", "")
+    if len(t) > 2 and t.endswith("s") and (t[-2].isupper() or t.islower()):
         t = t[:-1]
     return t.lower()
 
@@ -76,16 +91,26 @@ def long_keys(key: str) -> set[str]:
     return {k for k in keys if len(k) >= 2}
 
 
-def partial_keys(key: str) -> set[str]:
-    """'open information extraction' -> {'open ie', 'oi extraction'}: a run of words as its initials
-    (hyphenated words count as several: 'document-level relation extraction' -> 'document level re')."""
+def action_letters(keys: Iterable[str], definitions: Definitions) -> set[str]:
+    """The letters of acronyms that may name an action: the initials of names ending in one
+    ('machine translation' -> 'mt', 'creation of datasets' -> 'cd'), and acronyms defined as one."""
+    out = {k for key in keys if " " in key and names_action(key) for k in long_keys(key)}
+    out |= {s for s, longs in definitions.items() if any(names_action(k) for k in longs)}
+    return out
+
+
+def partial_keys(key: str, max_words: int = 8) -> set[str]:
+    """'open information extraction' -> {'open ie', 'oi extraction'}: a run of two or more words (not
+    all of them) as its initials, at the start, the end or, up to `max_words` words, in the middle
+    ('dedicated word sense disambiguation model' -> 'dedicated wsd model'); hyphenated words count as
+    several ('document-level relation extraction' -> 'document level re')."""
     ws = list(words(key))
+    n = len(ws)
     out = set()
-    for k in range(1, len(ws)):
-        if len(ws) - k >= 2:
-            out.add(" ".join(ws[:k]) + " " + _initials(ws[k:]))
-        if k >= 2:
-            out.add(_initials(ws[:k]) + " " + " ".join(ws[k:]))
+    for i in range(n - 1):
+        for j in range(i + 2, n + 1):
+            if (i, j) != (0, n) and (i == 0 or j == n or n <= max_words):
+                out.add(" ".join([*ws[:i], _initials(ws[i:j]), *ws[j:]]))
     return out
 
 
@@ -175,15 +200,36 @@ Definitions = dict[str, dict[str, set[str]]]
 
 @dataclass
 class AcronymLinks:
-    edges: list[Edge] = field(default_factory=list)  # short node -> one node of the cluster it joins
+    edges: list[tuple[int, Edge]] = field(default_factory=list)  # (short node, edge to the cluster it joins)
     by_document: dict[int, dict[str, int]] = field(default_factory=dict)  # short node -> doc -> long node
     unresolved: list[Edge] = field(default_factory=list)  # short forms with several expansions, undecided
     counts: Counter[str] = field(default_factory=Counter)
 
 
-def _short_surface(node: Node) -> str | None:
-    forms = [s for s in node.surfaces if looks_like_acronym(s)]
-    return max(forms, key=lambda s: (node.surfaces[s], s)) if forms and " " not in node.key else None
+def _short_surface(node: Node, definitions: Definitions) -> tuple[str, str] | None:
+    """The node's spelling as a short form and its head word: an acronym ('NMT', ''), a lower-case one
+    that some text defines ('scfs', ''), or an acronym with a head word that adds nothing to it
+    ('CRF model', 'model'; 'WSD task', 'task')."""
+    *short, head = node.key.split(" ")
+    if short and not (len(short) == 1 and head in TASK_HEADS | MODEL_HEADS):
+        return None
+    if head in TASK_HEADS and not written_singular(node.surfaces, head):
+        return None  # 'NLP tasks': the tasks of a field
+    forms = [s.split(" ")[0] for s in node.surfaces]
+    forms = [
+        f for f in forms if looks_like_acronym(f) or (may_abbreviate(f) and short_letters(f) in definitions)
+    ]
+    if not forms:
+        return None
+    return max(forms, key=lambda f: (forms.count(f), f)), head if short else ""
+
+
+def _fits_head(head: str, long_key: str) -> bool:
+    """'CRF model' may stand for 'conditional random field', 'WSD task' for 'word sense
+    disambiguation'; 'MT system' never for 'machine translation' (a system is not a task)."""
+    if not head:
+        return True
+    return names_action(long_key) == (head in TASK_HEADS)
 
 
 def _edge(i: int, j: int, generator: str, score_name: str, score: float, reason: str) -> Edge:
@@ -211,26 +257,31 @@ def partial_abbreviations(nodes: list[Node]) -> list[Edge]:
     return edges
 
 
-def link_short_forms(nodes: list[Node], definitions: Definitions, cluster_of: dict[int, int]) -> AcronymLinks:
+def link_short_forms(
+    nodes: list[Node], definitions: Definitions, cluster_of: dict[int, int], also: dict[str, int]
+) -> AcronymLinks:
     """Which cluster each acronym joins; `cluster_of` is the clustering of every other name, so the
     expansions of an acronym that are already one entity ('temporal knowledge graph', 'temporal
-    knowledge graphs', 'temporal-knowledge graph') count as one expansion."""
+    knowledge graphs', 'temporal-knowledge graph') count as one expansion. `also` gives keys that name
+    a node besides its own ('range concatenation grammar' for 'range concatenation grammar formalism',
+    where 'RCG' is defined)."""
     out = AcronymLinks()
-    node_of_key = {n.key: i for i, n in enumerate(nodes)}
+    node_of_key = {**also, **{n.key: i for i, n in enumerate(nodes)}}
     by_initials: dict[str, list[int]] = defaultdict(list)
     for i, n in enumerate(nodes):
         if len(words(n.key)) >= 2:
             for k in long_keys(n.key):
                 by_initials[k].append(i)
     for i, n in enumerate(nodes):
-        if (surface := _short_surface(n)) is not None:
-            _link_short_form(i, surface, nodes, by_initials, node_of_key, definitions, cluster_of, out)
+        if (short := _short_surface(n, definitions)) is not None:
+            _link_short_form(i, *short, nodes, by_initials, node_of_key, definitions, cluster_of, out)
     return out
 
 
 def _link_short_form(
     i: int,
     surface: str,
+    head: str,
     nodes: list[Node],
     by_initials: dict[str, list[int]],
     node_of_key: dict[str, int],
@@ -241,8 +292,15 @@ def _link_short_form(
     letters = short_letters(surface)
     defined = {node_of_key[k]: docs for k, docs in definitions.get(letters, {}).items() if k in node_of_key}
     defined.pop(i, None)
-    found = {j for k in short_keys(surface) for j in by_initials.get(k, []) if j != i}
+    # A lower-case short form joins only what a definition gives it: 'map' is a word, 'MAP' an acronym.
+    found = {
+        j
+        for k in short_keys(surface)
+        for j in by_initials.get(k, [])
+        if j != i and looks_like_acronym(surface)
+    }
     expansions = sorted({j for j in found if abbreviates(letters, nodes[j].key)} | set(defined))
+    expansions = [j for j in expansions if _fits_head(head, nodes[j].key)]
     if not expansions:
         return
     out.counts["acronyms"] += 1
@@ -266,18 +324,25 @@ def _link_short_form(
         if not by_cluster:
             out.counts["acronyms_defined_as_something_else"] += 1
             return
-    if len(by_cluster) == 1:
-        out.edges.append(link(next(iter(by_cluster))))
+    # Documents that define the short form as none of these ('singing voice conversion (SVC)' where
+    # the names hold 'singing voice characteristics'): there it means what they say.
+    covered = set().union(*defines.values())
+    elsewhere = {d for docs in definitions.get(letters, {}).values() for d in docs} - covered
+    elsewhere &= nodes[i].docs
+    if len(by_cluster) == 1 and not elsewhere:
+        out.edges.append((i, link(next(iter(by_cluster)))))
         return
-    # Several expansions: decide in each document of the short form.
+    # Several expansions, or one that some documents rule out: decide in each document.
     chosen: dict[str, int] = {}
-    for doc in sorted(nodes[i].docs):
+    for doc in sorted(nodes[i].docs - elsewhere):
         options = [c for c in by_cluster if doc in defines[c]] or [c for c in by_cluster if doc in names[c]]
+        if not options and len(by_cluster) == 1:
+            options = list(by_cluster)
         if len(options) == 1:
             chosen[doc] = options[0]
     targets = set(chosen.values())
     if len(targets) == 1 and len(chosen) == len(nodes[i].docs):
-        out.edges.append(link(targets.pop()))
+        out.edges.append((i, link(targets.pop())))
         out.counts["acronyms_settled_by_documents"] += 1
     elif targets:
         out.by_document[i] = {doc: best[c] for doc, c in chosen.items()}

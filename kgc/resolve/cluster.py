@@ -1,44 +1,110 @@
 """Clusters from merge edges that cannot chain.
 
 Not connected components: names are taken in order of weight (mentions, then documents), and a name
-joins the cluster of a neighbour it has a merge edge to only if it is compatible with every member
-already there (no veto, no LLM 'no', and alike or an abbreviation of it). Otherwise it tries its next
-neighbour's cluster, then starts its own. Each cluster keeps its weakest checked pair.
+joins the cluster of a neighbour it has a merge edge to only if it fits every member already there
+(no veto, no LLM 'no', and alike or an abbreviation of it). Members that are one name written
+differently (joined by equal keys, a close spelling or another form: 'detecting MCI', 'MCI
+detection'; later an acronym and its expansion) count as one: the name must fit one of them. Otherwise it tries its next
+neighbour's cluster, then starts its own. Then clusters a merge edge connects become one when every
+name of one fits the other (a name taken early could not join a cluster formed after it). Each
+cluster keeps its weakest checked pair.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
 
 from kgc.config import ResolveConfig
 from kgc.resolve.scoring import compatible
 from kgc.resolve.types import Edge, Node
 
+Pair = tuple[float, int, int]  # (score, node, node): a checked pair
 
-@dataclass
+
 class Grouping:
-    members: list[list[int]] = field(default_factory=list)  # node indices; the first is the centre
-    joined_by: dict[int, Edge] = field(default_factory=dict)  # node -> the merge edge it joined through
-    weakest: list[tuple[float, int, int] | None] = field(default_factory=list)
-    refused: list[Edge] = field(default_factory=list)  # merge edges not followed: a member disagreed
-    cluster_of: dict[int, int] = field(default_factory=dict)  # node -> index into members
+    """The clusters of the nodes, and what joined them."""
 
-    def attach(self, v: int, edge: Edge) -> bool:
-        """Move `v`, alone in its cluster, into the cluster of the edge's other end (an acronym joining
-        its expansion). False when `v` already shares a cluster with other names."""
-        c_old = self.cluster_of[v]
-        if len(self.members[c_old]) > 1:
+    def __init__(
+        self, nodes: list[Node], merges: list[Edge], forbidden: set[tuple[int, int]], cfg: ResolveConfig
+    ):
+        self.nodes, self.forbidden, self.cfg = nodes, forbidden, cfg
+        self.edge_of = {(e.i, e.j): e for e in merges}
+        self.members: list[list[int]] = []  # node indices per cluster; the first is the centre
+        self.links: list[Edge] = []  # the merge edges followed: a tree over each cluster
+        self.weakest: list[Pair | None] = []
+        self.refused: list[Edge] = []  # merge edges not followed: a member disagreed
+        self.cluster_of: dict[int, int] = {}  # node -> index into members
+        self._name = list(range(len(nodes)))  # union-find over nodes that are one name
+        for e in merges:  # equal keys, other forms, close spellings ('recurrence' / 'recurrent'): one name
+            if e.generator in ("key", "form") or e.reason == "fuzzy":
+                self.same_name(e.i, e.j)
+
+    def name_of(self, v: int) -> int:
+        """A representative of the nodes that are one name with `v`."""
+        while self._name[v] != v:
+            self._name[v] = self._name[self._name[v]]
+            v = self._name[v]
+        return v
+
+    def same_name(self, a: int, b: int) -> None:
+        self._name[self.name_of(a)] = self.name_of(b)
+
+    def fits(self, v: int, members: list[int]) -> Pair | None:
+        """The weakest pair if `v` may join `members`, else None: no member forbids it, and for each
+        name among them (its spellings together) one spelling is alike it, or `v` is a spelling of one
+        of them."""
+        best: dict[int, Pair] = {}  # name -> the best pair with v
+        one_of_them: Pair | None = None
+        for m in members:
+            pair = (min(v, m), max(v, m))
+            if pair in self.forbidden:
+                return None
+            if self.name_of(m) == self.name_of(v):
+                one_of_them = (1.0, v, m)  # a spelling of a member: already checked against the rest
+                continue
+            if (e := self.edge_of.get(pair)) is not None:
+                ok, score = True, e.score
+            else:
+                ok, score = compatible(self.nodes[v], self.nodes[m], self.cfg)
+            known = best.get(self.name_of(m))
+            if ok and (known is None or score > known[0]):
+                best[self.name_of(m)] = (score, v, m)
+        if one_of_them is not None:
+            return min(best.values(), default=one_of_them)
+        if any(self.name_of(m) not in best for m in members):
+            return None
+        return min(best.values())
+
+    def join(self, c: int, target: int, edge: Edge, worst: Pair | None = None) -> None:
+        """Move cluster `c` into cluster `target` through `edge`; `worst` is their weakest checked pair."""
+        for m in self.members[c]:
+            self.members[target].append(m)
+            self.cluster_of[m] = target
+        self.members[c] = []
+        self.links.append(edge)
+        weakest = [w for w in (self.weakest[target], self.weakest[c], worst) if w is not None]
+        self.weakest[target] = min([*weakest, (edge.score, edge.i, edge.j)])
+
+    def join_if_fits(self, edge: Edge, max_pairs: int = 400) -> bool:
+        """Join the clusters of the edge's ends when every name of the smaller fits the larger."""
+        a, b = self.cluster_of[edge.i], self.cluster_of[edge.j]
+        if a == b:
+            return True
+        small, big = sorted((a, b), key=lambda c: (len(self.members[c]), c))
+        if len(self.members[small]) > 1 and len(self.members[small]) * len(self.members[big]) > max_pairs:
+            return False  # bounded work; a single name is always checked
+        fits = [self.fits(v, self.members[big]) for v in self.members[small]]
+        if any(w is None for w in fits):
             return False
-        target = self.cluster_of[edge.j if edge.i == v else edge.i]
-        self.members[c_old] = []
-        self.members[target].append(v)
-        self.cluster_of[v] = target
-        self.joined_by[v] = edge
-        current = self.weakest[target]
-        if current is None or edge.score < current[0]:
-            self.weakest[target] = (edge.score, edge.i, edge.j)
+        self.join(small, big, edge, min(w for w in fits if w is not None))
         return True
+
+    def attach(self, short: int, edge: Edge) -> bool:
+        """An acronym joins its expansion: they are one name from now on, and the acronym's cluster (its
+        spellings, 'CRF model') joins the expansion's when every name of it fits there."""
+        other = edge.j if edge.i == short else edge.i
+        self.same_name(short, other)
+        return self.join_if_fits(edge)
 
 
 def _weight(n: Node) -> tuple[int, int, int, str]:
@@ -48,60 +114,35 @@ def _weight(n: Node) -> tuple[int, int, int, str]:
 def cluster(
     nodes: list[Node], merges: list[Edge], forbidden: set[tuple[int, int]], cfg: ResolveConfig
 ) -> Grouping:
-    g = Grouping()
+    g = Grouping(nodes, merges, forbidden, cfg)
     adjacent: dict[int, list[Edge]] = defaultdict(list)
-    edge_of: dict[tuple[int, int], Edge] = {}
     for e in merges:
         adjacent[e.i].append(e)
         adjacent[e.j].append(e)
-        edge_of[(e.i, e.j)] = e
-    cluster_of = g.cluster_of
     for v in sorted(range(len(nodes)), key=lambda i: _weight(nodes[i])):
         options: dict[int, Edge] = {}
         for e in adjacent.get(v, []):
             u = e.j if e.i == v else e.i
-            c = cluster_of.get(u)
+            c = g.cluster_of.get(u)
             if c is not None and (c not in options or e.score > options[c].score):
                 options[c] = e
         for c, e in sorted(options.items(), key=lambda ce: (-ce[1].score, ce[0])):
-            worst = _fits(v, g.members[c], nodes, edge_of, forbidden, cfg)
+            worst = g.fits(v, g.members[c])
             if worst is None:
                 g.refused.append(e)
                 continue
             g.members[c].append(v)
-            g.joined_by[v] = e
-            cluster_of[v] = c
+            g.links.append(e)
+            g.cluster_of[v] = c
             current = g.weakest[c]
             if current is None or worst[0] < current[0]:
                 g.weakest[c] = worst
             break
         else:
-            cluster_of[v] = len(g.members)
+            g.cluster_of[v] = len(g.members)
             g.members.append([v])
             g.weakest.append(None)
+    for e in sorted(merges, key=lambda e: (-e.score, e.i, e.j)):
+        g.join_if_fits(e)
+    g.refused = [e for e in g.refused if g.cluster_of[e.i] != g.cluster_of[e.j]]
     return g
-
-
-def _fits(
-    v: int,
-    members: list[int],
-    nodes: list[Node],
-    edge_of: dict[tuple[int, int], Edge],
-    forbidden: set[tuple[int, int]],
-    cfg: ResolveConfig,
-) -> tuple[float, int, int] | None:
-    """The weakest (score, v, member) if `v` may join `members`, else None."""
-    worst: tuple[float, int, int] | None = None
-    for m in members:
-        pair = (min(v, m), max(v, m))
-        if pair in forbidden:
-            return None
-        if (e := edge_of.get(pair)) is not None:
-            score = e.score
-        else:
-            ok, score = compatible(nodes[v], nodes[m], cfg)
-            if not ok:
-                return None
-        if worst is None or score < worst[0]:
-            worst = (score, v, m)
-    return worst

@@ -29,7 +29,7 @@ class Resolution:
         return self.names.lookup(name, doc)
 
 
-_REASON = {"key": "normalised", "acronym": "acronym", "definition": "definition"}
+_REASON = {"key": "normalised", "acronym": "acronym", "definition": "definition", "form": "form"}
 
 
 def _reason(edge: Edge) -> str:
@@ -63,13 +63,13 @@ def _rejected(edge: Edge, nodes: list[Node], band: str | None = None) -> PairDec
     )
 
 
-def _explain_cluster(c: Cluster, home: int, nodes: list[Node], grouping: Grouping) -> list[MergeDecision]:
-    """Why each alias is in the cluster: the merge edge on its path to `home`, the canonical name's node."""
+def _explain_cluster(c: Cluster, home: int, nodes: list[Node], links: list[Edge]) -> list[MergeDecision]:
+    """Why each alias is in the cluster: the merge edge on its path to `home`, the canonical name's node;
+    `links` are the merge edges followed inside the cluster."""
     tree: dict[int, list[Edge]] = defaultdict(list)
-    for i in c.nodes:
-        if (e := grouping.joined_by.get(i)) is not None:
-            tree[e.i].append(e)
-            tree[e.j].append(e)
+    for e in links:
+        tree[e.i].append(e)
+        tree[e.j].append(e)
     reached: dict[int, tuple[Edge, int] | None] = {home: None}  # node -> (edge, the node it came from)
     queue = deque([home])
     while queue:
@@ -134,12 +134,13 @@ def build_resolution(
     )
     weakest = {id(m): w for m, w in zip(grouping.members, grouping.weakest, strict=True)}
     for members in ranked:
-        at, name = canonical_name([nodes[i] for i in members])
+        at, name, why = canonical_name([nodes[i] for i in members])
         home[cid := _unique_id(name, taken)] = members[at]
         w = weakest[id(members)]
         clusters[cid] = Cluster(
             id=cid,
             canonical=name,
+            canonical_reason=why,
             nodes=members,
             weakest=w[0] if w else 1.0,
             weakest_pair=(nodes[w[1]].label, nodes[w[2]].label) if w else None,
@@ -149,9 +150,12 @@ def build_resolution(
             names.add_key(nodes[i].key, cid)
             clusters[cid].surfaces += nodes[i].surfaces
 
+    links: dict[str, list[Edge]] = defaultdict(list)
+    for e in grouping.links:
+        links[cluster_of_node[e.i]].append(e)
     merges: list[MergeDecision] = []
     for cid, c in clusters.items():
-        merges += _explain_cluster(c, home[cid], nodes, grouping)
+        merges += _explain_cluster(c, home[cid], nodes, links[cid])
     for short, chosen in by_document.items():
         for doc, long in sorted(chosen.items()):
             names.add_key(nodes[short].key, cluster_of_node[long], doc)

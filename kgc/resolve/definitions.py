@@ -13,10 +13,10 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from kgc.resolve.acronyms import Definitions, abbreviates, looks_like_acronym, short_letters
+from kgc.resolve.acronyms import Definitions, abbreviates, looks_like_acronym, may_abbreviate, short_letters
 from kgc.resolve.keys import name_key
 from kgc.resolve.types import Node
-from kgc.text import split_parenthetical
+from kgc.text import parenthesis
 
 _PAREN = re.compile(r"\(([^()]{1,60})\)")
 _SENTENCE_END = re.compile(r"[.;:!?]\s")
@@ -29,6 +29,8 @@ class Definition:
 
 
 def _is_short_form(s: str) -> bool:
+    """Schwartz-Hearst's short form, with a capital letter; or a lower-case acronym ('scfs'), which
+    `collect_definitions` keeps only when every word of its long form gives it a letter."""
     s = s.strip()
     return (
         2 <= len(s) <= 10
@@ -36,7 +38,7 @@ def _is_short_form(s: str) -> bool:
         and s[0].isalnum()
         and any(c.isalpha() for c in s)
         and any(c.isupper() for c in s)
-    )
+    ) or may_abbreviate(s)
 
 
 def best_long_form(short: str, candidate: str) -> str | None:
@@ -92,7 +94,8 @@ def find_definitions(text: str) -> list[Definition]:
 
 
 def collect_definitions(nodes: list[Node], mined: Iterable[tuple[str, Definition]] = ()) -> Definitions:
-    """Acronym definitions from the documents (`(doc, definition)`) and from names like 'x y z (XYZ)'."""
+    """Acronym definitions from the documents (`(doc, definition)`) and from names: 'x y z (XYZ)',
+    'x y (XY) z', 'XYZ (x y z)'."""
     defs: Definitions = {}
 
     def add(short: str, long: str, docs: Iterable[str]) -> None:
@@ -102,13 +105,18 @@ def collect_definitions(nodes: list[Node], mined: Iterable[tuple[str, Definition
 
     for n in nodes:
         for surface in n.surfaces:
-            base, inner = split_parenthetical(surface)
+            before, inner, after = parenthesis(surface)
             if inner is None:
                 continue
-            if looks_like_acronym(inner):
-                add(inner, base, n.docs)
-            elif looks_like_acronym(base.strip()):
-                add(base.strip(), inner, n.docs)
+            if may_abbreviate(inner):
+                # all the words before it ('Category Cooccurrence Restrictions (CCRs)'), else the
+                # shortest tail that spells it ('Italian verb subcategorization frames (SCFs)')
+                whole = abbreviates(short_letters(inner), name_key(before))
+                long = before if whole else best_long_form(inner, before)
+                if long is not None:
+                    add(inner, long, n.docs)
+            elif not after and looks_like_acronym(before.strip()):
+                add(before.strip(), inner, n.docs)  # 'NMT (neural machine translation)'
     for doc, d in mined:
         add(d.short, d.long, [doc])
     return defs

@@ -1,7 +1,8 @@
 """Entity resolution: names in, clusters with canonical names and explained decisions out.
 
 (1) names sharing a key become one node; (2) generators propose pairs of nodes (equal compact keys,
-acronyms, character n-gram MinHash-LSH, embedding neighbours); (3) each pair is scored and put in a
+partial abbreviations, other forms of one name (kgc.resolve.forms), character n-gram MinHash-LSH,
+embedding neighbours); (3) each pair is scored and put in a
 band: merge, the LLM's, or reject; (4) the LLM band is voted on; (5) merge edges are clustered so
 that chains cannot form; (6) each cluster gets a canonical name, and every alias a reason.
 """
@@ -16,14 +17,15 @@ import numpy as np
 from rapidfuzz import fuzz, process
 
 from kgc.config import ResolveConfig
-from kgc.resolve.acronyms import link_short_forms, partial_abbreviations
+from kgc.resolve.acronyms import action_letters, link_short_forms, partial_abbreviations
 from kgc.resolve.candidates import embedding_pairs, key_pairs, ngram_pairs
 from kgc.resolve.cluster import cluster
 from kgc.resolve.decisions import Resolution, build_resolution
 from kgc.resolve.definitions import Definition, collect_definitions
+from kgc.resolve.forms import form_pairs, head_reduced
 from kgc.resolve.keys import compact_key, name_key
 from kgc.resolve.llm_band import Judge, vote
-from kgc.resolve.scoring import Vocabulary, decide
+from kgc.resolve.scoring import FORM_SCORE, Vocabulary, decide, veto
 from kgc.resolve.types import Edge, NameRecord, Node
 
 log = logging.getLogger(__name__)
@@ -131,6 +133,13 @@ def resolve(
     for e in partial_abbreviations(nodes):
         edges.setdefault((e.i, e.j), e)
         counts["pairs_partial_abbreviation"] += 1
+    known = collect_definitions(nodes, definitions)
+    named = {long for expansions in known.values() for long in expansions}  # long forms of acronyms
+    actions = action_letters((n.key for n in nodes), known)
+    for i, j, rule in form_pairs(nodes, named, actions):
+        if (i, j) not in edges and veto(nodes[i], nodes[j]) is None:
+            edges[(i, j)] = Edge(i, j, "form", {rule: FORM_SCORE}, "merge", "high", rule)
+            counts[f"pairs_form_{rule}"] += 1
     for e in propose(nodes, cfg, embed, counts):
         edges.setdefault((e.i, e.j), e)
     band = sorted((e for e in edges.values() if e.band == "llm"), key=lambda e: (-e.score, e.i, e.j))
@@ -149,14 +158,11 @@ def resolve(
     counts["merge_edges"] = len(merges)
     counts["merge_edges_refused"] = len(grouping.refused)
     # Acronyms last: their expansions are counted per entity, not per spelling.
-    acronyms = link_short_forms(nodes, collect_definitions(nodes, definitions), grouping.cluster_of)
+    reduced = {r: i for i, n in enumerate(nodes) if (r := head_reduced(n, named, actions)) is not None}
+    acronyms = link_short_forms(nodes, known, grouping.cluster_of, reduced)
     counts.update(acronyms.counts)
-    for e in acronyms.edges:
-        short = e.i if _is_short(nodes[e.i], nodes[e.j]) else e.j
-        counts["pairs_acronym" if grouping.attach(short, e) else "acronyms_already_in_a_cluster"] += 1
+    for short, e in acronyms.edges:
+        attached = grouping.attach(short, e)  # 'AI' with 'A.I.', 'CRF' with 'CRF model'
+        counts["pairs_acronym" if attached else "acronyms_already_in_a_cluster"] += 1
     unresolved = [*acronyms.unresolved, *(e for e in edges.values() if e.decision != "merge")]
     return build_resolution(nodes, grouping, acronyms.by_document, unresolved, counts)
-
-
-def _is_short(a: Node, b: Node) -> bool:
-    return " " not in a.key and len(a.key) < len(b.key)

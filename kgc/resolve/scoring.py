@@ -24,6 +24,7 @@ from kgc.resolve.acronyms import (
     looks_like_acronym,
     short_letters,
 )
+from kgc.resolve.forms import same_action_form
 from kgc.resolve.keys import numbers
 from kgc.resolve.types import Node
 from kgc.text import words
@@ -40,6 +41,13 @@ SCOPING_PREFIXES = (
 _SEPARABLE = frozenset(SCOPING_PREFIXES) - {"in", "im", "ir", "de", "dis"}
 # Word endings that do not change what a word names ('dialog'/'dialogue', 'position'/'positional').
 _SAME_WORD_ENDINGS = ("s", "es", "e", "ue", "d", "ed", "ly", "al")
+# Endings that make another word of one stem ('prediction' / 'predictor', 'detection' / 'detector'):
+# two words that differ by one of these for another are not a typo of each other.
+_DERIVATIONS = frozenset(
+    f"{e}{s}"
+    for e in ("ion", "or", "er", "ive", "ity", "ment", "ance", "ence", "ist", "ism", "ing")
+    for s in ("", "s")
+)
 
 
 class Vocabulary:
@@ -110,6 +118,9 @@ def _same_word(x: str, y: str, first: bool, vocabulary: Vocabulary) -> bool:
         return True  # a verb at the start of a name: 'learn weight uncertainty' / 'learning ...'
     if x[0] != y[0] or vocabulary.both_real(x, y):
         return False
+    stem_length = next((k for k, (a, b) in enumerate(zip(x, y, strict=False)) if a != b), min(len(x), len(y)))
+    if x[stem_length:] in _DERIVATIONS and y[stem_length:] in _DERIVATIONS:
+        return False
     # one edit in a word of 4-7 letters, two from 8: 'transliteration' is not a typo of 'translation'
     return len(short) >= 4 and Levenshtein.distance(x, y) <= min(2, len(short) // 4)
 
@@ -177,4 +188,11 @@ def compatible(a: Node, b: Node, cfg: ResolveConfig) -> tuple[bool, float]:
         return True, s
     if abbreviation_of(a, b):
         return True, ACRONYM_SCORE
+    if same_action_form(a.key, b.key):
+        return True, FORM_SCORE
     return False, s
+
+
+# The score recorded for another form of one name ('detecting X' / 'X detection'): below a close
+# spelling's, so that 'generating X' joins 'generate X' before 'generation of X' when all three are seen.
+FORM_SCORE = 0.9

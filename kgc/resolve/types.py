@@ -68,6 +68,7 @@ class Cluster:
     id: str
     canonical: str
     nodes: list[int]
+    canonical_reason: str = ""  # which rule chose the shown name (kgc.resolve.canonical)
     weakest: float = 1.0  # lowest pair score inside the cluster that was checked
     weakest_pair: tuple[str, str] | None = None
     surfaces: list[str] = field(default_factory=list)  # every name resolved into it, in some document or all

@@ -28,8 +28,10 @@ class Explanation:
     def lines(self) -> list[str]:
         e = self.entity
         out = [f"{e.name}  (id {e.id}, {e.support} documents)"]
-        if self.cluster is not None:
-            a, b = self.cluster.weakest_pair or ("", "")
+        if self.cluster is not None and self.cluster.canonical_reason:
+            out.append(f"  shown as {e.name!r}: {self.cluster.canonical_reason}")
+        if self.cluster is not None and self.cluster.weakest_pair:
+            a, b = self.cluster.weakest_pair
             out.append(f"  weakest link: {self.cluster.weakest} between {a!r} and {b!r}")
         out.append(f"aliases ({len(self.merges)}):")
         for m in self.merges:

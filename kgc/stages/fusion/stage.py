@@ -2,7 +2,8 @@
 
 Writes graph.json/graph.graphml, merges.jsonl (every alias: how and why it joined its entity),
 rejected_pairs.jsonl (pairs vetoed, left in the LLM band, rejected by the LLM or refused by the
-clustering) and clusters.jsonl (each entity of several names with its weakest link); `kgc explain`
+clustering) and clusters.jsonl (each entity of several names: why it is shown under its name, its
+weakest link); `kgc explain`
 and the view read them.
 """
 
@@ -71,10 +72,15 @@ def write_explanations(result: FusionResult, run: RunDir) -> None:
     run.write(REJECTED_PAIRS, result.rejected)
     clusters = [
         ClusterSummary(
-            id=c.id, canonical=c.canonical, names=len(c.nodes), weakest=c.weakest, weakest_pair=c.weakest_pair
+            id=c.id,
+            canonical=c.canonical,
+            canonical_reason=c.canonical_reason,
+            names=len(c.nodes),
+            weakest=c.weakest,
+            weakest_pair=c.weakest_pair,
         )
         for c in result.clusters.values()
-        if len(c.nodes) > 1
+        if len(set(c.surfaces)) > 1
     ]
     run.write(CLUSTERS, clusters)
 
