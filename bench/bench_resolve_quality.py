@@ -224,7 +224,12 @@ def _cell(run: dict[str, Any], stratum: str | None = None) -> str:
 
 
 def markdown(report: dict[str, dict[str, Any]], sizes: dict[str, dict[str, int]]) -> str:
-    lines = ["Entity resolution on labelled name pairs, no LLM (bench/bench_resolve_quality.py).", ""]
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    lines = [
+        "Entity resolution on labelled name pairs, no LLM (bench/bench_resolve_quality.py).",
+        f"Seconds are wall clock on a shared machine (load average {load} at the end of the run).",
+        "",
+    ]
     lines += ["| set | pairs | same |", "|---|---:|---:|"]
     lines += [f"| {s} | {n['pairs']:,} | {n['same']:,} |" for s, n in sizes.items()]
     lines += [

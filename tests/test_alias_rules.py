@@ -127,3 +127,11 @@ def test_a_document_that_defines_an_acronym_otherwise_keeps_it_apart() -> None:
     r = resolve_names(records, texts=texts)
     assert together(r, "SVC", "singing voice characteristics", "d1")
     assert not together(r, "SVC", "singing voice characteristics", "d2")
+
+
+def test_one_name_written_many_ways_is_one_entity_whatever_the_order() -> None:
+    names = ["generate candidate answers", "generating candidate answers", "generation of candidate answers"]
+    names += ["candidate answers generation", "Generation of candidate answers"]
+    for order in (names, names[::-1]):
+        r = resolve_names(order)
+        assert len({r.lookup(n) for n in names}) == 1, order

@@ -215,7 +215,7 @@ def _short_surface(node: Node, definitions: Definitions) -> tuple[str, str] | No
         return None
     if head in TASK_HEADS and not written_singular(node.surfaces, head):
         return None  # 'NLP tasks': the tasks of a field
-    forms = [s.split(" ")[0] for s in node.surfaces]
+    forms = [s.split(" ")[0] for s in node.surfaces if not (short and s.isupper())]  # not 'JOINT TASK'
     forms = [
         f for f in forms if looks_like_acronym(f) or (may_abbreviate(f) and short_letters(f) in definitions)
     ]

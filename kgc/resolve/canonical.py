@@ -38,6 +38,8 @@ def _abbreviated(node: Node) -> bool:
 def shown_form(surface: str) -> str:
     """A surface form as a name: "The BERT's" -> 'BERT', '“neural MT (NMT)”' -> 'neural MT', 'A.I.' stays."""
     s = _TRAILING.sub("", _LEADING.sub("", surface.strip()))
+    if s.count("(") > s.count(")") and s.startswith("("):  # '(recurrent neural network', cut off
+        s = s[1:]
     s = split_parenthetical(s)[0].strip()
     s = _POSSESSIVE.sub("", _TRAILING.sub("", _ARTICLE.sub("", s)))
     return s.strip() or surface.strip()

@@ -35,8 +35,8 @@ class Grouping:
         self.refused: list[Edge] = []  # merge edges not followed: a member disagreed
         self.cluster_of: dict[int, int] = {}  # node -> index into members
         self._name = list(range(len(nodes)))  # union-find over nodes that are one name
-        for e in merges:  # equal keys, other forms, close spellings ('recurrence' / 'recurrent'): one name
-            if e.generator in ("key", "form") or e.reason == "fuzzy":
+        for e in merges:  # equal keys and other forms; not close spellings, which can chain typos
+            if e.generator in ("key", "form"):
                 self.same_name(e.i, e.j)
 
     def name_of(self, v: int) -> int:
@@ -75,12 +75,16 @@ class Grouping:
             return None
         return min(best.values())
 
-    def join(self, c: int, target: int, edge: Edge, worst: Pair | None = None) -> None:
-        """Move cluster `c` into cluster `target` through `edge`; `worst` is their weakest checked pair."""
-        for m in self.members[c]:
+    def join(
+        self, c: int, target: int, edge: Edge, worst: Pair | None = None, only: list[int] | None = None
+    ) -> None:
+        """Move cluster `c` (or `only` these of its members) into cluster `target` through `edge`;
+        `worst` is their weakest checked pair."""
+        moving = self.members[c] if only is None else only
+        for m in moving:
             self.members[target].append(m)
             self.cluster_of[m] = target
-        self.members[c] = []
+        self.members[c] = [m for m in self.members[c] if m not in set(moving)]
         self.links.append(edge)
         weakest = [w for w in (self.weakest[target], self.weakest[c], worst) if w is not None]
         self.weakest[target] = min([*weakest, (edge.score, edge.i, edge.j)])
@@ -99,12 +103,28 @@ class Grouping:
         self.join(small, big, edge, min(w for w in fits if w is not None))
         return True
 
+    def join_all(self, edges: list[Edge]) -> None:
+        """Join the clusters each edge connects, best edges first, where every name fits; the refused
+        edges that end up inside one cluster are no longer refused."""
+        for e in sorted(edges, key=lambda e: (-e.score, e.i, e.j)):
+            self.join_if_fits(e)
+        self.refused = [e for e in self.refused if self.cluster_of[e.i] != self.cluster_of[e.j]]
+
     def attach(self, short: int, edge: Edge) -> bool:
-        """An acronym joins its expansion: they are one name from now on, and the acronym's cluster (its
-        spellings, 'CRF model') joins the expansion's when every name of it fits there."""
+        """An acronym joins its expansion: they are one name from now on, and the acronym with its
+        spellings ('A.I.', 'CRF model') moves to the expansion's cluster unless a member there forbids
+        it; other names of its cluster stay where they are."""
         other = edge.j if edge.i == short else edge.i
         self.same_name(short, other)
-        return self.join_if_fits(edge)
+        c, target = self.cluster_of[short], self.cluster_of[other]
+        if c == target:
+            return True
+        moving = [m for m in self.members[c] if self.name_of(m) == self.name_of(short)]
+        fits = [self.fits(v, self.members[target]) for v in moving]
+        if any(w is None for w in fits):
+            return False
+        self.join(c, target, edge, min(w for w in fits if w is not None), only=moving)
+        return True
 
 
 def _weight(n: Node) -> tuple[int, int, int, str]:
@@ -142,7 +162,5 @@ def cluster(
             g.cluster_of[v] = len(g.members)
             g.members.append([v])
             g.weakest.append(None)
-    for e in sorted(merges, key=lambda e: (-e.score, e.i, e.j)):
-        g.join_if_fits(e)
-    g.refused = [e for e in g.refused if g.cluster_of[e.i] != g.cluster_of[e.j]]
+    g.join_all(merges)
     return g

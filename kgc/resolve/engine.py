@@ -158,11 +158,12 @@ def resolve(
     counts["merge_edges"] = len(merges)
     counts["merge_edges_refused"] = len(grouping.refused)
     # Acronyms last: their expansions are counted per entity, not per spelling.
-    reduced = {r: i for i, n in enumerate(nodes) if (r := head_reduced(n, named, actions)) is not None}
+    reduced = {r[0]: i for i, n in enumerate(nodes) if (r := head_reduced(n, named, actions)) is not None}
     acronyms = link_short_forms(nodes, known, grouping.cluster_of, reduced)
     counts.update(acronyms.counts)
     for short, e in acronyms.edges:
         attached = grouping.attach(short, e)  # 'AI' with 'A.I.', 'CRF' with 'CRF model'
-        counts["pairs_acronym" if attached else "acronyms_already_in_a_cluster"] += 1
+        counts["pairs_acronym" if attached else "acronyms_refused"] += 1
+    grouping.join_all(merges)  # names that followed an acronym's spellings ('NER tasks' ~ 'NER task')
     unresolved = [*acronyms.unresolved, *(e for e in edges.values() if e.decision != "merge")]
     return build_resolution(nodes, grouping, acronyms.by_document, unresolved, counts)

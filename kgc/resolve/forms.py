@@ -74,10 +74,13 @@ def same_action_form(a: str, b: str) -> bool:
     return fa[0] == fb[0] and same_action(fa[1], fb[1])
 
 
-def head_reduced(node: Node, named: Collection[str], action_letters: Collection[str]) -> str | None:
-    """The name a node's head word adds nothing to, as a key; method words all read 'method':
-    'detection task' -> 'detection', 'bootstrapping approach' -> 'bootstrapping method', 'SmartKom
-    architecture' -> 'smartkom', 'BERT model' -> 'bert'. `named` holds the long forms (keys) of the
+def head_reduced(
+    node: Node, named: Collection[str], action_letters: Collection[str]
+) -> tuple[str, str] | None:
+    """The name a node's head word adds nothing to, as a key, and the kind of head word (task, named,
+    model, method); method words all read 'method': 'detection task' -> ('detection', 'task'),
+    'bootstrapping approach' -> ('bootstrapping method', 'method'), 'SmartKom architecture' ->
+    ('smartkom', 'named'), 'BERT model' -> ('bert', 'model'). `named` holds the long forms (keys) of the
     acronyms the texts define; `action_letters` the letters of acronyms that may name an action
     ('mt' for 'machine translation': 'MT system' stays apart from 'MT')."""
     ws = node.key.split(" ")
@@ -86,18 +89,19 @@ def head_reduced(node: Node, named: Collection[str], action_letters: Collection[
     rest, head = " ".join(ws[:-1]), ws[-1]
     acronym = _acronym(node, rest)
     # 'detection task' = 'detection'; but 'NLP tasks', 'deep learning tasks' are the tasks of a field
-    if head in TASK_HEADS and (names_action(rest) or acronym) and written_singular(node.surfaces, head):
-        return rest
+    action = names_action(rest) or (acronym and short_letters(rest) in action_letters)
+    if head in TASK_HEADS and action and written_singular(node.surfaces, head):
+        return rest, "task"
     if head in ARTEFACT_HEADS and _is_camel(node, rest):
-        return rest
+        return rest, "named"
     # 'BERT model' = 'BERT'; 'stacked auto-encoder architecture' = 'stacked auto-encoders', but a long
     # form with 'model' is left alone: 'vision language model' is no 'vision language'.
     acronym_model = acronym and short_letters(rest) not in action_letters
     long_form_model = rest in named and head != "model"
     if head in MODEL_HEADS and (acronym_model or long_form_model) and not names_action(rest):
-        return rest
+        return rest, "model"
     if head in METHOD_HEADS:
-        return f"{rest} method"
+        return f"{rest} method", "method"
     return None
 
 
@@ -106,21 +110,26 @@ def _is_camel(node: Node, rest: str) -> bool:
 
 
 def _acronym(node: Node, rest: str) -> bool:
-    return " " not in rest and any(looks_like_acronym(s.split(" ")[0]) for s in node.surfaces)
+    """The name's first word is written as an acronym ('BERT model'; not 'JOINT TASK', all capitals)."""
+    return " " not in rest and any(
+        looks_like_acronym(s.split(" ")[0]) for s in node.surfaces if not s.isupper()
+    )
 
 
 def form_pairs(
     nodes: list[Node], named: Collection[str], action_letters: Collection[str], max_group: int = 50
 ) -> list[tuple[int, int, str]]:
-    """Pairs of nodes (i < j) that are one name written two ways, with the rule: 'action' or 'head'."""
+    """Pairs of nodes (i < j) that are one name written two ways, with the rule: 'action' or 'head'.
+    Names reduced by head words of different kinds are not paired: 'NL task' and 'NL model' both
+    shorten 'NL', a task and a model."""
     by_form: dict[tuple[tuple[str, ...], str], list[int]] = defaultdict(list)
-    by_reduced: dict[str, list[int]] = defaultdict(list)
+    by_reduced: dict[str, list[tuple[int, str]]] = defaultdict(list)
     for i, n in enumerate(nodes):
         if (form := action_form(n.key)) is not None:
             by_form[(form[0], form[1][:4])].append(i)
-        by_reduced[n.key].append(i)
+        by_reduced[n.key].append((i, ""))
         if (reduced := head_reduced(n, named, action_letters)) is not None:
-            by_reduced[reduced].append(i)
+            by_reduced[reduced[0]].append((i, reduced[1]))
     out: dict[tuple[int, int], str] = {}
     for group in by_form.values():
         if 1 < len(group) <= max_group:
@@ -128,10 +137,11 @@ def form_pairs(
                 for y in group:
                     if x < y and same_action_form(nodes[x].key, nodes[y].key):
                         out[(x, y)] = "action"
-    for group in by_reduced.values():
-        if 1 < len(group) <= max_group:
-            for x in group:
-                for y in group:
-                    if x < y and nodes[x].key != nodes[y].key:
+    for reduced_group in by_reduced.values():
+        if 1 < len(reduced_group) <= max_group:
+            for x, kind_x in reduced_group:
+                for y, kind_y in reduced_group:
+                    same_kind = kind_x == kind_y or "" in (kind_x, kind_y)
+                    if x < y and nodes[x].key != nodes[y].key and same_kind:
                         out.setdefault((x, y), "head")
     return [(i, j, why) for (i, j), why in sorted(out.items())]
