@@ -1,10 +1,8 @@
-"""Entity linking benchmark: quality on a labelled set, speed and memory at scale.
+"""Entity linking benchmark: speed and memory at scale (quality: bench/bench_link_quality.py).
 
-    python bench/bench_link.py quality [--split dev|test]   # bench/link_gold.py builds the labelled set
     python bench/bench_link.py speed [--names 10000 --concepts 100000]
 
-Quality: Graphusion's step-2 names against the 322 LectureBank concepts, labelled by written rules
-(bench/link_gold.py says which); no LLM. Speed: a synthetic vocabulary (labels of 2-4 words drawn from
+Speed: a synthetic vocabulary (labels of 2-4 words drawn from
 a Zipf-weighted lexicon of made-up words, a synonym for a third of them) and names that are labels
 with a typo, a plural, an extra word, or made-up (NIL); run in a child process so the index is built
 cold, then again from its cache; peak memory from the child's maximum resident set size.
@@ -26,7 +24,6 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from kgc.config import LinkConfig
 
 RESULTS = Path(__file__).with_name("results")
 GOLD = Path("/work/shared/data/graphusion_links")
@@ -40,56 +37,6 @@ def lecturebank_vocabulary(out: Path) -> Path:
     rows = [line.split("|", 1) for line in CONCEPTS.read_text(encoding="utf-8").splitlines() if line]
     out.write_text("id\tlabel\n" + "".join(f"{i}\t{label}\n" for i, label in rows), encoding="utf-8")
     return out
-
-
-def quality(split: str, show_errors: int, dense: bool = False) -> dict[str, object]:
-    from kgc.link import link_names, load_vocabulary
-    from kgc.link.metrics import read_gold, score_links
-
-    gold = read_gold(GOLD / f"{split}.tsv")
-    with tempfile.TemporaryDirectory() as tmp:
-        vocab = load_vocabulary(lecturebank_vocabulary(Path(tmp) / "lecturebank.tsv"), cache=False)
-    t = time.perf_counter()
-    embed = None
-    if dense:  # the bundled MiniLM, re-ranking the candidates by name vs label + definition
-        from kgc.embeddings import load_embedder
-
-        embed = load_embedder().encode
-    result = link_names([g.name for g in gold], vocab, LinkConfig(dense=dense), embed=embed)
-    seconds = time.perf_counter() - t
-    scores = score_links(gold, {x.name: x for x in result.links})
-    rules: dict[str, list[str]] = {}
-    for line in (GOLD / f"{split}.tsv").read_text(encoding="utf-8").splitlines():
-        cells = line.split("\t")
-        rules.setdefault(cells[3] if len(cells) > 3 else "?", []).append(cells[0])
-    by_rule = {}
-    for rule, names in sorted(rules.items()):
-        part = score_links([g for g in gold if g.name in set(names)], {x.name: x for x in result.links})
-        by_rule[rule] = {"names": part.names, "accuracy_at_1": round(part.accuracy_at_1.value, 4)}
-    for line in scores.errors[:show_errors]:
-        print("  wrong:", line)
-    for k, v in scores.table():
-        print(f"{k:32} {v}")
-    print("accuracy@1 by labelling rule:", by_rule)
-    return {
-        "split": split,
-        "dense": dense,
-        "names": scores.names,
-        "seconds": round(seconds, 2),
-        "accuracy_at_1": round(scores.accuracy_at_1.value, 4),
-        "broader_tolerant_accuracy": round(scores.broader_tolerant_accuracy.value, 4),
-        "auto_link_precision": round(scores.auto_link_precision.value, 4),
-        "auto_links": scores.auto_link_precision.total,
-        "coverage": round(scores.coverage.value, 4),
-        "nil_precision": round(scores.nil_precision.value, 4),
-        "nil_recall": round(scores.nil_recall.value, 4),
-        "nil_f1": round(scores.nil_f1, 4),
-        "recall": {b: {k: round(r.value, 4) for k, r in by_k.items()} for b, by_k in scores.recall.items()},
-        "strata": {
-            k: {"names": r.total, "accuracy_at_1": round(r.value, 4)} for k, r in scores.strata.items()
-        },
-        "by_rule": by_rule,
-    }
 
 
 _CONSONANTS, _VOWELS = "bcdfghklmnprstvz", "aeiou"
@@ -178,23 +125,18 @@ def speed(n_names: int, n_concepts: int) -> dict[str, object]:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("what", choices=["quality", "speed", "_child"])
+    ap.add_argument("what", choices=["speed", "_child"])
     ap.add_argument("args", nargs="*")
-    ap.add_argument("--split", default="dev")
-    ap.add_argument("--errors", type=int, default=0)
-    ap.add_argument("--dense", action="store_true", help="quality: with the dense band (MiniLM)")
     ap.add_argument("--names", type=int, default=10_000)
     ap.add_argument("--concepts", type=int, default=100_000)
     a = ap.parse_args()
     if a.what == "_child":
         _child(*a.args)
         return
-    result = quality(a.split, a.errors, a.dense) if a.what == "quality" else speed(a.names, a.concepts)
+    result = speed(a.names, a.concepts)
     RESULTS.mkdir(exist_ok=True)
-    dense = "_dense" if a.dense else ""
-    name = f"link_quality_{a.split}{dense}.json" if a.what == "quality" else "link_speed.json"
-    (RESULTS / name).write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    print("wrote", RESULTS / name)
+    (RESULTS / "link_speed.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    print("wrote", RESULTS / "link_speed.json")
 
 
 if __name__ == "__main__":
