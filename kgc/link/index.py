@@ -27,7 +27,7 @@ from kgc.rundir import atomic_write_bytes, atomic_write_text
 log = logging.getLogger(__name__)
 
 N_FEATURES = 1 << 20
-INDEX_VERSION = "2"
+INDEX_VERSION = "3"
 _STRENGTH_CODES = ("label", "exact", "related", "broad", "narrow")
 
 
