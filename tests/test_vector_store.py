@@ -219,9 +219,10 @@ def test_an_old_finished_run_moves_its_vectors_into_the_store(
     np.testing.assert_array_equal(vectors, HashingEmbedder().encode(CORPUS))
     assert sorted(p.name for p in tmp_path.iterdir()) == [STORE_FILE]
     assert (
-        "seeds: 700 chunk vectors moved from embeddings_by_chunk.npz into embeddings.sqlite"
-        in caplog.messages
+        caplog.messages[0]
+        == "seeds: 700 chunk vectors moved from embeddings_by_chunk.npz into embeddings.sqlite"
     )
+    assert caplog.messages[1].endswith(".npy repeats vectors of embeddings_by_chunk.npz: removed")
 
 
 def test_an_old_interrupted_job_resumes_in_the_store(

@@ -48,6 +48,8 @@ def migrate_chunk_vectors(run_path: Path, store: VectorStore, texts: Sequence[st
             if rows:
                 store.put([new[i][0] for i in rows], np.vstack(list(rows.values())))
             log.info("seeds: %d vectors of an earlier embedding job moved into %s", len(rows), STORE_FILE)
+        elif not new:  # a finished job: its rows were saved in the npz too
+            log.info("seeds: %s repeats vectors of %s: removed", path.name, OLD_STORE)
         else:
             log.info("seeds: %s of an earlier kgc version is not of these chunks: removed", path.name)
         if path.is_dir():
