@@ -42,7 +42,7 @@ os.environ["KGC_HOME"] = tempfile.mkdtemp(prefix="kgc-bench-embedder-")  # the e
 from kgc.config import EmbeddingConfig, SeedsConfig  # noqa: E402
 from kgc.embeddings import Backend, Embedder, load_embedder  # noqa: E402
 from kgc.rundir import atomic_write_text  # noqa: E402
-from kgc.stages.seeds import cluster_documents  # noqa: E402
+from kgc.stages.seed_topics import cluster_documents  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data" / "graphusion"
 RESULTS = ROOT / "bench" / "results"
@@ -56,7 +56,7 @@ CLUSTER_SNIPPET = """
 import time, numpy as np
 started = time.perf_counter()
 from kgc.config import SeedsConfig
-from kgc.stages.seeds import cluster_documents
+from kgc.stages.seed_topics import cluster_documents
 vectors = np.load({path!r})
 cluster_documents(vectors, SeedsConfig())
 print(round(time.perf_counter() - started, 2))

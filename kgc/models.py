@@ -226,7 +226,7 @@ class TopicSummary(BaseModel):
     """One topic for the user to inspect in the run directory (topics.json)."""
 
     topic: int
-    size: int  # number of documents
+    size: int  # number of documents in it (the topic model may have been fitted on a sample of them)
     keywords: list[str]  # keyphrases as found, best first
 
 

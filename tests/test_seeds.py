@@ -14,7 +14,8 @@ from kgc.embeddings import load_embedder
 from kgc.errors import KgcError
 from kgc.models import Seed
 from kgc.stages.seed_phrases import candidate_phrases, phrase_vocabulary, select_seeds, user_seeds
-from kgc.stages.seeds import SeedResult, find_seeds, is_junk, kmeans_k, umap_shape
+from kgc.stages.seed_topics import kmeans_k, umap_shape
+from kgc.stages.seeds import SeedResult, find_seeds, is_junk
 from kgc.text import normalise_name
 
 ABSTRACTS = Path(__file__).resolve().parents[2] / "shared" / "data" / "graphusion" / "abstracts.txt"

@@ -66,6 +66,13 @@ class SeedsConfig(Section):
         description="documents a topic needs (HDBSCAN's min_cluster_size); a corpus of fewer than "
         "twice this is clustered by k-means",
     )
+    fit_sample: int = Field(
+        5000,
+        ge=0,
+        description="fit the topic model on at most this many chunks (chosen by content hash: the same on "
+        "every run) and give every other chunk the topic whose keyphrases it shares most, so only these "
+        "are embedded; 0: fit on all (README 'Large corpora')",
+    )
     max_seeds: int = Field(500, description="topics take turns, best keyphrase first, until this many")
     user_seeds: list[str] = Field(
         default_factory=list, description="seeds of your own, added to the topics' (`--seeds-file`)"
@@ -90,7 +97,13 @@ class RetrievalConfig(Section):
     """The chunks each seed is extracted from (kgc.stages.retrieval); they are chosen to fit
     `extraction.max_chars`."""
 
-    min_score: float = Field(70.0, description="rapidfuzz partial_ratio threshold (Graphusion: 70)")
+    method: Literal["fuzzy", "bm25"] = Field(
+        "fuzzy",
+        description="'fuzzy': chunks with rapidfuzz partial_ratio >= min_score (Graphusion's; its time grows "
+        "with seeds x chunks x chunk length); 'bm25': chunks that contain every word of the seed, those "
+        "with the seed's phrase first, ranked by BM25 (seconds at 100,000 chunks; README 'Large corpora')",
+    )
+    min_score: float = Field(70.0, description="fuzzy: rapidfuzz partial_ratio threshold (Graphusion: 70)")
     max_chunks: int = Field(20, description="chunks retrieved for one seed at most, best match first")
 
 
