@@ -93,6 +93,7 @@ def test_head_words_that_add_nothing() -> None:
         ("Japanese", "Japanese text"),
         ("NLP tasks", "NLP"),  # the tasks of a field
         ("deep learning tasks", "deep learning"),
+        ("machine learning task", "machine learning"),  # a task machine learning solves
         ("vision language model", "vision languages"),
         ("language model", "language model task"),
     ],
@@ -135,3 +136,10 @@ def test_one_name_written_many_ways_is_one_entity_whatever_the_order() -> None:
     for order in (names, names[::-1]):
         r = resolve_names(order)
         assert len({r.lookup(n) for n in names}) == 1, order
+
+
+def test_an_acronym_brings_its_spellings_and_abbreviations_to_its_expansion() -> None:
+    names = ["RNN", "RNNs", "RNN model", "RNN models", "recurrent neural network models"]
+    names += ["recurrent neural network", "Recurrent Neural Networks", "recurrence neural network"]
+    r = resolve_names(names)
+    assert len({r.lookup(n) for n in names}) == 1

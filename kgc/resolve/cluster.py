@@ -3,11 +3,12 @@
 Not connected components: names are taken in order of weight (mentions, then documents), and a name
 joins the cluster of a neighbour it has a merge edge to only if it fits every member already there
 (no veto, no LLM 'no', and alike or an abbreviation of it). Members that are one name written
-differently (joined by equal keys, a close spelling or another form: 'detecting MCI', 'MCI
-detection'; later an acronym and its expansion) count as one: the name must fit one of them. Otherwise it tries its next
-neighbour's cluster, then starts its own. Then clusters a merge edge connects become one when every
-name of one fits the other (a name taken early could not join a cluster formed after it). Each
-cluster keeps its weakest checked pair.
+differently (joined by equal keys, another form or an abbreviation: 'detecting MCI', 'MCI detection',
+'MCI detection task'; later an acronym and its expansion) count as one: the name must fit one of
+them. Close spellings do not count so: two typos can chain two words ('analyzerss' / 'analysess').
+Otherwise it tries its next neighbour's cluster, then starts its own. Then clusters a merge edge
+connects become one when every name of one fits the other (a name taken early could not join a
+cluster formed after it). Each cluster keeps its weakest checked pair.
 """
 
 from __future__ import annotations
@@ -35,8 +36,8 @@ class Grouping:
         self.refused: list[Edge] = []  # merge edges not followed: a member disagreed
         self.cluster_of: dict[int, int] = {}  # node -> index into members
         self._name = list(range(len(nodes)))  # union-find over nodes that are one name
-        for e in merges:  # equal keys and other forms; not close spellings, which can chain typos
-            if e.generator in ("key", "form"):
+        for e in merges:  # equal keys, other forms, abbreviations; not close spellings (typos can chain)
+            if e.generator in ("key", "form", "acronym"):
                 self.same_name(e.i, e.j)
 
     def name_of(self, v: int) -> int:

@@ -38,6 +38,7 @@ from kgc.resolve.heads import (
     is_action,
     is_gerund,
     names_action,
+    names_paradigm,
     written_singular,
 )
 from kgc.resolve.types import Node
@@ -89,7 +90,9 @@ def head_reduced(
     rest, head = " ".join(ws[:-1]), ws[-1]
     acronym = _acronym(node, rest)
     # 'detection task' = 'detection'; but 'NLP tasks', 'deep learning tasks' are the tasks of a field
-    action = names_action(rest) or (acronym and short_letters(rest) in action_letters)
+    action = (names_action(rest) and not names_paradigm(rest)) or (
+        acronym and short_letters(rest) in action_letters
+    )
     if head in TASK_HEADS and action and written_singular(node.surfaces, head):
         return rest, "task"
     if head in ARTEFACT_HEADS and _is_camel(node, rest):

@@ -67,6 +67,11 @@ def names_action(key: str) -> bool:
     return is_action(form[1] if form else key)
 
 
+def names_paradigm(key: str) -> bool:
+    """'machine learning', 'deep learning': a task with their name is one they solve, not them."""
+    return key.endswith("learning")
+
+
 def written_singular(surfaces: Iterable[str], head: str) -> bool:
     """Some surface ends with the head word in the singular: 'detection task', not only 'NLP tasks'
     (the tasks of a field)."""
