@@ -32,6 +32,7 @@ import argparse
 import csv
 import json
 import os
+import random
 import subprocess
 import sys
 import tarfile
@@ -61,7 +62,7 @@ def graphusion_set() -> tuple[Job, list[dict[str, Any]]]:
     job = {
         "records": [[n, 1, []] for n in real_names()],
         "texts": {str(i): line for i, line in enumerate(abstracts)},
-        "queries": [[n, None] for p in pairs for n in (p["a"], p["b"])],
+        "queries": [[n, None] for p in pairs for n in (p["a"], p["b"])] + [[n, None] for n in real_names()],
     }
     labels = [
         {"stratum": p["stratum"], "population": int(p["population"]), "same": p["same"] == "1"} for p in pairs
@@ -145,6 +146,38 @@ def score(labels: list[dict[str, Any]], entities: list[str | None], weighted: bo
     }
 
 
+def new_joins(names: list[str], before: list[str | None], after: list[str | None], n: int) -> str:
+    """The names that are one entity after and were not before (one pair per group that joined), and
+    the other way round, with a sample of them to read: what the 300 pairs, drawn from the resolver of
+    their time, cannot tell."""
+
+    def changes(now: list[str | None], then: list[str | None]) -> list[tuple[str, str]]:
+        groups: dict[str | None, dict[str | None, list[str]]] = defaultdict(lambda: defaultdict(list))
+        for name, x, y in zip(names, now, then, strict=True):
+            if x is not None:
+                groups[x][y].append(name)
+        return [
+            (parts[0][0], other[0])
+            for g in groups.values()
+            for parts in [list(g.values())]
+            for other in parts[1:]
+        ]
+
+    joins, splits = changes(after, before), changes(before, after)
+    sample = random.Random(19).sample(joins, min(n, len(joins)))
+    lines = [
+        f"Graphusion's {len(names):,} step-2 names: {len(joins)} groups of names one entity now and not "
+        f"before (a pair each), {len(splits)} apart now and not before. A sample of {len(sample)} joins:",
+        "",
+        *(f"{k}. {a} / {b}" for k, (a, b) in enumerate(sample, 1)),
+        "",
+        "Apart now:",
+        "",
+        *(f"- {a} / {b}" for a, b in splits),
+    ]
+    return "\n".join(lines)
+
+
 def labels_population(labels: list[dict[str, Any]], stratum: str) -> int:
     return next(int(label.get("population", 0)) for label in labels if label["stratum"] == stratum)
 
@@ -169,6 +202,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--baseline", default="5c6714b", help="the commit to compare with (default: %(default)s)")
     ap.add_argument("--misses", type=int, default=0, help="print this many missed SciERC train pairs")
+    ap.add_argument(
+        "--sample", type=int, default=100, help="Graphusion names newly joined, to read (seed 19)"
+    )
     args = ap.parse_args()
     jobs: dict[str, Job] = {}
     sets: dict[str, tuple[str, list[dict[str, Any]]]] = {}  # label set -> (its job, its labels)
@@ -185,11 +221,13 @@ def main() -> None:
     here = head.stdout.strip() + (" with changes" if dirty else "")
     resolvers = {f"kgc at {args.baseline} (before)": None, f"kgc at {here} (after)": ROOT}
     report: dict[str, dict[str, Any]] = {}
+    entities_of: dict[str, list[str | None]] = {}  # resolver -> the entity of every Graphusion name
     with tempfile.TemporaryDirectory() as tmp:
         for name, path in resolvers.items():
             tree = path or baseline_tree(args.baseline, Path(tmp))
             report[name] = {}
             results = {job_name: run(job, tree) for job_name, job in jobs.items()}
+            entities_of[name] = results["graphusion"]["entities"][2 * len(sets["graphusion"][1]) :]
             for set_name, (job_name, labels) in sets.items():
                 result = results[job_name]
                 scored = score(labels, result["entities"], weighted=set_name == "graphusion")
@@ -211,6 +249,11 @@ def main() -> None:
     previous.write_text(json.dumps({"sets": sizes, "runs": report}, indent=2) + "\n", encoding="utf-8")
     (RESULTS / "resolve_quality.md").write_text(markdown(report, sizes) + "\n", encoding="utf-8")
     print(markdown(report, sizes))
+    before_name, after_name = list(resolvers)
+    (RESULTS / "resolve_new_joins.md").write_text(
+        new_joins(real_names(), entities_of[before_name], entities_of[after_name], args.sample) + "\n",
+        encoding="utf-8",
+    )
     after = report[list(resolvers)[-1]]["scierc-train"]
     for line in after["missed_list"][: args.misses]:
         print("missed:", line)
