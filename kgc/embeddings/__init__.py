@@ -12,7 +12,7 @@
 """
 
 from kgc.assets import use_local_models
-from kgc.embeddings.base import Embedder
+from kgc.embeddings.base import Embed, Embedder
 from kgc.embeddings.factory import Backend, LazyEmbedder, load_embedder, resolve_backend
 from kgc.embeddings.folders import MODEL_CHOICES, minilm_path, model_key, resolve_model_path
 from kgc.embeddings.store import STORE_FILE, VectorStore
@@ -25,6 +25,7 @@ __all__ = [
     "MODEL_CHOICES",
     "STORE_FILE",
     "Backend",
+    "Embed",
     "Embedder",
     "LazyEmbedder",
     "StoredEmbedder",

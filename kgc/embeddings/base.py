@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
 import numpy as np
@@ -21,3 +21,8 @@ class Embedder(Protocol):
     def key(self) -> str: ...
 
     def encode(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+# What the pure libraries take (kgc.resolve, kgc.link): an embedder's `encode`, or any function that
+# gives one L2-normalised float32 row per text, so they need no model, store or backend of their own.
+Embed = Callable[[list[str]], np.ndarray]

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from kgc.config import LinkConfig
+from kgc.embeddings.base import Embed
 from kgc.link.bands import Candidate, NameQuery, candidates_for
 from kgc.link.decide import LINKED, Decision, decide
 from kgc.link.index import VocabIndex, build_index
@@ -35,8 +36,6 @@ if TYPE_CHECKING:
     from kgc.link.llm_band import Chooser
 
 log = logging.getLogger(__name__)
-
-Embed = Callable[[list[str]], np.ndarray]  # texts -> L2-normalised vectors
 
 
 @dataclass

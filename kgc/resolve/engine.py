@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 
 import numpy as np
 from rapidfuzz import fuzz, process
 
 from kgc.config import ResolveConfig
+from kgc.embeddings.base import Embed
 from kgc.resolve.acronyms import action_letters, link_short_forms, partial_abbreviations
 from kgc.resolve.candidates import embedding_pairs, key_pairs, ngram_pairs
 from kgc.resolve.cluster import cluster
@@ -29,8 +30,6 @@ from kgc.resolve.scoring import FORM_SCORE, Vocabulary, decide, veto
 from kgc.resolve.types import Edge, NameRecord, Node
 
 log = logging.getLogger(__name__)
-
-Embed = Callable[[list[str]], np.ndarray]  # texts -> L2-normalised vectors
 
 
 def build_nodes(records: Iterable[NameRecord], max_context: int = 3) -> tuple[list[Node], int]:
