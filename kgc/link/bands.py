@@ -13,20 +13,22 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz
 
+from kgc.link import forms
 from kgc.link.index import Hit, VocabIndex
 from kgc.resolve import name_key
 from kgc.resolve.acronyms import abbreviates, abbreviates_partially, looks_like_acronym, short_letters
-from kgc.text import singular, split_parenthetical, words
+from kgc.resolve.heads import is_gerund
+from kgc.text import QUOTES, singular, split_parenthetical, words
 
-# Last words that say only what kind of thing a name is: 'X task' is the task X.
-GENERIC_HEADS = frozenset({"task", "problem"})
 # Bands in order of trust: a candidate is ranked by the best band that proposed it, then by score.
-BAND_ORDER = ("key", "definition", "acronym", "narrower", "ngram", "dense")
+BAND_ORDER = ("key", "definition", "variant", "acronym", "narrower", "ngram", "dense")
+MAX_INSIDE_LETTERS = 8  # longer acronyms are looked up by their initials only
 
 
 @dataclass
@@ -44,9 +46,9 @@ class Candidate:
 
     @property
     def score(self) -> float:
-        """How close the name is to the concept's best label: 1.0 for a key or definition hit."""
+        """How close the name is to the concept's best label: 1.0 for a key, definition or variant hit."""
         f = self.features
-        if "key" in f or "definition" in f:
+        if "key" in f or "definition" in f or "variant" in f:
             return 1.0
         return max(f.get("string", 0.0), f.get("dense", 0.0) if "string" not in f else 0.0)
 
@@ -75,13 +77,9 @@ def _add(
 
 
 def key_band(q: NameQuery, index: VocabIndex, found: dict[int, Candidate]) -> None:
-    """The name's key, its key without a parenthesis or with the parenthesis alone, and without a
-    last word that only says what kind of thing it is ('sentiment analysis task')."""
+    """The name's key, its key without a parenthesis or with the parenthesis alone."""
     base, inner = split_parenthetical(q.name)
     keys = [q.key] + [k for k in (name_key(base), name_key(inner or "")) if k and k != q.key and inner]
-    ws = q.key.rsplit(" ", 1)
-    if len(ws) == 2 and ws[1] in GENERIC_HEADS:
-        keys.append(ws[0])
     for key in keys:
         for row in index.rows_of_key(key):
             _add(found, index, row, "key", "key", 1.0)
@@ -94,44 +92,124 @@ def definition_band(q: NameQuery, index: VocabIndex, found: dict[int, Candidate]
             _add(found, index, row, "definition", "definition", 1.0)
 
 
+def variant_band(q: NameQuery, index: VocabIndex, found: dict[int, Candidate]) -> None:
+    """The name written another way (kgc.link.forms) is a label, or a label written another way."""
+    hits: list[tuple[int, str]] = []
+    for key, how in forms.name_variants(q.key, q.name).items():
+        hits += [
+            (row, f"{how}=label")
+            for row in index.rows_of_key(key)
+            if index.strength(row) in ("label", "exact")
+        ]
+        hits += [(row, f"{how}+{kind}") for row, kind in index.variants_of(key)]
+    hits += index.variants_of(q.key)
+    for form in forms.forms(q.key):
+        hits += [(row, "form") for row, other in index.forms_of(form[0]) if forms.same_form(form, other)]
+    for row, how in hits:
+        if index.row_key[row] != q.key:
+            _add(found, index, row, "variant", "variant", 1.0)
+            found[int(index.row_concept[row])].features[f"variant_{how}"] = 1.0
+
+
+def _acronym_tokens(name: str) -> list[str]:
+    """The name as an acronym: 'GANs', or 'GRU' of 'GRU networks' (a head word that adds nothing)."""
+    base, _ = split_parenthetical(name)  # 'boosting NMT (neural MT)' is not NMT: the base decides
+    token = base.strip().strip(QUOTES)
+    ws = token.split(" ")
+    if len(ws) == 2 and forms.without_head(name_key(token), token) is not None:
+        return [token, ws[0]]
+    return [token]
+
+
 def acronym_band(q: NameQuery, index: VocabIndex, found: dict[int, Candidate]) -> None:
-    base, _ = split_parenthetical(q.name)  # 'boosting NMT (neural MT)' is not NMT: the base decides
-    for token in (base.strip(),):
+    """Labels whose initials the acronym spells; with `acronym_initials` when they are all initials
+    ('GAN'), without when some letters come from inside a word ('VAE': variational autoencoder)."""
+    for token in _acronym_tokens(q.name):
         if not looks_like_acronym(token):
             continue
         letters = short_letters(token)
-        for row in index.by_initials.get(letters, ()):
-            if abbreviates(letters, index.row_key[row]):
-                _add(found, index, row, "acronym", "acronym", 1.0)
-                found[int(index.row_concept[row])].features["acronym_letters"] = float(len(letters))
+        lookups = forms.subsequences(letters) if len(letters) <= MAX_INSIDE_LETTERS else iter([letters])
+        for initials in dict.fromkeys(lookups):
+            for row, long in index.by_initials.get(initials, ()):
+                if abbreviates(letters, long):
+                    _add(found, index, row, "acronym", "acronym", 1.0)
+                    f = found[int(index.row_concept[row])].features
+                    f["acronym_letters"] = float(len(letters))
+                    if initials == letters:
+                        f["acronym_initials"] = 1.0
 
 
 def partial_abbreviation_band(
     q: NameQuery, hits: list[Hit], index: VocabIndex, found: dict[int, Candidate]
 ) -> None:
-    """'neural MT' -> 'neural machine translation': words kept or abbreviated, checked on the n-gram
-    candidates' labels (kgc.resolve's `abbreviates_partially`)."""
-    if " " not in q.key or not any(looks_like_acronym(w) for w in q.name.split()):
+    """'neural MT' -> 'neural machine translation', and 'statistical MT systems' -> 'SMT system': words
+    kept or abbreviated, checked on the n-gram candidates' labels (kgc.resolve's
+    `abbreviates_partially`), one way or the other."""
+    if " " not in q.key:
         return
+    short = any(looks_like_acronym(w) for w in q.name.split())
+    keys = dict.fromkeys([q.key, q.key.replace("-", "")])  # 'bi-directional RNNs' = 'bidirectional RNNs'
     for h in hits[:10]:
         c = int(index.row_concept[h.row])
         for row in range(index.concept_rows[c], index.concept_rows[c + 1]):
-            if index.strength(row) in ("label", "exact") and abbreviates_partially(q.key, index.row_key[row]):
+            label = index.row_key[row]
+            if index.strength(row) not in ("label", "exact"):
+                continue
+            if (short and any(abbreviates_partially(k, label) for k in keys)) or (
+                " " in label and _has_acronym(index, row) and abbreviates_partially(label, q.key)
+            ):
                 _add(found, index, row, "acronym", "acronym", 1.0)
                 found[c].features["acronym_letters"] = float(len(q.key.replace(" ", "")))
+                found[c].features["acronym_initials"] = 1.0
+
+
+def _has_acronym(index: VocabIndex, row: int) -> bool:
+    """Whether the label or synonym of this row, as written, has an acronym in it ('SMT system')."""
+    c = int(index.row_concept[row])
+    text = index.vocab.concepts[c].names()[row - int(index.concept_rows[c])][0]
+    return any(looks_like_acronym(w) for w in text.split(" "))
 
 
 def narrower_band(q: NameQuery, index: VocabIndex, found: dict[int, Candidate]) -> None:
     """The longest run of the name's last words that is a label (at least one word left in front);
-    hyphenated words count as several ('meta-transfer learning' -> 'transfer learning')."""
-    ws = words(q.key)
+    hyphenated words count as several ('meta-transfer learning' -> 'transfer learning'). When only the
+    head word is a label and it is a generic one, the name without it is read instead
+    ('non-sequential tracking approaches' -> 'tracking', not 'approach')."""
+    key, start, rows = _longest_tail(index, q.key)
+    bare = forms.without_head(q.key, q.name)
+    if (
+        bare is not None
+        and q.key.rsplit(" ", 1)[-1] in forms.GENERIC_HEADS
+        and start >= len(words(q.key)) - 1
+    ):
+        key, start, rows = _longest_tail(index, bare)  # no label ends the name but its head word
+    if rows and _modifies(key, start):
+        for row in rows:
+            _add(found, index, row, "narrower", "narrower", 1 - start / len(words(key)))
+
+
+def _longest_tail(index: VocabIndex, key: str) -> tuple[str, int, list[int]]:
+    """(key, where the tail starts, its label rows) for the longest run of last words that is a label."""
+    ws = words(key)
     for start in range(1, len(ws)):
         tails = dict.fromkeys([" ".join(ws[start:]), " ".join(singular(w) for w in ws[start:])])
         rows = [r for t in tails for r in index.rows_of_key(t) if index.strength(r) in ("label", "exact")]
         if rows:
-            for row in rows:
-                _add(found, index, row, "narrower", "narrower", (len(ws) - start) / len(ws))
-            return
+            return key, start, rows
+    return key, len(ws), []
+
+
+def _modifies(key: str, start: int) -> bool:
+    """Whether the first `start` words (hyphen parts counted) only modify the rest: no relation or
+    conjunction word of their own ('quality of', 'X and', 'for') and no verb first ('improving')."""
+    front: list[tuple[str, bool]] = []  # (word, inside a hyphenated compound)
+    for token in key.split(" "):
+        parts = [p for p in re.split(r"[\-/]+", token) if p]
+        front += [(p, len(parts) > 1) for p in parts]
+    front = front[:start]
+    if not front or is_gerund(front[0][0]):
+        return False
+    return not any(w in forms.RELATION_WORDS and not compound for w, compound in front)
 
 
 def ngram_band(q: NameQuery, hits: list[Hit], index: VocabIndex, found: dict[int, Candidate]) -> None:
@@ -151,7 +229,7 @@ def string_scores(q: NameQuery, index: VocabIndex, found: Mapping[int, Candidate
             if s > best:
                 best_row, best = row, s
         cand.features["string"] = round(best, 4)
-        if not ({"key", "definition"} & set(cand.bands)):
+        if not ({"key", "definition", "variant"} & set(cand.bands)):
             cand.row = best_row
 
 
@@ -168,6 +246,7 @@ def candidates_for(q: NameQuery, hits: list[Hit], index: VocabIndex) -> list[Can
         return []
     key_band(q, index, found)
     definition_band(q, index, found)
+    variant_band(q, index, found)
     acronym_band(q, index, found)
     partial_abbreviation_band(q, hits, index, found)
     narrower_band(q, index, found)

@@ -2,9 +2,10 @@
 with a flag (ambiguous: a tie or a homonym; uncertain: close, not close enough).
 
 In order: a key or definition hit names the concept (one concept: exactMatch; several: a homonym,
-never linked, unless the documents' definition or the hierarchy settles it); a narrow synonym or a
-narrower form of a label links broadMatch; an acronym read out of one label links when it has enough
-letters; a fuzzy candidate links only above `auto_threshold`, clear of the next one by `tie_margin`,
+never linked, unless the documents' definition or the hierarchy settles it); a label written another
+way (kgc.link.forms) likewise; a narrow synonym links broadMatch; an acronym read out of one label
+links when it has enough letters (all of them initials, or else some from inside words of the one
+label that fits); a fuzzy candidate links only above `auto_threshold`, clear of the next one by `tie_margin`,
 differing by no whole word, and not vetoed by kgc.resolve (numbers, versions, negating prefixes).
 """
 
@@ -91,20 +92,43 @@ def decide(q: NameQuery, cands: list[Candidate], index: VocabIndex, cfg: LinkCon
             return Decision("broadMatch", top, "hierarchy", "a homonym whose senses share this parent", 1.0)
         return Decision("ambiguous", None, "key", f"a homonym: {len(named)} concepts share this name")
 
+    variants = [c for c in cands if "variant" in c.bands]
+    direct = [c for c in variants if any(k.endswith("=label") for k in c.features)]
+    if len(direct) == 1:  # the name written another way is a label: before a label written another way
+        variants = direct
+    if len(variants) == 1:
+        c = variants[0]
+        how = ", ".join(k.removeprefix("variant_") for k in c.features if k.startswith("variant_"))
+        return Decision(
+            "exactMatch", c.concept, "variant", f"{index.row_key[c.row]!r} written another way ({how})", 0.95
+        )
+    if variants:
+        top = _common_ancestor(index, [c.concept for c in variants])
+        if top is not None:
+            return Decision(
+                "broadMatch", top, "hierarchy", "written like several concepts that share this parent", 0.95
+            )
+        return Decision("ambiguous", None, "variant", f"written like {len(variants)} concepts")
+
     narrow = [c for c in cands if "key" in c.bands and "narrow" in _strengths(c)]
     if len({c.concept for c in narrow}) == 1:
         return Decision("broadMatch", narrow[0].concept, "key", "a narrow synonym of the concept", 1.0)
 
     acronyms = [c for c in cands if "acronym" in c.bands]
-    if len(acronyms) == 1:
-        c = acronyms[0]
+    initials = [c for c in acronyms if "acronym_initials" in c.features]
+    if len(initials) > 1:
+        return Decision("ambiguous", None, "acronym", f"an acronym of {len(initials)} concepts")
+    if initials:
+        c = initials[0]
         if c.features.get("acronym_letters", 0) >= cfg.min_acronym_letters:
             return Decision(
-                "exactMatch", c.concept, "acronym", f"the letters of {index.row_key[c.row]!r}", 0.95
+                "exactMatch", c.concept, "acronym", f"the initials of {index.row_key[c.row]!r}", 0.95
             )
         return Decision("uncertain", None, "acronym", "a short acronym read out of one label")
-    if len(acronyms) > 1:
-        return Decision("ambiguous", None, "acronym", f"an acronym of {len(acronyms)} concepts")
+    if acronyms:  # letters from inside words ('VAE': variational autoencoder) fit too many labels
+        return Decision(
+            "uncertain", None, "acronym", f"letters of {len(acronyms)} concepts, not their initials"
+        )
 
     by_string = sorted(cands, key=lambda c: -c.features.get("string", 0.0))
     best = next((c for c in by_string if vetoed(q, index, c) is None), None)  # vetoes checked lazily

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
+from kgc.link import forms
 from kgc.link.vocabulary import Vocabulary, cache_dir
 from kgc.resolve.acronyms import long_keys
 from kgc.resolve.keys import compact_key, name_key
@@ -57,7 +58,9 @@ class Hit:
 
 
 class VocabIndex:
-    """Lookup of one vocabulary: `key_rows`, `acronym_concepts`, `ngram_top`."""
+    """Lookup of one vocabulary: rows by key (`rows_of_key`), by another way of writing them
+    (`by_variant`, `by_form`: kgc.link.forms), by initials (`by_initials`), and by 3-grams
+    (`ngram_top`)."""
 
     def __init__(
         self,
@@ -78,15 +81,43 @@ class VocabIndex:
         self.concept_rows = np.searchsorted(row_concept, np.arange(len(vocab.concepts) + 1))
         self.by_key: dict[str, list[int]] = defaultdict(list)
         self.by_compact: dict[str, list[int]] = defaultdict(list)
-        self.by_initials: dict[str, set[int]] = defaultdict(set)
+        # initials -> (row, the text they are the initials of: the label, or the label without its head)
+        self.by_initials: dict[str, list[tuple[int, str]]] = defaultdict(list)
+        self.by_variant: dict[str, list[tuple[int, str]]] = defaultdict(list)  # key -> (row, how)
+        self.by_form: dict[str, list[tuple[int, forms.Form]]] = defaultdict(list)  # object -> (row, form)
+        texts = [text for c in vocab.concepts for text, _ in c.names()]
         for row, key in enumerate(row_key):
             if not key:
                 continue
             self.by_key[key].append(row)
             self.by_compact[compact_key(key)].append(row)
             if self.strength(row) in ("label", "exact"):
-                for initials in long_keys(key):
-                    self.by_initials[initials].add(row)
+                self._add_variants(row, key, texts[row] if len(texts) == len(row_key) else key)
+
+    def _add_variants(self, row: int, key: str, text: str) -> None:
+        longs = {key: "label"}
+        if (bare := forms.label_without_head(key, text)) is not None:
+            longs[bare] = "head"
+        if (model := forms.loose(key)) is not None:
+            longs[model] = "model"
+        longs.update((part, "part") for part in forms.label_parts(key))
+        for long, how in longs.items():
+            if how != "label":
+                self.by_variant[compact_key(long)].append((row, how))
+            for initials in long_keys(long):
+                self.by_initials[initials].append((row, long))
+        for initials in forms.acronym_initials(text):
+            self.by_initials[initials].append((row, key))
+        for form in forms.forms(key):
+            self.by_form[compact_key(form[0])].append((row, form))
+
+    def variants_of(self, key: str) -> list[tuple[int, str]]:
+        """Label rows another way of writing which is `key` (spaces and hyphens aside)."""
+        return self.by_variant.get(compact_key(key), [])
+
+    def forms_of(self, obj: str) -> list[tuple[int, forms.Form]]:
+        """Label rows read as an action on the object `obj` (spaces and hyphens aside)."""
+        return self.by_form.get(compact_key(obj), [])
 
     def strength(self, row: int) -> str:
         return _STRENGTH_CODES[int(self.row_strength[row])]

@@ -28,7 +28,7 @@ from kgc.models import NameLink
 from kgc.resolve.acronyms import looks_like_acronym
 
 KS = (1, 5, 10, 30)
-BANDS = ("key", "definition", "acronym", "narrower", "ngram", "dense")
+BANDS = ("key", "definition", "variant", "acronym", "narrower", "ngram", "dense")
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,8 @@ ARTEFACT_HEADS = METHOD_HEADS | MODEL_HEADS | {"system", "toolkit", "tool"}
 # such an ending that name no action, and action nouns without one.
 _ACTION_ENDINGS = ("tion", "sion", "ment", "ysis", "ing")
 _NOT_ACTIONS = frozenset({
-    "question", "region", "opinion", "function", "relation", "emotion", "dimension", "version",
+    "question", "region", "opinion", "function", "relation", "emotion", "dimension", "version", "vision",
+    "precision",
     "session", "position", "proportion", "criterion", "document", "argument", "segment", "element",
     "sentiment", "comment", "environment", "instrument", "fragment", "statement", "experiment",
     "string", "thing", "embedding", "meaning", "setting", "something", "evening", "morning",
