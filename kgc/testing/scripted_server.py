@@ -306,6 +306,13 @@ def _error(status: int, message: str, retry_after: float | None = None, code: st
     return Answer(status, {"error": {"message": message, "type": kind, "code": code or status}}, headers)
 
 
+def _fault_mix(text: str) -> FaultMix:
+    try:
+        return FaultMix.parse(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         description="Scripted OpenAI-compatible chat server for kgc dry runs and tests."
@@ -319,7 +326,8 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument(
         "--faults",
-        default="",
+        type=_fault_mix,
+        default=None,
         help="random faults as KIND=SHARE,...: 429, 500, 503, cut (answer cut in half, finish_reason "
         "'stop'), drop, hang; e.g. 429=0.1,500=0.1,cut=0.1",
     )
@@ -338,7 +346,7 @@ def main(argv: list[str] | None = None) -> None:
         host=args.host,
         port=args.port,
         hang=args.hang,
-        fault_mix=FaultMix.parse(args.faults, args.fault_seed) if args.faults else None,
+        fault_mix=FaultMix(args.faults.rates, args.fault_seed) if args.faults else None,
     ).start()
     print(server.base_url, flush=True)
     try:
