@@ -312,6 +312,26 @@ def test_cli_prints_its_base_url_and_serves_until_killed() -> None:
         process.wait(timeout=10)
 
 
+@pytest.mark.parametrize(
+    ("faults", "error"),
+    [
+        ("boom=0.1", "unknown fault kind 'boom'"),
+        ("429", "not KIND=RATE"),
+        ("500=0.7,429=0.6", "sum to at most 1"),
+    ],
+)
+def test_cli_refuses_a_bad_fault_mix_with_a_usage_error(faults: str, error: str) -> None:
+    process = subprocess.run(
+        [sys.executable, "-m", "kgc.testing.scripted_server", "--port", "0", "--faults", faults],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert process.returncode == 2
+    assert "Traceback" not in process.stderr
+    assert "error: argument --faults:" in process.stderr and error in process.stderr
+
+
 def test_the_resolve_band_default_judges_every_pair_different() -> None:
     from kgc.testing.replies import default_resolve
 
