@@ -186,7 +186,7 @@ def test_the_deadline_stops_the_build_cleanly_and_a_rerun_resumes(tmp_path: Path
         assert result.exit_code == 1, result.output
         assert "the run's deadline has passed: llm.budget.deadline_seconds=1" in result.output
         assert "run the same command again to resume" in result.output
-        answered = server.stats.by_task["extraction"]
+        answered = server.stats.by_task.get("extraction", 0)  # none when a loaded machine took 1 s to start
         assert answered < 3
         assert "extraction" not in stages(tmp_path)
 

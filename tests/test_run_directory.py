@@ -14,14 +14,17 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
 from kgc import artifacts
-from kgc.artifacts import CANDIDATES, CHUNKS, DOCUMENTS, GRAPH, MANIFEST
+from kgc.artifacts import CANDIDATES, CHUNKS, DOCUMENTS, GRAPH, LLM_CACHE, MANIFEST, VECTORS
 from kgc.cli import app
 from kgc.config import KgcConfig, load_config
+from kgc.embeddings.store import VectorStore
 from kgc.errors import RunDirError
+from kgc.llm.cache import AnswerCache
 from kgc.models import Chunk, KnowledgeGraph
 from kgc.pipeline import Pipeline
 from kgc.rundir import RunDir
@@ -73,6 +76,26 @@ def test_artifacts_get_the_permissions_the_umask_gives(tmp_path: Path, umask: in
         os.umask(old)
     assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask
     assert [p.name for p in tmp_path.iterdir()] == [GRAPH.name]  # no temporary file left
+
+
+@pytest.mark.parametrize("umask", [0o002, 0o077])
+def test_the_sqlite_caches_and_their_journals_get_the_permissions_the_umask_gives(
+    tmp_path: Path, umask: int
+) -> None:
+    """sqlite creates its files 0644 whatever the umask: a team member could read but not resume."""
+    old = os.umask(umask)
+    try:
+        with AnswerCache(tmp_path / LLM_CACHE.name) as cache:
+            cache.put("k", "extraction", "{}")
+            journals = sorted(p.name for p in tmp_path.iterdir())
+            modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in tmp_path.iterdir()}
+        with VectorStore.open(tmp_path, "chunks", "key") as store:
+            store.put(["h"], np.ones((1, 4), dtype=np.float32))
+        modes[VECTORS.name] = stat.S_IMODE((tmp_path / VECTORS.name).stat().st_mode)
+    finally:
+        os.umask(old)
+    assert len(journals) == 3  # the cache, its -wal and -shm files
+    assert modes == {name: 0o666 & ~umask for name in [*journals, VECTORS.name]}
 
 
 def test_a_run_directory_under_a_file_is_one_clear_line(tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ it is a cache, never the only copy of anything.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sqlite3
 from collections.abc import Collection, Iterator, Sequence
@@ -126,6 +127,9 @@ def _connect(path: Path) -> sqlite3.Connection:
 
 
 def _open_checked(path: Path) -> sqlite3.Connection:
+    if not path.exists():  # sqlite would create it 0644 whatever the umask (the journal copies its mode)
+        with contextlib.suppress(OSError):  # sqlite says what is wrong with the folder
+            path.touch(mode=0o666)
     db = sqlite3.connect(path)
     try:
         db.execute(f"PRAGMA page_size = {PAGE_SIZE}")  # takes effect in a new file only

@@ -50,6 +50,10 @@ class AnswerCache:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
         try:
+            # sqlite would create the file 0644 whatever the umask: a team sharing the run could not resume.
+            if not path.exists():
+                with contextlib.suppress(OSError):  # sqlite says what is wrong with the folder
+                    path.touch(mode=0o666)
             # One connection shared under a lock: sqlite serialises writes anyway.
             self._db = sqlite3.connect(path, check_same_thread=False, timeout=30.0)
             self._db.execute("PRAGMA journal_mode=WAL")
