@@ -51,6 +51,6 @@ def resolve_names(
 
     `texts` maps document ids to their text, from which acronym definitions are mined.
     """
-    records = [n if isinstance(n, NameRecord) else NameRecord(n) for n in names]
+    records = (n if isinstance(n, NameRecord) else NameRecord(n) for n in names)  # one at a time
     definitions = [(doc, d) for doc, text in (texts or {}).items() for d in find_definitions(text)]
     return resolve(records, cfg or ResolveConfig(), definitions=definitions, embed=embed, judge=judge)

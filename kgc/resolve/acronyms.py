@@ -239,18 +239,23 @@ def _edge(i: int, j: int, generator: str, score_name: str, score: float, reason:
 
 def partial_abbreviations(nodes: list[Node]) -> list[Edge]:
     """'open IE' -> 'open information extraction' when exactly one name fits."""
+    # The names written with an acronym in them first: only their keys are looked up, so only those
+    # of the partial keys are kept (every name has O(words^2) of them: too many to hold at a million).
+    shortened = {
+        i: " ".join(words(n.key))
+        for i, n in enumerate(nodes)
+        if " " in n.key and any(looks_like_acronym(w) for s in n.surfaces for w in s.split())
+    }
+    wanted = set(shortened.values())
     by_partial: dict[str, list[int]] = defaultdict(list)
     for i, n in enumerate(nodes):
         if len(words(n.key)) >= 2:
-            for k in partial_keys(n.key):
+            for k in partial_keys(n.key) & wanted:
                 by_partial[k].append(i)
     edges = []
-    for i, n in enumerate(nodes):
-        if (
-            " " in n.key
-            and (spaced := " ".join(words(n.key))) in by_partial
-            and any(looks_like_acronym(w) for s in n.surfaces for w in s.split())
-        ):
+    for i, spaced in shortened.items():
+        if spaced in by_partial:
+            n = nodes[i]
             longs = [j for j in by_partial[spaced] if j != i and abbreviates_partially(n.key, nodes[j].key)]
             if len(longs) == 1:
                 edges.append(_edge(i, longs[0], "acronym", "acronym", ACRONYM_SCORE, "acronym"))

@@ -35,8 +35,9 @@ def unique_pairs(pairs: np.ndarray) -> np.ndarray:
     return np.stack([codes // n, codes % n], axis=1)
 
 
-def _group_pairs(bucket: np.ndarray, max_bucket: int) -> tuple[np.ndarray, int]:
-    """All pairs of items sharing a bucket value; buckets above `max_bucket` items are skipped (counted)."""
+def _group_pairs(bucket: np.ndarray, max_bucket: int) -> tuple[np.ndarray, np.ndarray]:
+    """All pairs of items sharing a bucket value, and which items sit in a bucket of more than
+    `max_bucket` items (those buckets give no pairs: too common to mean anything)."""
     order = np.argsort(bucket, kind="stable")
     sorted_b = bucket[order]
     starts = np.flatnonzero(np.r_[True, sorted_b[1:] != sorted_b[:-1]])
@@ -46,8 +47,9 @@ def _group_pairs(bucket: np.ndarray, max_bucket: int) -> tuple[np.ndarray, int]:
         rows = order[starts[sizes == size][:, None] + np.arange(size)]  # groups x size
         a, b = np.triu_indices(int(size), 1)
         out.append(np.stack([rows[:, a].ravel(), rows[:, b].ravel()], axis=1))
-    skipped = int((sizes > max_bucket).sum())
-    return (np.concatenate(out) if out else np.zeros((0, 2), dtype=np.int64)), skipped
+    oversized = np.zeros(len(bucket), dtype=bool)
+    oversized[order] = np.repeat(sizes > max_bucket, sizes)
+    return (np.concatenate(out) if out else np.zeros((0, 2), dtype=np.int64)), oversized
 
 
 def key_pairs(compact_keys: list[str], max_bucket: int = 1000) -> np.ndarray:
@@ -60,31 +62,50 @@ def key_pairs(compact_keys: list[str], max_bucket: int = 1000) -> np.ndarray:
 
 
 def _shingle_codes(keys: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    """Character 3-grams of ' key ' as 24-bit codes, and the index of the first code of each key."""
+    """Character 3-grams of ' key ' as 24-bit codes (uint32), and the index of the first code of each
+    key (keys non-empty, so each has at least one). One byte per character until the codes: at a
+    million names the text is ~40 MB, and every int64 array over it another ~300 MB."""
     texts = [f" {k} ".encode() for k in keys]
     lengths = np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts))
-    data = np.frombuffer(b"".join(texts), dtype=np.uint8).astype(np.uint64)
-    ends = np.cumsum(lengths)
-    owner = np.repeat(np.arange(len(keys)), lengths)
-    pos = np.arange(len(data) - 2) if len(data) >= 3 else np.zeros(0, dtype=np.int64)
-    valid = pos + 2 < ends[owner[pos]]
-    pos = pos[valid]
-    codes = (data[pos] << np.uint64(16)) | (data[pos + 1] << np.uint64(8)) | data[pos + 2]
-    starts = np.searchsorted(owner[pos], np.arange(len(keys)))
-    return codes, starts
+    data = np.frombuffer(b"".join(texts), dtype=np.uint8)
+    del texts
+    valid = np.ones(max(len(data) - 2, 0), dtype=bool)  # a 3-gram starting in one key, ending in the next
+    ends = np.cumsum(lengths)[:-1]
+    valid[ends - 1] = False
+    valid[ends - 2] = False
+    codes = (data[:-2].astype(np.uint32) << 16) | (data[1:-1].astype(np.uint32) << 8) | data[2:]
+    starts = np.r_[0, np.cumsum(lengths - 2)[:-1]]
+    return codes[valid], starts
 
 
-def minhash_signatures(keys: list[str], num_perm: int, seed: int = 1) -> np.ndarray:
-    """MinHash signatures (n x num_perm, uint32) of the keys' character 3-gram sets (keys non-empty)."""
+def minhash_signatures(keys: list[str], num_perm: int, seed: int = 1, block: int = 1 << 16) -> np.ndarray:
+    """MinHash signatures (n x num_perm, uint32) of the keys' character 3-gram sets (keys non-empty),
+    `block` keys at a time so that the 64-bit hashes of all 3-grams are never held at once."""
     codes, starts = _shingle_codes(keys)
     rng = np.random.default_rng(seed)
     a = rng.integers(0, 1 << 64, size=num_perm, dtype=np.uint64, endpoint=False) | np.uint64(1)
     b = rng.integers(0, 1 << 64, size=num_perm, dtype=np.uint64, endpoint=False)
     sig = np.empty((len(keys), num_perm), dtype=np.uint32)
-    for p in range(num_perm):
-        hashed = (a[p] * codes + b[p]) >> _SHIFT  # wraps modulo 2**64, as the scheme wants
-        sig[:, p] = np.minimum.reduceat(hashed, starts)
+    bounds = np.r_[starts, len(codes)]
+    for lo in range(0, len(keys), block):
+        hi = min(lo + block, len(keys))
+        part = codes[bounds[lo] : bounds[hi]].astype(np.uint64)
+        offsets = starts[lo:hi] - bounds[lo]
+        for p in range(num_perm):
+            hashed = (a[p] * part + b[p]) >> _SHIFT  # wraps modulo 2**64, as the scheme wants
+            sig[lo:hi, p] = np.minimum.reduceat(hashed, offsets)
     return sig
+
+
+def band_hashes(sig: np.ndarray, bands: int, rows: int) -> np.ndarray:
+    """One 64-bit hash per band of `rows` signature values (bands x n): equal hashes, one bucket."""
+    out = np.zeros((bands, len(sig)), dtype=np.uint64)
+    for band in range(bands):
+        h = out[band]
+        for c in range(band * rows, (band + 1) * rows):
+            h *= np.uint64(0x100000001B3)  # FNV-style mixing; overflow wraps, as intended
+            h ^= sig[:, c]
+    return out
 
 
 @dataclass
@@ -95,7 +116,9 @@ class NgramPairs:
     skipped_buckets: int
 
 
-def ngram_pairs(keys: list[str], *, bands: int, rows: int, max_bucket: int, min_ratio: float) -> NgramPairs:
+def ngram_pairs(
+    keys: list[str], *, bands: int, rows: int, max_bucket: int, min_ratio: float, score_chunk: int = 1 << 20
+) -> NgramPairs:
     """Pairs whose 3-gram MinHash signatures agree on all `rows` of at least one of `bands` bands, and
     whose string similarity (rapidfuzz ratio) is at least `min_ratio`.
 
@@ -107,36 +130,52 @@ def ngram_pairs(keys: list[str], *, bands: int, rows: int, max_bucket: int, min_
     empty = NgramPairs(np.zeros((0, 2), dtype=np.int64), np.zeros(0), 0, 0)
     if len(keys) < 2:
         return empty
-    sig = minhash_signatures(keys, bands * rows).astype(np.uint64)
+    hashes = band_hashes(minhash_signatures(keys, bands * rows), bands, rows)
+    oversized = np.zeros((bands, len(keys)), dtype=bool)
     n = np.int64(len(keys))
-    seen = np.zeros(0, dtype=np.int64)  # sorted codes i * n + j of pairs already scored
     kept_codes, kept_ratios = [], []
-    proposed = skipped = 0
+    proposed = 0
     for band in range(bands):
-        h = np.zeros(len(keys), dtype=np.uint64)
-        for c in sig[:, band * rows : (band + 1) * rows].T:
-            h = (h * np.uint64(0x100000001B3)) ^ c  # FNV-style mixing; overflow wraps, as intended
-        pairs, n_skipped = _group_pairs(h, max_bucket)
-        skipped += n_skipped
+        pairs, oversized[band] = _group_pairs(hashes[band], max_bucket)
         proposed += len(pairs)
         if not len(pairs):
             continue
         lo, hi = np.minimum(pairs[:, 0], pairs[:, 1]), np.maximum(pairs[:, 0], pairs[:, 1])
+        del pairs
         codes = _unique(lo.astype(np.int64) * n + hi)
-        at = np.minimum(np.searchsorted(seen, codes), max(len(seen) - 1, 0))
-        codes = codes[seen[at] != codes] if len(seen) else codes  # not scored by an earlier band
-        seen = np.sort(np.concatenate([seen, codes]))
-        a, b = (codes // n).tolist(), (codes % n).tolist()
-        ratios = process.cpdist([keys[i] for i in a], [keys[j] for j in b], scorer=fuzz.ratio, workers=-1)
-        keep = ratios >= min_ratio
-        kept_codes.append(codes[keep])
-        kept_ratios.append(ratios[keep])
+        codes = codes[~_proposed_before(codes // n, codes % n, band, hashes, oversized)]
+        for chunk in range(0, len(codes), score_chunk):  # bounded: Python lists of ints and strings
+            part = codes[chunk : chunk + score_chunk]
+            a, b = (part // n).tolist(), (part % n).tolist()
+            ratios = process.cpdist([keys[i] for i in a], [keys[j] for j in b], scorer=fuzz.ratio, workers=-1)
+            keep = ratios >= min_ratio
+            kept_codes.append(part[keep])
+            kept_ratios.append(ratios[keep])
+    skipped = _count_buckets(hashes, oversized)
     if not kept_codes:
         return NgramPairs(empty.pairs, empty.ratios, proposed, skipped)
     codes, ratios = np.concatenate(kept_codes), np.concatenate(kept_ratios)
     order = np.argsort(codes)
     codes, ratios = codes[order], ratios[order]
     return NgramPairs(np.stack([codes // n, codes % n], axis=1), ratios, proposed, skipped)
+
+
+def _proposed_before(
+    a: np.ndarray, b: np.ndarray, band: int, hashes: np.ndarray, oversized: np.ndarray
+) -> np.ndarray:
+    """Which pairs an earlier band already proposed (same bucket, not an oversized one), so each pair
+    is scored once. Asked of the band hashes rather than of a set of every pair seen so far, which
+    at a million names holds ~10^8 pairs."""
+    before = np.zeros(len(a), dtype=bool)
+    for earlier in range(band):
+        h, big = hashes[earlier], oversized[earlier]
+        before |= (h[a] == h[b]) & ~big[a]
+    return before
+
+
+def _count_buckets(hashes: np.ndarray, oversized: np.ndarray) -> int:
+    """The number of oversized buckets over all bands."""
+    return sum(len(_unique(h[big])) for h, big in zip(hashes, oversized, strict=True))
 
 
 def embedding_pairs(

@@ -47,10 +47,13 @@ def build_nodes(records: Iterable[NameRecord], max_context: int = 3) -> tuple[li
             nodes.append(Node(key=key))
         n = nodes[i]
         n.surfaces[r.name] += r.count
-        n.docs.update(r.docs)
+        if r.docs:
+            docs = n.docs if isinstance(n.docs, set) else set(n.docs)
+            docs.update(r.docs)
+            n.docs = docs
         for c in r.context:
             if len(n.context) < max_context and c not in n.context:
-                n.context.append(c)
+                n.context = (*n.context, c)
         if r.type:
             n.types[r.type] += r.count
     return nodes, empty

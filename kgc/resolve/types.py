@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Set
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -18,14 +19,18 @@ class NameRecord:
     type: str | None = None
 
 
-@dataclass
+# Nodes and edges are made once per distinct name and per scored pair, a million of each at scale:
+# slots and shared empty defaults (no documents, no context) keep each a few hundred bytes.
+
+
+@dataclass(slots=True)
 class Node:
     """The surface forms sharing one name key ('NMT', 'nmt', "NMT's" -> 'nmt')."""
 
     key: str
     surfaces: Counter[str] = field(default_factory=Counter)
-    docs: set[str] = field(default_factory=set)
-    context: list[str] = field(default_factory=list)
+    docs: Set[str] = frozenset()
+    context: tuple[str, ...] = ()
     types: Counter[str] = field(default_factory=Counter)
 
     @property
@@ -45,7 +50,7 @@ class Node:
 Generator = Literal["key", "acronym", "ngram", "embedding", "definition"]
 
 
-@dataclass
+@dataclass(slots=True)
 class Edge:
     """A proposed pair of nodes (i < j) and what is known about it after scoring."""
 
