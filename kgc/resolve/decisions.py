@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict, deque
 from dataclasses import dataclass, field
+from typing import Literal
 
 from kgc.models import MergeDecision, PairDecision
 from kgc.resolve.acronyms import ACRONYM_SCORE
@@ -29,10 +30,19 @@ class Resolution:
         return self.names.lookup(name, doc)
 
 
-_REASON = {"key": "normalised", "acronym": "acronym", "definition": "definition", "form": "form"}
+# Decisions are made with `model_construct`: the values are built here, already of the right types,
+# and validating them would copy every string, score dict and vote list into each of up to a million
+# decisions (1.4 kB each validated, ~0.6 kB constructed).
+Reason = Literal["normalised", "acronym", "definition", "form", "fuzzy", "embedding", "llm"]
+_REASON: dict[str, Reason] = {
+    "key": "normalised",
+    "acronym": "acronym",
+    "definition": "definition",
+    "form": "form",
+}
 
 
-def _reason(edge: Edge) -> str:
+def _reason(edge: Edge) -> Reason:
     if edge.reason == "llm":
         return "llm"
     if edge.generator in _REASON:
@@ -50,8 +60,10 @@ def _unique_id(name: str, taken: set[str]) -> str:
     return eid
 
 
-def _rejected(edge: Edge, nodes: list[Node], band: str | None = None) -> PairDecision:
-    return PairDecision(
+def _rejected(
+    edge: Edge, nodes: list[Node], band: Literal["veto", "low", "llm", "cluster"] | None = None
+) -> PairDecision:
+    return PairDecision.model_construct(
         a=nodes[edge.i].label,
         b=nodes[edge.j].label,
         generator=edge.generator,
@@ -89,7 +101,7 @@ def _explain_cluster(c: Cluster, home: int, nodes: list[Node], links: list[Edge]
             if surface != label or link is None:  # the same key as a joined name: case, plural, punctuation
                 via = label if surface != label else c.canonical
                 out.append(
-                    MergeDecision(
+                    MergeDecision.model_construct(
                         alias=surface,
                         canonical=c.canonical,
                         reason="normalised",
@@ -101,7 +113,7 @@ def _explain_cluster(c: Cluster, home: int, nodes: list[Node], links: list[Edge]
                 continue
             edge, came_from = link
             out.append(
-                MergeDecision(
+                MergeDecision.model_construct(
                     alias=surface,
                     canonical=c.canonical,
                     reason=_reason(edge),
@@ -164,7 +176,7 @@ def build_resolution(
             target = clusters[cluster_of_node[long]]
             target.surfaces += nodes[short].surfaces
             merges.append(
-                MergeDecision(
+                MergeDecision.model_construct(
                     alias=nodes[short].label,
                     canonical=target.canonical,
                     reason="acronym",
