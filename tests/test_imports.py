@@ -1,5 +1,6 @@
 """kgc's modules import each other strictly downwards: no cycle, not even through an import placed
-inside a function (or under TYPE_CHECKING) to dodge one at import time."""
+inside a function (or under TYPE_CHECKING) to dodge one at import time; and no module is so long that
+it holds several rooms."""
 
 from __future__ import annotations
 
@@ -93,3 +94,15 @@ def test_a_cycle_through_a_function_level_import_is_found(tmp_path: Path) -> Non
     (pkg / "d.py").write_text("import toy.c\n")
     (pkg / "e.py").write_text("from toy import a\n")  # imports into a cycle, is not part of one
     assert cycles(import_graph(pkg)) == [["toy.a", "toy.sub.b"], ["toy.c", "toy.d"]]
+
+
+MAX_MODULE_LINES = 400  # past this a module holds more than one room: split it where its parts meet
+
+
+def test_no_module_is_over_400_lines() -> None:
+    long = {
+        str(p.relative_to(PACKAGE.parent)): n
+        for p in PACKAGE.rglob("*.py")
+        if (n := len(p.read_text(encoding="utf-8").splitlines())) > MAX_MODULE_LINES
+    }
+    assert long == {}

@@ -9,7 +9,8 @@ from neo4j import exceptions as neo4j_errors
 from pydantic import ValidationError
 
 from kgc.errors import ExportError
-from kgc.export.neo4j import DEFAULT_LABEL, Neo4jTarget, translate_error
+from kgc.export.neo4j import DEFAULT_LABEL
+from kgc.export.neo4j_connect import Neo4jTarget, translate_error
 from kgc.export.neo4j_plan import NODE_PROPERTIES, RELATIONSHIP_PROPERTIES, quoted_label
 from kgc.models import Entity, KnowledgeGraph, Relation
 

