@@ -26,10 +26,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
 RESULTS = Path(__file__).with_name("results")
-GOLD = Path("/work/shared/data/graphusion_links")
-if not GOLD.is_dir():
-    GOLD = Path(__file__).resolve().parents[2] / "shared" / "data" / "graphusion_links"
-CONCEPTS = GOLD.parent / "graphusion" / "refined_concepts.tsv"
+# The generated labelled sets (bench/link_gold.py, bench/link_gold_scierc.py); $KGC_LINK_GOLD moves them
+# (the shared data folder may be read-only), the Graphusion data stays where it is.
+SHARED = Path("/work/shared/data")
+if not SHARED.is_dir():
+    SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+GOLD = Path(os.environ.get("KGC_LINK_GOLD", SHARED / "graphusion_links"))
+CONCEPTS = SHARED / "graphusion" / "refined_concepts.tsv"
 
 
 def lecturebank_vocabulary(out: Path) -> Path:

@@ -42,7 +42,7 @@ from kgc.link.metrics import GoldLink, score_links  # noqa: E402
 from kgc.models import NameLink  # noqa: E402
 
 HARD = ROOT / "bench" / "link_gold_hard.tsv"
-SCIERC = GOLD.parent / "scierc_links"
+SCIERC = Path(os.environ.get("KGC_SCIERC_LINKS", GOLD.parent / "scierc_links"))
 RESULTS = ROOT / "bench" / "results"
 WORKER = ROOT / "bench" / "bench_link_worker.py"
 

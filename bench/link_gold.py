@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import os
 import random
 import re
 import sys
@@ -38,7 +39,7 @@ from pathlib import Path
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "graphusion"
 if not DATA.is_dir():
     DATA = Path("/work/shared/data/graphusion")
-OUT = DATA.parent / "graphusion_links"
+OUT = Path(os.environ.get("KGC_LINK_GOLD", DATA.parent / "graphusion_links"))  # $KGC_LINK_GOLD: elsewhere
 HAND = Path(__file__).with_name("link_gold_hand.tsv")
 
 ACRONYMS = {

@@ -2,7 +2,8 @@
 
 It runs the stages that cost no LLM call (their artifacts are re-used by the real run), then builds
 the extraction calls with the same task builder the real run uses, renders every prompt and counts.
-Fusion is bounded by its neighbourhood limit.
+Fusion is bounded by its neighbourhood limit, the link stage's LLM band (link.llm) by the names it
+may ask about (two rounds of link.max_llm_names, link.llm_names_per_call names a call).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from kgc.pipeline import Pipeline
 from kgc.stages import extraction
 
 FUSION_PROMPT_TOKENS = 1500  # the fusion template's size bound: its lists are cut by the fusion config
+LINK_PROMPT_TOKENS_PER_NAME = 250  # a name, its context (160 chars) and 8 options of up to 120 chars
 
 
 class Estimate(BaseModel):
@@ -22,6 +24,8 @@ class Estimate(BaseModel):
     extraction_max_output_tokens: int
     fusion_max_requests: int
     fusion_max_tokens: int
+    link_max_requests: int
+    link_max_tokens: int
     total_max_tokens: int
     max_cost: float | None  # None when the model has no price in llm.budget.prices
 
@@ -40,16 +44,25 @@ def estimate(pipeline: Pipeline) -> Estimate:
     )
     fusion_in = fusion_requests * FUSION_PROMPT_TOKENS
     fusion_out = fusion_requests * cfg.llm.max_output_tokens
+    link_requests, link_in = 0, 0
+    if cfg.link.vocabulary is not None and cfg.link.llm:
+        per_call = cfg.link.llm_names_per_call
+        link_requests = 2 * -(-cfg.link.max_llm_names // per_call)  # two rounds, shuffled
+        link_in = 2 * cfg.link.max_llm_names * LINK_PROMPT_TOKENS_PER_NAME
+    link_out = link_requests * cfg.llm.max_output_tokens
     price = cfg.llm.budget.prices.get(cfg.llm.model)
     cost = None
     if price is not None:
-        cost = round(((prompt_tokens + fusion_in) * price[0] + (out_tokens + fusion_out) * price[1]) / 1e6, 4)
+        tokens_in, tokens_out = prompt_tokens + fusion_in + link_in, out_tokens + fusion_out + link_out
+        cost = round((tokens_in * price[0] + tokens_out * price[1]) / 1e6, 4)
     return Estimate(
         extraction_requests=len(calls),
         extraction_prompt_tokens=prompt_tokens,
         extraction_max_output_tokens=out_tokens,
         fusion_max_requests=fusion_requests,
         fusion_max_tokens=fusion_in + fusion_out,
-        total_max_tokens=prompt_tokens + out_tokens + fusion_in + fusion_out,
+        link_max_requests=link_requests,
+        link_max_tokens=link_in + link_out,
+        total_max_tokens=prompt_tokens + out_tokens + fusion_in + fusion_out + link_in + link_out,
         max_cost=cost,
     )

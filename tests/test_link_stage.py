@@ -54,7 +54,9 @@ def _home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("KGC_HOME", str(tmp_path / "home"))
 
 
-def build(tmp_path: Path, vocab: Path, **settings: Any) -> tuple[RunDir, ScriptedBackend]:
+def build(
+    tmp_path: Path, vocab: Path, embedder: HashingEmbedder | None = None, **settings: Any
+) -> tuple[RunDir, ScriptedBackend]:
     corpus = tmp_path / "corpus"
     corpus.mkdir(parents=True, exist_ok=True)
     for name, text in DOCS.items():
@@ -78,7 +80,7 @@ def build(tmp_path: Path, vocab: Path, **settings: Any) -> tuple[RunDir, Scripte
         tmp_path / "run",
         corpus=corpus,
         llm_factory=scripted_factory(backend, cfg.llm),
-        embedder=HashingEmbedder(),
+        embedder=embedder or HashingEmbedder(),
     ) as p:
         p.run_until()
     return RunDir(tmp_path / "run"), backend
@@ -134,6 +136,25 @@ def test_an_update_relinks_only_new_entities(tmp_path: Path) -> None:
     assert counts["relinked"] == 2 and counts["reused"] == first["entities"] - 1
 
 
+def test_the_dense_band_of_a_build_embeds_each_label_once(tmp_path: Path) -> None:
+    embedder = HashingEmbedder()
+    vocab = tmp_path / "vocab.csv"
+    shutil.copy(BUNDLED, vocab)
+    run, _ = build(tmp_path, vocab, embedder, **{"link.dense": True})
+    assert all("dense" in c.features for x in run.read(LINKS) for c in x.candidates)
+    embedded = embedder.encoded
+    assert embedded > 0
+    # an edited vocabulary re-links every entity; the labels and names are in the run's vector store
+    vocab.write_text(vocab.read_text().replace("nlp:neural-machine-translation", "nlp:NMT"), encoding="utf-8")
+    run, _ = build(tmp_path, vocab, embedder, **{"link.dense": True})
+    assert run.manifest().stages["link"].counts["reused"] == 0
+    assert any(x.id == "nlp:NMT" for x in run.read(LINKS))
+    assert embedder.encoded == embedded  # nothing embedded again
+    # another embedding model is another decision
+    run, _ = build(tmp_path, vocab, HashingEmbedder(32), **{"link.dense": True})
+    assert run.manifest().stages["link"].counts["reused"] == 0
+
+
 def test_without_a_vocabulary_there_is_no_link_stage(tmp_path: Path) -> None:
     run, _ = build(tmp_path, BUNDLED)
     assert "link" in run.manifest().stages
@@ -178,3 +199,50 @@ def test_vocabulary_concepts_as_seeds(tmp_path: Path) -> None:
     settings["link.vocabulary"] = None
     with pytest.raises(ConfigError, match=r"needs link\.vocabulary"):
         seeds()
+
+
+def test_build_links_from_the_command_line_and_only_the_link_stage_runs_again(tmp_path: Path) -> None:
+    """`kgc build --vocab V --link-mode M` over the scripted HTTP server: a finished run gains the link
+    stage and no LLM request; the mode shapes the linked graph; the dry run counts the LLM band."""
+    from typer.testing import CliRunner
+
+    from kgc.cli import app
+    from kgc.testing.scripted_server import ScriptedServer
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for name, text in DOCS.items():
+        (corpus / f"{name}.txt").write_text(text, encoding="utf-8")
+    runner = CliRunner()
+    with ScriptedServer(rules=RULES) as server:
+        config = tmp_path / "kgc.toml"
+        config.write_text(
+            f'[llm]\nbackend = "openai"\nbase_url = "{server.base_url}"\nmodel = "scripted"\n'
+            '[extraction]\nmode = "document"\n[fusion]\nembedding_merge = false\nllm_band = false\n'
+            "infer_links = false\nresolve_with_llm = false\n",
+            encoding="utf-8",
+        )
+        base = ["build", str(corpus), "--out", str(tmp_path / "run"), "-c", str(config)]
+        r = runner.invoke(app, base)
+        assert r.exit_code == 0, r.output
+        run = RunDir(tmp_path / "run")
+        assert "link" not in run.manifest().stages
+        sent = len(server.stats.requests)
+
+        r = runner.invoke(app, [*base, "--link-mode", "restrict"])
+        assert r.exit_code == 1 and "--link-mode needs a vocabulary" in r.output
+
+        r = runner.invoke(app, [*base, "--vocab", str(BUNDLED), "--link-mode", "restrict"])
+        assert r.exit_code == 0, r.output
+        assert len(server.stats.requests) == sent  # extraction and fusion are up to date
+        restricted = run.read(LINKED_GRAPH)
+        assert restricted.entities and all(e.vocab_id for e in restricted.entities)
+        assert len(restricted.entities) < len(run.read(LINKS))  # BLEU (NIL) is cut
+
+        r = runner.invoke(app, [*base, "--vocab", str(BUNDLED), "--link-mode", "sideways"])
+        assert r.exit_code == 1 and "annotate" in r.output  # the valid modes are named
+
+        config.write_text(config.read_text() + "[link]\nllm = true\nmax_llm_names = 10\n", encoding="utf-8")
+        r = runner.invoke(app, [*base, "--vocab", str(BUNDLED), "--dry-run"])
+        assert r.exit_code == 0, r.output
+        assert '"link_max_requests": 6' in r.output  # two rounds of ceil(10 / 4) calls

@@ -75,6 +75,23 @@ ModeOpt = Annotated[str | None, typer.Option(help="Extraction: 'seed' (per seed)
 SeedsFileOpt = Annotated[
     Path | None, typer.Option(help="Text file with one seed per line, added to the topic seeds.")
 ]
+VocabBuildOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--vocab",
+        help="Link the graph's entities to this vocabulary after fusion (link.vocabulary; the formats: "
+        "`kgc link --help`). On a finished run only the link stage runs.",
+    ),
+]
+LinkModeOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--link-mode",
+        help="With a vocabulary: 'annotate' (default: entities get vocab_id, vocab_label, vocab_match, "
+        "vocab_score), 'canonicalise' (also renamed to the concept's label, two linked to one concept "
+        "merged) or 'restrict' (only linked entities and their relations: the concept graph).",
+    ),
+]
 ConcurrencyOpt = Annotated[int | None, typer.Option(help="Concurrent LLM requests.")]
 ExecutorOpt = Annotated[
     str | None,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -13,7 +14,6 @@ if TYPE_CHECKING:
     from kgc.config import KgcConfig
     from kgc.link import LinkResult
     from kgc.link.index import VocabIndex
-    from kgc.link.linker import Embed
     from kgc.link.llm_band import Chooser
 
 serve_app = typer.Typer(help="Serve kgc over HTTP on this machine.", no_args_is_help=True)
@@ -75,14 +75,6 @@ def write_links(result: LinkResult, out: Path) -> Path:
     return jsonl
 
 
-def make_embed(cfg: KgcConfig) -> Embed:
-    """The project's sentence embedder (config [embedding]) as the dense band's `embed`."""
-    from kgc.embeddings import load_embedder
-
-    embedder = load_embedder(cfg.embedding)
-    return lambda texts: embedder.encode(texts)
-
-
 def link_any(
     entities: Path,
     vocab: Path,
@@ -98,25 +90,32 @@ def link_any(
 
     index = open_vocab_index(vocab, cfg, columns)
     judge = make_judge(cfg) if llm else None
-    embed = make_embed(cfg) if dense else None
     cfg.link.llm = cfg.link.llm or llm
     cfg.link.dense = cfg.link.dense or dense
-    if entities.is_dir():
-        from kgc.artifacts import GRAPH
-        from kgc.rundir import RunDir
+    with ExitStack() as stack:
+        embed = None
+        if cfg.link.dense:  # vectors kept by content in $KGC_HOME/link: the labels are embedded once
+            from kgc.embeddings import load_embedder
+            from kgc.link.dense import stored_embed
+            from kgc.link.vocabulary import cache_dir
 
-        result = link_graph(
-            RunDir(entities, create=False).read(GRAPH),
-            index,
-            cfg.link,
-            texts=read_texts(entities),
-            embed=embed,
-            judge=judge,
-        )
-    else:
-        from kgc.resolve.io import read_names
+            embed = stack.enter_context(stored_embed(load_embedder(cfg.embedding), cache_dir()))
+        if entities.is_dir():
+            from kgc.artifacts import GRAPH
+            from kgc.rundir import RunDir
 
-        result = link(read_names(entities), index, cfg.link, embed=embed, judge=judge)
+            result = link_graph(
+                RunDir(entities, create=False).read(GRAPH),
+                index,
+                cfg.link,
+                texts=read_texts(entities),
+                embed=embed,
+                judge=judge,
+            )
+        else:
+            from kgc.resolve.io import read_names
+
+            result = link(read_names(entities), index, cfg.link, embed=embed, judge=judge)
     write_links(result, out)
 
 

@@ -17,6 +17,7 @@ from kgc.cli.common import (
     DeadlineOpt,
     DryRunOpt,
     ExecutorOpt,
+    LinkModeOpt,
     MaxCostOpt,
     MaxTokensOpt,
     ModelOpt,
@@ -25,6 +26,7 @@ from kgc.cli.common import (
     RayAddressOpt,
     SeedsFileOpt,
     VerboseOpt,
+    VocabBuildOpt,
     WaitOpt,
     app,
     console,
@@ -36,6 +38,7 @@ from kgc.cli.common import (
 from kgc.cli.summary import show_summary
 from kgc.cli.view import write_pages
 from kgc.config import KgcConfig
+from kgc.errors import KgcError
 
 KnownCorpusArg = Annotated[
     Path | None, typer.Argument(help="The corpus (not needed once the run has read it).")
@@ -117,6 +120,8 @@ def build(
     base_url: BaseUrlOpt = None,
     mode: ModeOpt = None,
     seeds_file: SeedsFileOpt = None,
+    vocab: VocabBuildOpt = None,
+    link_mode: LinkModeOpt = None,
     concurrency: ConcurrencyOpt = None,
     executor: ExecutorOpt = None,
     ray_address: RayAddressOpt = None,
@@ -142,6 +147,9 @@ def build(
 
     Example: kgc build my_corpus/ --out runs/mine --backend openai --model gpt-4o-mini
 
+    Example (each entity tied to a concept id, only the linked ones kept): kgc build my_corpus/ --out
+    runs/mine --vocab data/vocabulary/nlp_concepts.csv --link-mode restrict
+
     Example (requests as tasks on the Ray cluster of this node): kgc build my_corpus/ --out runs/mine
     --backend openai --executor ray --ray-address auto
     """
@@ -156,7 +164,11 @@ def build(
             llm__ray__address=ray_address,
             seeds__user_seeds=_seeds(seeds_file),
             seeds__keep_on_update=False if refit_seeds else None,
+            link__vocabulary=vocab,
+            link__mode=link_mode,
         )
+        if link_mode is not None and cfg.link.vocabulary is None:
+            raise KgcError("--link-mode needs a vocabulary: give --vocab (or link.vocabulary in the config)")
         _run(corpus, out, cfg, None, dry_run, wait)
 
     guarded(verbose, body)

@@ -18,12 +18,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import numpy as np
-
 from kgc.config import LinkConfig
 from kgc.embeddings.base import Embed
 from kgc.link.bands import Candidate, NameQuery, candidates_for
 from kgc.link.decide import LINKED, Decision, decide
+from kgc.link.dense import rerank
 from kgc.link.index import VocabIndex, build_index
 from kgc.link.report import explain_link
 from kgc.link.sssom import sssom_text
@@ -86,26 +85,6 @@ def _long_forms(record: NameRecord, defs: dict[str, dict[str, set[str]]]) -> tup
     return tuple(sorted({k for d in docs for k in defs.get(d, {}).get(letters, ())}))
 
 
-def _dense(queries: list[NameQuery], cands: list[list[Candidate]], index: VocabIndex, embed: Embed) -> None:
-    """Cosine of name (+ context) and label (+ definition) as a feature; candidates re-ranked by it
-    within their band."""
-    concepts = sorted({c.concept for cs in cands for c in cs})
-    if not concepts:
-        return
-    texts = [
-        f"{cc.label}: {cc.definition[:200]}" if cc.definition else cc.label
-        for cc in (index.vocab.concepts[i] for i in concepts)
-    ]
-    cvec = dict(zip(concepts, np.asarray(embed(texts), dtype=np.float32), strict=True))
-    qvec = np.asarray(embed([f"{q.name}: {q.context[:200]}" if q.context else q.name for q in queries]))
-    for qv, cs in zip(qvec, cands, strict=True):
-        for c in cs:
-            c.features["dense"] = round(float(cvec[c.concept] @ qv), 4)
-            if "dense" not in c.bands:
-                c.bands.append("dense")
-        cs.sort(key=lambda c: (c.tier, -(c.score + c.features["dense"]) / 2, c.concept))
-
-
 def _record(q: NameQuery, d: Decision, cands: list[Candidate], index: VocabIndex, keep: int) -> NameLink:
     concepts = index.vocab.concepts
     linked = d.concept is not None and d.match in LINKED
@@ -151,7 +130,7 @@ def link(
     hits = index.ngram_top([q.key for q in queries], cfg.top_k)
     cands = [candidates_for(q, h, index) for q, h in zip(queries, hits, strict=True)]
     if embed is not None and cfg.dense:
-        _dense(queries, cands, index, embed)
+        rerank(queries, cands, index, embed)
     decisions = [decide(q, cs, index, cfg) for q, cs in zip(queries, cands, strict=True)]
     if judge is not None and cfg.llm:
         from kgc.link.llm_band import ask

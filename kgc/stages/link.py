@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+from contextlib import ExitStack
 from pathlib import Path
 
 from kgc.artifacts import DOCUMENTS, GRAPH, LINKED_GRAPH, LINKED_GRAPHML, LINKS, LINKS_SSSOM
 from kgc.config import KgcConfig
 from kgc.export.graph_files import graphml_text
+from kgc.link.dense import stored_embed
 from kgc.link.entities import link_graph
 from kgc.link.graph import apply_links
 from kgc.link.index import build_index
@@ -56,6 +58,8 @@ def _run(ctx: StageContext) -> StageOutcome:
     vocab = load_vocabulary(cfg.vocabulary)
     graph = ctx.run.read(GRAPH)
     decided_by = cfg.model_dump(mode="json", exclude={"mode"})  # the mode only shapes the linked graph
+    if cfg.dense:
+        decided_by["embedder"] = ctx.embedder.key  # reading the key loads no model
     if cfg.llm:
         decided_by["llm"] = ctx.cfg.llm.model_dump(mode="json", include={"backend", "model", "temperature"})
     settings = f"{json.dumps(decided_by, sort_keys=True)}|{vocab.sha256}"
@@ -70,13 +74,17 @@ def _run(ctx: StageContext) -> StageOutcome:
     if todo:
         judge = llm_chooser(ctx.llm, ctx.cfg.prompts_path(), cfg.prompt) if cfg.llm else None
         texts = {d.id: d.text for d in ctx.run.read_optional(DOCUMENTS) or []}
-        fresh = link_graph(
-            graph.model_copy(update={"entities": todo}),
-            build_index(vocab, cfg.max_df),
-            cfg,
-            texts=texts,
-            judge=judge,
-        )
+        with ExitStack() as stack:
+            # the dense band's vectors (labels and names) are kept in the run's vector store
+            embed = stack.enter_context(stored_embed(ctx.embedder, ctx.run.path)) if cfg.dense else None
+            fresh = link_graph(
+                graph.model_copy(update={"entities": todo}),
+                build_index(vocab, cfg.max_df),
+                cfg,
+                texts=texts,
+                embed=embed,
+                judge=judge,
+            )
         links |= {x.entity: x.model_copy(update={"key": keys[x.entity]}) for x in fresh.links if x.entity}
     ordered = [links[e.id] for e in graph.entities]
     linked = apply_links(annotate(graph, ordered), ordered, cfg.mode)
@@ -98,7 +106,7 @@ def _prompts(cfg: KgcConfig) -> list[Path]:
 
 STAGE = Stage(
     name="link",
-    sections=("link",),
+    sections=("link", "embedding"),  # embedding: the dense band's model
     inputs=(GRAPH, DOCUMENTS),  # documents: the acronym definitions they give
     outputs=(LINKS, LINKS_SSSOM, LINKED_GRAPH, LINKED_GRAPHML),
     run=_run,
