@@ -84,12 +84,29 @@ def test_head_words_that_name_something_else_are_kept() -> None:
 
 
 def test_acronyms_with_letters_from_inside_words_are_not_linked() -> None:
-    got = decide("VAE", "ADS")
-    assert got["VAE"] == (
-        "uncertain",
-        None,
-    )  # 'variational autoencoders', but 'variable elimination' fits too
+    got = decide("VAE", "ADS", "VEL")
+    # v(a)riable (e)limination has the letters too, but 'auto' is a prefix: variational AutoEncoders
+    assert got["VAE"] == ("exactMatch", "vae")
     assert got["ADS"] == ("uncertain", None)  # a(d)versarial (s)earch: letters, not initials
+    assert got["VEL"] == ("uncertain", None)  # v(e)ariable (el)imination: no prefix to part
+
+
+def test_an_acronym_of_a_whole_label_before_one_of_a_shortened_label() -> None:
+    vocab = Vocabulary(
+        [
+            Concept("nmt", "neural machine translation"),
+            Concept("nmtm", "neural machine translation methods"),  # NMT: the initials without 'methods'
+            Concept("ner", "named entity recognition"),
+            Concept("nerd", "named entity recognition and disambiguation"),  # NER: one part of it
+            Concept("rl", "reinforcement learning"),
+            Concept("rlo", "robotic locomotion"),
+        ]
+    )
+    got = {x.name: (x.match, x.id) for x in link_names(["NMT", "NER", "RL", "NMTM"], vocab).links}
+    assert got["NMT"] == ("exactMatch", "nmt")
+    assert got["NMTM"] == ("exactMatch", "nmtm")
+    assert got["NER"] == ("exactMatch", "ner")
+    assert got["RL"] == ("ambiguous", None)  # two whole labels: a tie stays a tie
 
 
 def test_a_clause_or_a_relation_is_no_narrower_form() -> None:

@@ -123,7 +123,9 @@ def _acronym_tokens(name: str) -> list[str]:
 
 def acronym_band(q: NameQuery, index: VocabIndex, found: dict[int, Candidate]) -> None:
     """Labels whose initials the acronym spells; with `acronym_initials` when they are all initials
-    ('GAN'), without when some letters come from inside a word ('VAE': variational autoencoder)."""
+    ('GAN'), without when some letters come from inside a word ('ADS': adversarial search), and
+    `acronym_full` when they are the initials of the whole label ('MT': machine translation), not of
+    the label without its head word ('MT': machine translation techniques) or of one of its parts."""
     for token in _acronym_tokens(q.name):
         if not looks_like_acronym(token):
             continue
@@ -137,6 +139,8 @@ def acronym_band(q: NameQuery, index: VocabIndex, found: dict[int, Candidate]) -
                     f["acronym_letters"] = float(len(letters))
                     if initials == letters:
                         f["acronym_initials"] = 1.0
+                        if long == index.row_key[row]:
+                            f["acronym_full"] = 1.0
 
 
 def partial_abbreviation_band(

@@ -4,8 +4,8 @@ with a flag (ambiguous: a tie or a homonym; uncertain: close, not close enough).
 In order: a key or definition hit names the concept (one concept: exactMatch; several: a homonym,
 never linked, unless the documents' definition or the hierarchy settles it); a label written another
 way (kgc.link.forms) likewise; a narrow synonym links broadMatch; an acronym read out of one label
-links when it has enough letters (all of them initials, or else some from inside words of the one
-label that fits); a fuzzy candidate links only above `auto_threshold`, clear of the next one by `tie_margin`,
+links when it has enough letters and all of them are initials (of the whole label, before a label
+without its head word or one part of a label); a fuzzy candidate links only above `auto_threshold`, clear of the next one by `tie_margin`,
 differing by no whole word, and not vetoed by kgc.resolve (numbers, versions, negating prefixes).
 """
 
@@ -116,6 +116,9 @@ def decide(q: NameQuery, cands: list[Candidate], index: VocabIndex, cfg: LinkCon
 
     acronyms = [c for c in cands if "acronym" in c.bands]
     initials = [c for c in acronyms if "acronym_initials" in c.features]
+    full = [c for c in initials if "acronym_full" in c.features]
+    if len(initials) > 1 and len(full) == 1:  # the whole label's initials before a shortened label's
+        initials = full
     if len(initials) > 1:
         return Decision("ambiguous", None, "acronym", f"an acronym of {len(initials)} concepts")
     if initials:

@@ -12,7 +12,8 @@ A name can write a label another way without naming anything else:
 - one of the two topics of a label that joins them: 'conditional random fields' for 'sequence
   classification and conditional random fields', 'deep belief network' for 'Restricted Boltzmann
   machine, deep belief networks';
-- a label's acronym when the label has an acronym in it: 'VQA' for 'Visual QA'.
+- a label's acronym when the label has an acronym in it: 'VQA' for 'Visual QA', or when a word of it
+  joins a prefix to a word: 'VAE' for 'variational autoencoders' (`split_prefixes`).
 
 All keys are name keys (kgc.resolve.name_key), so a label and a name meet whatever their case,
 plural, accents or British spelling.
@@ -139,6 +140,18 @@ def label_parts(key: str) -> list[str]:
         return []
     out = [" ".join([*p.split(" ")[:-1], singular(p.split(" ")[-1])]) for p in parts]
     return [p for p in out if len(p.split(" ")) >= 2]
+
+
+# Prefixes an acronym takes a letter after ('VAE': variational AutoEncoder, 'SSL': Semi-Supervised
+# Learning); only before a word of 5+ letters, so 'biased' or 'autumn' are never split.
+PREFIXES = ("auto", "multi", "semi", "self", "cross", "hyper", "inter", "intra", "meta", "bi")
+_PREFIXED = re.compile(rf"\b({'|'.join(PREFIXES)})-?(?=[a-z]{{5,}})")
+
+
+def split_prefixes(key: str) -> str:
+    """The key with prefixes parted from their word: 'variational autoencoders' -> 'variational auto
+    encoders'; the key itself when it has none."""
+    return _PREFIXED.sub(r"\1 ", key)
 
 
 def acronym_initials(text: str) -> set[str]:

@@ -28,7 +28,7 @@ from kgc.rundir import atomic_write_bytes, atomic_write_text
 log = logging.getLogger(__name__)
 
 N_FEATURES = 1 << 20
-INDEX_VERSION = "3"
+INDEX_VERSION = "4"
 _STRENGTH_CODES = ("label", "exact", "related", "broad", "narrow")
 
 
@@ -81,7 +81,8 @@ class VocabIndex:
         self.concept_rows = np.searchsorted(row_concept, np.arange(len(vocab.concepts) + 1))
         self.by_key: dict[str, list[int]] = defaultdict(list)
         self.by_compact: dict[str, list[int]] = defaultdict(list)
-        # initials -> (row, the text they are the initials of: the label, or the label without its head)
+        # initials -> (row, the text they are the initials of: the label itself (its key), or the label
+        # without its head, its modelling form, one of its parts)
         self.by_initials: dict[str, list[tuple[int, str]]] = defaultdict(list)
         self.by_variant: dict[str, list[tuple[int, str]]] = defaultdict(list)  # key -> (row, how)
         self.by_form: dict[str, list[tuple[int, forms.Form]]] = defaultdict(list)  # object -> (row, form)
@@ -106,7 +107,7 @@ class VocabIndex:
                 self.by_variant[compact_key(long)].append((row, how))
             for initials in long_keys(long):
                 self.by_initials[initials].append((row, long))
-        for initials in forms.acronym_initials(text):
+        for initials in forms.acronym_initials(text) | long_keys(forms.split_prefixes(key)):
             self.by_initials[initials].append((row, key))
         for form in forms.forms(key):
             self.by_form[compact_key(form[0])].append((row, form))
