@@ -1,6 +1,7 @@
-"""Files kgc needs at run time (prompt templates, the demo corpus), wherever kgc is installed.
+"""Files kgc needs at run time (prompt templates, the demo corpus, the example vocabulary), wherever kgc
+is installed.
 
-The repository keeps them once, in `prompts/` and `data/demo/`; the wheel carries them as package data
+The repository keeps them once, in `prompts/`, `data/demo/` and `data/vocabulary/`; the wheel carries them as package data
 under `kgc/_data/` (hatchling `force-include` in pyproject.toml). An editable install or a checkout has
 no `kgc/_data/`, and reads the repository folders instead.
 """
@@ -31,3 +32,8 @@ def demo_dir() -> Path:
 
 def demo_corpus() -> Path:
     return demo_dir() / "corpus.jsonl"
+
+
+def example_vocabulary() -> Path:
+    """The bundled example vocabulary of the README's linking examples (41 NLP concepts)."""
+    return _data_dir("vocabulary", "data/vocabulary") / "nlp_concepts.csv"

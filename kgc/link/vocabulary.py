@@ -85,7 +85,11 @@ def load_vocabulary(path: str | Path, columns: Columns | None = None, *, cache: 
     """Read a vocabulary file (format from its name and content), or its cached parse."""
     path = Path(path)
     if not path.is_file():
-        raise VocabularyError(f"vocabulary file not found: {path}")
+        from kgc.resources import example_vocabulary
+
+        raise VocabularyError(
+            f"vocabulary file not found: {path} (the README's example vocabulary is {example_vocabulary()})"
+        )
     columns = columns or Columns()
     sha = file_sha256(path)
     options = json.dumps([CACHE_VERSION, columns.__dict__], sort_keys=True)
