@@ -21,7 +21,7 @@ from typing import Any
 from kgc import stages as stage_list
 from kgc.artifacts import GRAPH, LLM_CACHE, LLM_FAILURES, Artifact
 from kgc.config import KgcConfig, load_config
-from kgc.embeddings import Embedder, load_embedder
+from kgc.embeddings import Embedder, RayEmbedder, load_embedder
 from kgc.errors import ConfigError, KgcError
 from kgc.llm.client import LLMClient, StageLLM
 from kgc.llm.executors import make_executor
@@ -45,7 +45,7 @@ class Pipeline:
     documents the run already holds. `reread_corpus=False` always starts from those (`kgc remove`).
     `wait`: when another process writes this run directory, wait for it instead of refusing.
     Use it as a context manager (or call `close`): it holds the run's lock and closes the LLM client,
-    which may own a Ray runtime or a loaded model.
+    and the embedder it built, which may own a Ray runtime, Ray actors or a loaded model.
     """
 
     def __init__(
@@ -69,6 +69,7 @@ class Pipeline:
         self._llm_factory = llm_factory or default_llm_factory(self.cfg)
         self._llm: LLMClient | None = None
         self._embedder = embedder
+        self._own_embedder = embedder is None  # built here from the config: closed here
 
     def __enter__(self) -> Pipeline:
         self.lock.acquire()
@@ -78,10 +79,13 @@ class Pipeline:
         self.close()
 
     def close(self) -> None:
-        """Close the LLM client (if one was built) and release the run's lock."""
+        """Close the LLM client and the Ray embedder (if built) and release the run's lock."""
         if self._llm is not None:
             self._llm.close()
             self._llm = None
+        if self._own_embedder and isinstance(self._embedder, RayEmbedder):
+            self._embedder.close()
+            self._embedder = None
         if self.lock.held:
             self.lock.release()
 

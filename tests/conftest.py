@@ -5,6 +5,8 @@ model), `neo4j` (a real Neo4j server), or `slow` (subprocesses, notebook, browse
 big data) run with `pytest --full`, which is what CI and the README's test command run.
 """
 
+from collections.abc import Iterator
+
 import pytest
 
 from kgc.assets import use_local_models
@@ -27,3 +29,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if any(marker in item.keywords for marker in FULL_ONLY):
             item.add_marker(skip)
+
+
+@pytest.fixture(scope="module")
+def ray_runtime() -> Iterator[None]:
+    """A real Ray runtime on this machine (2 CPUs), started and stopped by a test module."""
+    import ray
+
+    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
+    yield
+    ray.shutdown()

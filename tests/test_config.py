@@ -78,7 +78,8 @@ def test_kgc_config_shows_one_section_or_says_which_exist() -> None:
 def test_the_toml_reference_is_the_defaults_once_uncommented(tmp_path: Path) -> None:
     text = runner.invoke(app, ["config", "--toml"]).output
     assert tomllib.loads(text) == {s.name: {} for s in sections() if s.name and "." not in s.name} | {
-        "llm": {"limits": {}, "budget": {}, "ray": {}, "embedded": {}}
+        "llm": {"limits": {}, "budget": {}, "ray": {}, "embedded": {}},
+        "embedding": {"ray": {}},
     }  # every key commented out: the file as printed changes nothing
     uncommented = re.sub(r"^# (\[\[relations\.types\]\]|\w+ = .*)$", r"\1", text, flags=re.M)
     (tmp_path / "all.toml").write_text(uncommented, encoding="utf-8")

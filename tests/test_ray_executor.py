@@ -10,7 +10,6 @@ import sqlite3
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -35,16 +34,6 @@ def server_config(server: ScriptedServer, **overrides: Any) -> KgcConfig:
         "resolve.embedding_merge": False,
     }
     return load_config(None, {**base, **overrides})
-
-
-@pytest.fixture(scope="module")
-def ray_runtime() -> Iterator[None]:
-    """A real Ray runtime on this machine, started (and stopped) by the tests."""
-    import ray
-
-    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
-    yield
-    ray.shutdown()
 
 
 def cache_rows(run: Path) -> dict[str, str]:

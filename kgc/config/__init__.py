@@ -9,8 +9,10 @@ from kgc.config.llm import BudgetConfig, EmbeddedConfig, LimitsConfig, LLMConfig
 from kgc.config.resolve import ResolveConfig
 from kgc.config.root import KgcConfig, load_config
 from kgc.config.sections import (
+    EMBEDDING_KEYS,
     CorpusConfig,
     EmbeddingConfig,
+    EmbeddingRayConfig,
     ExtractionConfig,
     FusionConfig,
     Neo4jConfig,
@@ -19,10 +21,12 @@ from kgc.config.sections import (
 )
 
 __all__ = [
+    "EMBEDDING_KEYS",
     "BudgetConfig",
     "CorpusConfig",
     "EmbeddedConfig",
     "EmbeddingConfig",
+    "EmbeddingRayConfig",
     "ExtractionConfig",
     "FusionConfig",
     "KgcConfig",

@@ -25,9 +25,29 @@ class CorpusConfig(Section):
     chunk_overlap: int = Field(200, ge=0, description="characters two neighbouring chunks share")
 
 
+class EmbeddingRayConfig(Section):
+    """`embedding.executor = "ray"`: batches encoded by a pool of Ray actors, each loading the model
+    once; the vector store stays in this process (kgc.embeddings.ray_pool)."""
+
+    address: str | None = Field(
+        None,
+        description="the cluster to join ('auto', 'host:6379', 'ray://host:10001'); None: $RAY_ADDRESS, "
+        "else the one `ray start` started on this node, else a new local one. When the LLM runs on "
+        "Ray too, whichever starts first joins the cluster for both",
+    )
+    workers: int = Field(2, ge=1, description="actors encoding batches, each holding one copy of the model")
+    cpus_per_worker: float = Field(
+        1.0, gt=0, description="CPUs an actor reserves (and the threads PyTorch uses in it)"
+    )
+    gpus_per_worker: float = Field(
+        0.0, ge=0, description="GPUs an actor reserves; above 0 its model runs on the GPU Ray gives it"
+    )
+
+
 class EmbeddingConfig(Section):
     """The sentence embedding model (kgc.embeddings), shared by the stages that embed (seeds' chunks,
-    fusion's names): both name this section in their keys, so changing it re-runs both. Vectors are
+    fusion's names): both name its `model`, `backend` and `quantize` in their keys, so changing one
+    re-runs both; where the vectors are computed (`device`, `executor`) changes no key. Vectors are
     kept in the run's embeddings.sqlite under the embedder's key: only text not yet embedded with
     this model and backend is embedded."""
 
@@ -47,6 +67,23 @@ class EmbeddingConfig(Section):
         description="onnx on a CPU: int8 weights (about half the CPU time, neighbours move: "
         "bench/results/embedder.md); stored under its own key",
     )
+    device: Literal["auto", "cpu", "cuda"] = Field(
+        "auto",
+        description="where the torch backend runs: 'auto' is the GPU when PyTorch sees one "
+        "(torch.cuda.is_available()), else the CPU; the vectors agree within float tolerance, so "
+        "the store reuses them across devices",
+    )
+    executor: Literal["local", "ray"] = Field(
+        "local",
+        description="where batches are encoded: 'local' (this process) or 'ray' (a pool of actors, "
+        "see [embedding.ray]; the same vectors and the same store)",
+    )
+    ray: EmbeddingRayConfig = Field(default_factory=EmbeddingRayConfig, description="the Ray executor")
+
+
+# What the embedded vectors depend on: the keys of the stages that embed. Where they are computed
+# (`device`, `executor`, `ray`) is left out, so moving a run onto Ray or a GPU re-runs nothing.
+EMBEDDING_KEYS = ("embedding.model", "embedding.backend", "embedding.quantize")
 
 
 class SeedsConfig(Section):

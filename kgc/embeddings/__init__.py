@@ -5,7 +5,9 @@
   it once and hands it to the stages as `ctx.embedder`; tests inject their own
   (`kgc.testing.HashingEmbedder`).
 - The models (folders): `minilm`, `mpnet` (assembled by `kgc.assets`) or a local folder; the backends
-  torch (torch_backend) and ONNX Runtime (onnx_backend).
+  torch (torch_backend, on the GPU when PyTorch sees one) and ONNX Runtime (onnx_backend).
+- Where batches are encoded: here, or by a pool of Ray actors (ray_pool, `embedding.executor = "ray"`)
+  that load the model once each; the store and the key stay the same.
 - `VectorStore` (store): vectors by text content hash in the run directory's `embeddings.sqlite`;
   `StoredEmbedder` (stored) embeds only what the store lacks, batch by batch, saving each batch.
 - legacy: the embedding files of earlier kgc versions, migrated into the store.
@@ -15,6 +17,7 @@ from kgc.assets import use_local_models
 from kgc.embeddings.base import Embed, Embedder
 from kgc.embeddings.factory import Backend, LazyEmbedder, load_embedder, resolve_backend
 from kgc.embeddings.folders import MODEL_CHOICES, minilm_path, model_key, resolve_model_path
+from kgc.embeddings.ray_pool import RayEmbedder
 from kgc.embeddings.store import STORE_FILE, VectorStore
 from kgc.embeddings.stored import StoredEmbedder
 
@@ -28,6 +31,7 @@ __all__ = [
     "Embed",
     "Embedder",
     "LazyEmbedder",
+    "RayEmbedder",
     "StoredEmbedder",
     "VectorStore",
     "load_embedder",

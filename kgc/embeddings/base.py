@@ -7,6 +7,10 @@ from typing import Protocol
 
 import numpy as np
 
+# Texts encoded and saved together: about 20 s of MiniLM on 2 cores, so little is lost to a kill and
+# the store sees few transactions; also the unit a Ray worker receives.
+BATCH_TEXTS = 256
+
 
 class Embedder(Protocol):
     """Turns texts into vectors: float32, one L2-normalised row per text (a dot product is a cosine).

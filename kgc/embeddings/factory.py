@@ -4,11 +4,14 @@ Backends: `torch` (sentence-transformers, kgc.embeddings.torch_backend), `onnx` 
 kgc.embeddings.onnx_backend), or `auto`: `onnx` where ONNX Runtime has a GPU, else `torch` (on 2 CPU
 cores ONNX was no faster than PyTorch: bench/results/embedder.md). The embedder's key is the model's
 key and, for ONNX, the variant (`minilm`, `minilm+onnx`, `minilm+onnx-int8`): vectors of another
-variant differ slightly, so the store keeps them apart.
+variant differ slightly, so the store keeps them apart. Where the vectors are computed changes no
+key: the torch backend's `device` (`auto`: the GPU when PyTorch sees one) and the executor (`ray`:
+batches encoded by Ray actors, kgc.embeddings.ray_pool) give the same vectors within float tolerance.
 """
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Callable, Sequence
 from typing import Literal
@@ -19,6 +22,7 @@ from kgc.config import EmbeddingConfig
 from kgc.embeddings.base import Embedder
 from kgc.embeddings.folders import model_key, resolve_model_path
 from kgc.embeddings.onnx_backend import load_onnx_embedder, onnx_on_gpu, require_onnx
+from kgc.embeddings.ray_pool import RayEmbedder
 from kgc.embeddings.torch_backend import load_torch_embedder
 
 Backend = Literal["auto", "torch", "onnx"]
@@ -38,6 +42,10 @@ def load_embedder(cfg: EmbeddingConfig | None = None) -> Embedder:
     ConfigError for an unknown model name.
     """
     cfg = cfg or EmbeddingConfig()
+    if cfg.executor == "ray":
+        local = cfg.model_copy(update={"executor": "local"})
+        # The key is computed here (cheap); the model loads in each Ray worker, from the same config.
+        return RayEmbedder(load_embedder(local).key, functools.partial(load_embedder, local), cfg.ray)
     name = cfg.model
     key = model_key(name)
     if resolve_backend(cfg.backend) == "onnx":
@@ -47,7 +55,7 @@ def load_embedder(cfg: EmbeddingConfig | None = None) -> Embedder:
         return LazyEmbedder(
             onnx_key, lambda: load_onnx_embedder(resolve_model_path(name), onnx_key, quantize)
         )
-    return LazyEmbedder(key, lambda: load_torch_embedder(resolve_model_path(name), key))
+    return LazyEmbedder(key, lambda: load_torch_embedder(resolve_model_path(name), key, cfg.device))
 
 
 class LazyEmbedder:

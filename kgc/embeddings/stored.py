@@ -2,34 +2,35 @@
 
 `StoredEmbedder.encode(texts)` looks the texts up by content hash, embeds only the missing ones in
 batches of `batch_texts` (saving each batch as soon as it is done, so a killed run resumes from the
-last one) and returns one row per text. The batches are mapped through a `BatchRunner`: locally
-here, one after the other; a runner that sends them to Ray workers or a GPU only has to yield each
-batch's vectors, while the store stays with the caller (the driver).
+last one) and returns one row per text. Locally the batches are encoded one after the other; a
+`RayEmbedder` (kgc.embeddings.ray_pool) spreads them over its Ray workers and yields each batch's
+vectors in order, while the store stays here, with the caller (the driver).
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 
-from kgc.embeddings.base import Embedder
+from kgc.embeddings.base import BATCH_TEXTS, Embedder
+from kgc.embeddings.ray_pool import RayEmbedder
 from kgc.embeddings.store import VectorStore
 from kgc.models import content_hash
 
 log = logging.getLogger(__name__)
 
-BATCH_TEXTS = 256  # about 20 s of MiniLM on 2 cores: little lost to a kill, few transactions
 LOG_FROM_TEXTS = 200  # fewer texts than this take seconds: no progress lines
 LOG_EVERY_SECONDS = 30.0
 
-# (embedder, batches of texts) -> the vectors of each batch, in the batches' order
-BatchRunner = Callable[[Embedder, list[list[str]]], Iterator[np.ndarray]]
 
-
-def run_locally(embedder: Embedder, batches: list[list[str]]) -> Iterator[np.ndarray]:
+def encode_batches(embedder: Embedder, batches: list[list[str]]) -> Iterator[np.ndarray]:
+    """The vectors of each batch, in the batches' order: on Ray all at once over its workers."""
+    if isinstance(embedder, RayEmbedder):
+        yield from embedder.map_batches(batches)
+        return
     for batch in batches:
         yield embedder.encode(batch)
 
@@ -45,7 +46,6 @@ class StoredEmbedder:
         label: str,
         noun: str = "texts",
         batch_texts: int = BATCH_TEXTS,
-        runner: BatchRunner = run_locally,
     ) -> None:
         """`label` and `noun` name the work in log lines: "seeds: embedding 1,000 chunks with minilm ..."."""
         if store.key != embedder.key:
@@ -55,7 +55,6 @@ class StoredEmbedder:
         self.label = label
         self.noun = noun
         self.batch_texts = batch_texts
-        self.runner = runner
         self.seen: set[str] = set()
 
     @property
@@ -92,7 +91,7 @@ class StoredEmbedder:
         logged_at: float | None = None
         done = 0
         texts = [[t for _, t in batch] for batch in batches]
-        for batch, encoded in zip(batches, self.runner(self.embedder, texts), strict=True):
+        for batch, encoded in zip(batches, encode_batches(self.embedder, texts), strict=True):
             vectors = np.asarray(encoded, dtype=np.float32)  # the dtype the store keeps
             batch_hashes = [h for h, _ in batch]
             self.store.put(batch_hashes, vectors)

@@ -1,4 +1,5 @@
-"""A sentence-transformers model on PyTorch: the default backend."""
+"""A sentence-transformers model on PyTorch: the default backend, on the GPU when PyTorch sees one
+(`embedding.device = "auto"`), else on the CPU."""
 
 from __future__ import annotations
 
@@ -9,12 +10,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from kgc.assets import use_local_models
-from kgc.errors import ModelAssetError
+from kgc.errors import ConfigError, ModelAssetError
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
-DEVICE = "cpu"
 BATCH_SIZE = 64  # texts per forward pass; sentence-transformers sorts them by length first
 
 
@@ -41,12 +41,23 @@ class TorchEmbedder:
         return np.asarray(vectors, dtype=np.float32)
 
 
-def load_torch_embedder(folder: Path, key: str) -> TorchEmbedder:
+def torch_device(device: str) -> str:
+    """The device `embedding.device` stands for here: 'auto' is 'cuda' when PyTorch sees a GPU."""
+    import torch
+
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device == "cuda" and not torch.cuda.is_available():
+        raise ConfigError("embedding.device = 'cuda', but PyTorch sees no GPU here; use 'auto' or 'cpu'")
+    return device
+
+
+def load_torch_embedder(folder: Path, key: str, device: str = "auto") -> TorchEmbedder:
     use_local_models()  # before sentence-transformers (and huggingface_hub) is first imported
     from sentence_transformers import SentenceTransformer
 
     try:
-        model = SentenceTransformer(str(folder), device=DEVICE, local_files_only=True)
+        model = SentenceTransformer(str(folder), device=torch_device(device), local_files_only=True)
     except (OSError, ValueError) as e:
         raise ModelAssetError(f"cannot load the embedding model in {folder}: {e}") from e
     return TorchEmbedder(model, key)

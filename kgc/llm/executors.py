@@ -23,6 +23,7 @@ from typing import Any, Protocol
 from kgc.config import LLMConfig
 from kgc.errors import ConfigError
 from kgc.llm.base import ChatBackend, Message, RawReply, TransientLLMError
+from kgc.raycluster import join_ray, require_ray
 
 EXECUTORS = ("local", "ray")
 RAY_TASK_RETRIES = 3  # re-runs of a task whose worker process died (never of an HTTP error)
@@ -70,23 +71,8 @@ class RayExecutor:
     per worker process and sends the request; the calling driver thread waits for its reply."""
 
     def __init__(self, cfg: LLMConfig):
-        try:
-            import ray
-        except ImportError as e:
-            raise ConfigError(
-                "llm.executor = 'ray' needs Ray: pip install 'kgc[ray]' (on the driver and every worker)"
-            ) from e
-        self._ray = ray
-        self._started_here = False
-        if not ray.is_initialized():
-            try:
-                # No address: $RAY_ADDRESS, else the cluster `ray start` started on this node, else
-                # Ray starts a local one for this run.
-                ray.init(address=cfg.ray.address, include_dashboard=False, log_to_driver=False)
-            except (ConnectionError, ValueError, RuntimeError) as e:
-                where = cfg.ray.address or os.environ.get("RAY_ADDRESS") or "this node's cluster"
-                raise ConfigError(f"cannot start or join Ray at {where}: {e}") from e
-            self._started_here = True
+        self._ray = ray = require_ray("llm.executor = 'ray'")
+        self._started_here = join_ray(cfg.ray.address, "llm.executor = 'ray'")
         self._cfg_ref = ray.put(worker_config(cfg))
         self._task = ray.remote(max_retries=RAY_TASK_RETRIES, retry_exceptions=False)(chat_on_worker)
         self._task_options = {"num_cpus": cfg.ray.cpus_per_call}

@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 from kgc.artifacts import CHUNKS, SEEDS, SEEDS_SEEN, TOPICS
-from kgc.config import KgcConfig, SeedsConfig
+from kgc.config import EMBEDDING_KEYS, KgcConfig, SeedsConfig
 from kgc.embeddings import Embedder, StoredEmbedder, VectorStore, load_embedder
 from kgc.embeddings.legacy import migrate_chunk_vectors
 from kgc.errors import ConfigError, KgcError
@@ -217,7 +217,7 @@ def _seen(ctx: StageContext, settings: str) -> set[str] | None:
 
 STAGE = Stage(
     name="seeds",
-    sections=("seeds", "embedding"),
+    sections=("seeds", *EMBEDDING_KEYS),
     inputs=(CHUNKS,),
     outputs=(SEEDS, TOPICS, SEEDS_SEEN),
     run=_run,

@@ -22,7 +22,7 @@ from kgc.artifacts import (
     REJECTED_PAIRS,
     RELATIONS,
 )
-from kgc.config import KgcConfig
+from kgc.config import EMBEDDING_KEYS, KgcConfig
 from kgc.embeddings import StoredEmbedder, VectorStore
 from kgc.export.graph_files import write_graph
 from kgc.models import ClusterSummary
@@ -98,7 +98,7 @@ def _prompts(cfg: KgcConfig) -> list[Path]:
 
 STAGE = Stage(
     name="fusion",
-    sections=("fusion", "resolve", "relations", "embedding"),
+    sections=("fusion", "resolve", "relations", *EMBEDDING_KEYS),
     inputs=(CANDIDATES, DOCUMENTS),  # documents: the definitions fusion.mine_definitions reads
     outputs=(GRAPH, GRAPHML, ENTITIES, RELATIONS, MERGES, REJECTED_PAIRS, CLUSTERS),
     run=_run,
