@@ -8,8 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from typer.testing import CliRunner
 
+from kgc import artifacts
 from kgc.artifacts import Text
+from kgc.cli import app
 from kgc.config import ExtractionConfig, KgcConfig, load_config
 from kgc.errors import ConfigError
 from kgc.estimate import estimate
@@ -22,6 +25,7 @@ from kgc.schema import RelationSchema
 from kgc.stages import STAGES, stages_for
 from kgc.stages.extraction import ExtractionAnswer, ExtractionTask, Triplet, validate_triplets
 from kgc.testing import ScriptedBackend, scripted_factory
+from kgc.testing.scripted_server import ScriptedServer
 
 SEEDS = {"seeds.user_seeds": ["machine translation", "BLEU"], "seeds.user_seeds_only": True}
 
@@ -119,6 +123,32 @@ def test_editing_a_file_named_in_the_config_reruns_the_stage_that_reads_it(tmp_p
     after = RunDir(tmp_path / "run").manifest().stages
     assert after["fusion"].config_hash != first["fusion"].config_hash  # fusion ran again ...
     assert {n: after[n] for n in after if n != "fusion"} == {n: first[n] for n in first if n != "fusion"}
+
+
+def test_an_edited_seeds_file_reruns_the_seeds_stage(tmp_path: Path, scripted_server: ScriptedServer) -> None:
+    """--seeds-file is read into seeds.user_seeds: the seeds stage's key holds its content, not its path."""
+    seeds_file = tmp_path / "seeds.txt"
+    seeds_file.write_text("machine translation\n", encoding="utf-8")
+    settings = tmp_path / "kgc.toml"
+    settings.write_text(
+        f'[llm]\nbackend = "openai"\nbase_url = "{scripted_server.base_url}"\nmodel = "scripted"\n'
+        "[seeds]\nuser_seeds_only = true\n[resolve]\nembedding_merge = false\n",
+        encoding="utf-8",
+    )
+    run = RunDir(tmp_path / "run")
+    command = ["build", str(corpus(tmp_path)), "--out", str(run.path), "-c", str(settings)]
+
+    def build() -> list[str]:
+        result = CliRunner().invoke(app, [*command, "--seeds-file", str(seeds_file)])
+        assert result.exit_code == 0, result.output
+        return sorted(seed.name for seed in run.read(artifacts.SEEDS))
+
+    assert build() == ["machine translation"]
+    first = run.manifest().stages["seeds"]
+    assert build() == ["machine translation"] and run.manifest().stages["seeds"] == first  # up to date
+    seeds_file.write_text("machine translation\nBLEU\n", encoding="utf-8")  # same path
+    assert build() == ["bleu", "machine translation"]  # seeds are normalised
+    assert run.manifest().stages["seeds"].config_hash != first.config_hash
 
 
 def test_every_file_a_stage_declares_is_a_config_key() -> None:
