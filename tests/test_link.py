@@ -317,3 +317,34 @@ def test_dense_band_records_a_cosine_per_candidate() -> None:
     assert embedder.encoded > 0
     plain = link_names(["neural translation"], BUNDLED).links[0]
     assert not any("dense" in c.features for c in plain.candidates)  # off unless asked for
+
+
+def test_llm_band_over_http_links_only_what_both_rounds_choose(tmp_path: Path) -> None:
+    """`kgc link --llm` through the openai client to the scripted server: one call per round for
+    two names; 'NONE' twice makes them NIL by the LLM; the same number twice names two different
+    concepts (the second round shuffles the options), so nothing links."""
+    from kgc.testing.scripted_server import ScriptedServer
+
+    names = tmp_path / "names.txt"
+    names.write_text("machine transliteration\nneural translation\n", encoding="utf-8")
+    out = tmp_path / "links.sssom.tsv"
+    for choice, expected in (("NONE", "nil"), ("1", "uncertain")):
+        reply = {"answers": [{"name": 1, "choice": choice}, {"name": 2, "choice": choice}]}
+        with ScriptedServer(rules=[{"contains": "# Task: link", "reply": reply}]) as server:
+            config = tmp_path / "kgc.toml"
+            config.write_text(
+                f'[llm]\nbackend = "openai"\nbase_url = "{server.base_url}"\nmodel = "scripted"\n',
+                encoding="utf-8",
+            )
+            r = CliRunner().invoke(
+                app,
+                ["link", str(names), "--vocab", str(BUNDLED), "--out", str(out), "--llm", "-c", str(config)],
+            )
+            assert r.exit_code == 0, r.output
+            assert len(server.stats.requests) == 2  # two names in one call, two rounds
+        links = [json.loads(line) for line in (tmp_path / "links.jsonl").read_text().splitlines()]
+        assert [x["match"] for x in links] == [expected, expected]
+        if expected == "nil":
+            assert all(x["band"] == "llm" for x in links)
+        else:
+            assert all("two rounds disagreed" in x["reason"] for x in links)

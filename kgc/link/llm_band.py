@@ -118,9 +118,11 @@ def ask(
             shown = cands[i][: cfg.llm_candidates]
             if r:
                 shown = shown[:]
-                random.Random(queries[i].name).shuffle(shown)
-                if len(shown) > 1 and shown == cands[i][: len(shown)]:
-                    shown = shown[1:] + shown[:1]
+                rng = random.Random(queries[i].name)
+                rng.shuffle(shown)
+                if len(shown) > 1 and shown[0] is cands[i][0]:  # another concept first: a model that
+                    k = rng.randrange(1, len(shown))  # always answers '1' never agrees with itself
+                    shown[0], shown[k] = shown[k], shown[0]
             orders.append(shown)
         rounds.append(orders)
     batches, owners = [], []
