@@ -45,7 +45,7 @@ class Pipeline:
     documents the run already holds. `reread_corpus=False` always starts from those (`kgc remove`).
     `wait`: when another process writes this run directory, wait for it instead of refusing.
     Use it as a context manager (or call `close`): it holds the run's lock and closes the LLM client,
-    and the embedder it built, which may own a Ray runtime, Ray actors or a loaded model.
+    and the embedder it built, which may own a Ray runtime or a loaded model.
     """
 
     def __init__(

@@ -26,8 +26,8 @@ class CorpusConfig(Section):
 
 
 class EmbeddingRayConfig(Section):
-    """`embedding.executor = "ray"`: batches encoded by a pool of Ray actors, each loading the model
-    once; the vector store stays in this process (kgc.embeddings.ray_pool)."""
+    """`embedding.executor = "ray"`: each batch a Ray task; a worker process loads the model on its
+    first batch and keeps it; the vector store stays in this process (kgc.embeddings.ray_pool)."""
 
     address: str | None = Field(
         None,
@@ -35,12 +35,14 @@ class EmbeddingRayConfig(Section):
         "else the one `ray start` started on this node, else a new local one. When the LLM runs on "
         "Ray too, whichever starts first joins the cluster for both",
     )
-    workers: int = Field(2, ge=1, description="actors encoding batches, each holding one copy of the model")
+    workers: int = Field(
+        2, ge=1, description="batches encoded at once (each by a worker process holding the model)"
+    )
     cpus_per_worker: float = Field(
-        1.0, gt=0, description="CPUs an actor reserves (and the threads PyTorch uses in it)"
+        1.0, gt=0, description="CPUs a batch's task reserves (and the threads PyTorch uses for it)"
     )
     gpus_per_worker: float = Field(
-        0.0, ge=0, description="GPUs an actor reserves; above 0 its model runs on the GPU Ray gives it"
+        0.0, ge=0, description="GPUs a batch's task reserves; above 0 the model runs on the GPU Ray gives it"
     )
 
 
@@ -75,8 +77,8 @@ class EmbeddingConfig(Section):
     )
     executor: Literal["local", "ray"] = Field(
         "local",
-        description="where batches are encoded: 'local' (this process) or 'ray' (a pool of actors, "
-        "see [embedding.ray]; the same vectors and the same store)",
+        description="where batches are encoded: 'local' (this process) or 'ray' (Ray tasks, one model "
+        "per worker process, see [embedding.ray]; the same vectors and the same store)",
     )
     ray: EmbeddingRayConfig = Field(default_factory=EmbeddingRayConfig, description="the Ray executor")
 

@@ -6,8 +6,8 @@
   (`kgc.testing.HashingEmbedder`).
 - The models (folders): `minilm`, `mpnet` (assembled by `kgc.assets`) or a local folder; the backends
   torch (torch_backend, on the GPU when PyTorch sees one) and ONNX Runtime (onnx_backend).
-- Where batches are encoded: here, or by a pool of Ray actors (ray_pool, `embedding.executor = "ray"`)
-  that load the model once each; the store and the key stay the same.
+- Where batches are encoded: here, or by Ray tasks (ray_pool, `embedding.executor = "ray"`), each
+  worker process loading the model once; the store and the key stay the same.
 - `VectorStore` (store): vectors by text content hash in the run directory's `embeddings.sqlite`;
   `StoredEmbedder` (stored) embeds only what the store lacks, batch by batch, saving each batch.
 - legacy: the embedding files of earlier kgc versions, migrated into the store.

@@ -6,7 +6,7 @@ cores ONNX was no faster than PyTorch: bench/results/embedder.md). The embedder'
 key and, for ONNX, the variant (`minilm`, `minilm+onnx`, `minilm+onnx-int8`): vectors of another
 variant differ slightly, so the store keeps them apart. Where the vectors are computed changes no
 key: the torch backend's `device` (`auto`: the GPU when PyTorch sees one) and the executor (`ray`:
-batches encoded by Ray actors, kgc.embeddings.ray_pool) give the same vectors within float tolerance.
+batches encoded by Ray tasks, kgc.embeddings.ray_pool) give the same vectors within float tolerance.
 """
 
 from __future__ import annotations

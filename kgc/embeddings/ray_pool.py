@@ -1,4 +1,5 @@
-"""Embedding batches on a Ray cluster (`embedding.executor = "ray"`): a pool of actors, one model each.
+"""Embedding batches on a Ray cluster (`embedding.executor = "ray"`): one task per batch, one model
+per worker process.
 
 Only the encoding moves. The driver keeps the vector store (kgc.embeddings.stored): it looks up
 what is stored, sends the missing texts as batches, and saves each batch's vectors as they come back,
@@ -6,16 +7,18 @@ in order; so a Ray run resumes, updates and reuses vectors exactly like a local 
 local embedder's (the same model computes the vectors wherever it runs), so the store never tells
 a Ray run's vectors from a local run's.
 
-`embedding.ray.workers` actors each build the embedder once, on their first batch, and keep it for
-every later batch of the run (seeds' chunks, then fusion's names). Each actor has up to two batches
-queued, so it starts the next one while the driver saves the last. An actor whose process dies is
-restarted by Ray (loading its model again) and its batch run again.
+Each batch is a Ray task (`encode_on_worker`); a worker process builds the embedder on its first
+batch and keeps it, by key, for every later batch of the run (seeds' chunks, then fusion's names),
+as the LLM executor keeps its backend. Tasks rather than actors: a task holds its CPUs only while it
+encodes, so LLM requests on the same cluster (`llm.executor = "ray"`) are never starved by idle
+models. `embedding.ray.workers` batches are encoded at once, and as many more wait queued, so a worker
+starts its next batch while the driver saves the last. A task whose worker dies is run again.
 """
 
 from __future__ import annotations
 
 import os
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Iterator, Sequence
 from itertools import islice
 from typing import Any
@@ -29,41 +32,37 @@ from kgc.raycluster import join_ray, require_ray
 
 SETTING = "embedding.executor = 'ray'"
 QUEUED_PER_WORKER = 2
-ACTOR_RESTARTS = 3  # of an actor whose process died; its batch is run again
+TASK_RETRIES = 3  # re-runs of a batch whose worker process died
+
+# In a worker process: the embedders it has built, by key (normally one).
+_WORKER_EMBEDDERS: dict[str, Embedder] = {}
 
 
-class EmbedWorker:
-    """The body of a Ray actor: one embedder, built by `load` on the first batch, kept for the rest."""
-
-    def __init__(self, load: Callable[[], Embedder]) -> None:
-        self._load = load
-        self._embedder: Embedder | None = None
-        self.batches = 0
-
-    def encode(self, texts: list[str]) -> np.ndarray:
-        if self._embedder is None:
-            self._embedder = self._load()
-        self.batches += 1
-        return np.asarray(self._embedder.encode(texts), dtype=np.float32)
-
-    def stats(self) -> dict[str, int]:
-        return {"pid": os.getpid(), "batches": self.batches}
+def encode_on_worker(key: str, load: Callable[[], Embedder], texts: list[str]) -> tuple[int, np.ndarray]:
+    """The body of a Ray task: this process's embedder for `key` (built by `load` on its first batch)
+    encodes `texts`; the process id comes back with the vectors."""
+    if key not in _WORKER_EMBEDDERS:
+        _WORKER_EMBEDDERS[key] = load()
+    return os.getpid(), np.asarray(_WORKER_EMBEDDERS[key].encode(texts), dtype=np.float32)
 
 
 class RayEmbedder:
-    """An `Embedder` whose batches are encoded by Ray actors; `key` is the one `load` builds.
+    """An `Embedder` whose batches are encoded by Ray tasks; `key` is the one `load` builds.
 
     `load` is a picklable function that builds the embedder in a worker (for a config:
     `functools.partial(load_embedder, cfg)` with the local executor); nothing starts until the first
-    batch, so a resumed run whose vectors are all stored never joins Ray.
+    batch, so a resumed run whose vectors are all stored never joins Ray. `batches_by_worker` counts
+    the batches each worker process encoded.
     """
 
     def __init__(self, key: str, load: Callable[[], Embedder], cfg: EmbeddingRayConfig) -> None:
         self.key = key
         self._load = load
         self._cfg = cfg
-        self._actors: list[Any] = []
+        self._task: Any = None
+        self._load_ref: Any = None
         self._started_ray = False
+        self.batches_by_worker: Counter[int] = Counter()
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         batches = [list(texts[i : i + BATCH_TEXTS]) for i in range(0, len(texts), BATCH_TEXTS)]
@@ -73,53 +72,43 @@ class RayEmbedder:
 
     def map_batches(self, batches: list[list[str]]) -> Iterator[np.ndarray]:
         """Each batch's vectors, in the batches' order, as soon as that batch is done."""
-        actors = self._pool()
+        task = self._connect()
         ray = require_ray(SETTING)
-        todo = iter(enumerate(batches))
+        todo = iter(batches)
         queued: deque[Any] = deque()
 
         def send(n: int) -> None:
-            for i, batch in islice(todo, n):
-                queued.append(actors[i % len(actors)].encode.remote(batch))
+            queued.extend(task.remote(self.key, self._load_ref, batch) for batch in islice(todo, n))
 
-        send(len(actors) * QUEUED_PER_WORKER)
+        send(self._cfg.workers * QUEUED_PER_WORKER)
         while queued:
-            ref = queued.popleft()
             try:
-                vectors = ray.get(ref)
+                pid, vectors = ray.get(queued.popleft())
             except ray.exceptions.RayTaskError as e:
                 raise e.cause from None  # the embedder's own error (a missing model ...)
             except ray.exceptions.RayError as e:
                 raise KgcError(f"embedding on Ray failed: {e}") from e
+            self.batches_by_worker[pid] += 1
             send(1)
             yield vectors
 
-    def worker_stats(self) -> list[dict[str, int]]:
-        """Per actor: its process id and the batches it encoded (what the tests and the bench read)."""
-        ray = require_ray(SETTING)
-        return list(ray.get([actor.stats.remote() for actor in self._actors]))
-
     def close(self) -> None:
-        """Stop the actors (and Ray, when this embedder started it)."""
-        if not self._actors:
-            return
-        ray = require_ray(SETTING)
-        for actor in self._actors:
-            ray.kill(actor)
-        self._actors = []
+        """Leave Ray (shut it down when this embedder started it)."""
         if self._started_ray:
-            ray.shutdown()
-            self._started_ray = False
+            require_ray(SETTING).shutdown()
+        self._task = self._load_ref = None
+        self._started_ray = False
 
-    def _pool(self) -> list[Any]:
-        if not self._actors:
+    def _connect(self) -> Any:
+        """The remote task, joining Ray on the first call."""
+        if self._task is None:
             ray = require_ray(SETTING)
             self._started_ray = join_ray(self._cfg.address, SETTING)
-            worker = ray.remote(EmbedWorker).options(
+            self._load_ref = ray.put(self._load)
+            self._task = ray.remote(encode_on_worker).options(
                 num_cpus=self._cfg.cpus_per_worker,
                 num_gpus=self._cfg.gpus_per_worker,
-                max_restarts=ACTOR_RESTARTS,
-                max_task_retries=ACTOR_RESTARTS,
+                max_retries=TASK_RETRIES,
+                retry_exceptions=False,
             )
-            self._actors = [worker.remote(self._load) for _ in range(self._cfg.workers)]
-        return self._actors
+        return self._task
