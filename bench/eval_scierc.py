@@ -37,9 +37,9 @@ from scierc import Abstract, eval_set, tune_set, write_corpus, write_gold
 from kgc.config import load_config
 from kgc.evaluate import EvalReport, evaluate_run, render
 from kgc.export.graph_files import read_graph
-from kgc.models import Candidate
+from kgc.artifacts import CANDIDATES
 from kgc.pipeline import Pipeline
-from kgc.rundir import RunDir, read_jsonl
+from kgc.rundir import RunDir
 from kgc.testing.scripted_server import ScriptedServer
 from kgc.text import normalise_name
 
@@ -90,7 +90,7 @@ def measure(
 ) -> dict[str, Any]:
     cfg = RunDir(run_dir, create=False).config()
     report = evaluate_run(run_dir, gold=gold, schema=cfg.relations)
-    candidates = read_jsonl(run_dir / "candidates.jsonl", Candidate)
+    candidates = RunDir(run_dir, create=False).read(CANDIDATES)
     docs_with = {p.doc_id for c in candidates for p in c.provenance}
     stage = RunDir(run_dir, create=False).manifest().stages["extraction"]
     llm = stage.llm

@@ -37,7 +37,7 @@ def estimate(pipeline: Pipeline) -> Estimate:
     pipeline.run_until(before_llm)
     # Only the calls the run has not paid for: on an updated corpus, what the update costs.
     _, _, calls = extraction.plan_calls(pipeline.context(extraction.STAGE))
-    prompt_tokens = sum(LLMClient.estimate_tokens(messages) for _, messages, _ in calls)
+    prompt_tokens = sum(LLMClient.estimate_tokens(call.messages) for call in calls)
     out_tokens = len(calls) * cfg.llm.max_output_tokens
     fusion_requests = (
         cfg.fusion.max_neighbourhoods if (cfg.fusion.resolve_with_llm or cfg.fusion.infer_links) else 0

@@ -124,7 +124,11 @@ def test_failed_fusion_calls_exit_3_and_the_same_command_retries_only_those(tmp_
 
 def test_failed_name_pair_calls_of_fusion_make_it_partial_too(tmp_path: Path) -> None:
     """Fusion asks the LLM about pairs of names it cannot tell apart (the band) besides neighbourhoods."""
-    write_corpus(tmp_path)
+    corpus = write_corpus(tmp_path)
+    (corpus / "d3.txt").write_text(  # the names of the scripted answer, so they are in the text
+        "Dependency parsing helps machine translation; a dependency parser is part of the encoder.",
+        encoding="utf-8",
+    )
     names = {
         "triplets": [
             {"head": "dependency parsing", "relation": "Used-for", "tail": "machine translation"},

@@ -46,8 +46,9 @@ def test_extraction_cleans_names_and_evidence() -> None:
         ]
     )
     kept, dropped = validate_triplets(answer, task, RelationSchema(), ExtractionConfig())
-    assert [(c.head, c.relation, c.tail, c.provenance[0].evidence) for c in kept] == [
-        ("attention", "Used-for", "machine translation", "Attention is used.")
+    # names as the passage writes them; the evidence is the passage's sentence, not the model's text
+    assert [(c.head, c.relation, c.tail, c.evidence) for c in kept] == [
+        ("Attention", "Used-for", "machine translation", "Attention is used for machine translation.")
     ]
     assert dict(dropped) == {"empty name": 1}
 

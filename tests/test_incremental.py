@@ -31,7 +31,7 @@ from tests.test_pipeline import run_cli
 
 DOCS = {
     "d1": "BLEU is a metric for machine translation. Machine translation systems are scored with BLEU.",
-    "d2": "Neural machine translation uses an encoder and a decoder. The encoder reads the source sentence.",
+    "d2": "Neural machine translation uses an encoder and a decoder. BLEU scores machine translation.",
     "d3": "Word embeddings map words to vectors. Word embeddings help text classification.",
     "d4": "Dependency parsing finds syntactic structure. Dependency parsing uses treebanks for training.",
     "d5": "Named entity recognition finds names in text. Named entity recognition uses sequence labeling.",

@@ -125,7 +125,7 @@ def test_annotate_then_restrict_and_the_vocabulary_in_the_key(tmp_path: Path) ->
 def test_an_update_relinks_only_new_entities(tmp_path: Path) -> None:
     run, _ = build(tmp_path, BUNDLED)
     first = run.manifest().stages["link"].counts
-    DOCS["d3"] = "A banana bread recipe."
+    DOCS["d3"] = "A banana bread recipe, and NMT."
     try:
         run, _ = build(tmp_path, BUNDLED)
     finally:

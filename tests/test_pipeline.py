@@ -128,8 +128,9 @@ def test_exact_graph_from_scripted_answers(tmp_path: Path) -> None:
         0,
     )
     assert edges[("bleu", "Evaluate-for", "neural-machine-translation")].sources == ["d3"]
+    # the sentences of the passage that hold the two names ('It' is NMT), not the model's quote
     assert edges[("encoder", "Part-of", "neural-machine-translation")].evidence == [
-        "It relies on an encoder."
+        "Neural machine translation (NMT) is a kind of machine translation. It relies on an encoder."
     ]
 
     nmt = graph.entity("neural-machine-translation")

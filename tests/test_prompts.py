@@ -63,17 +63,30 @@ def test_the_prompt_follows_the_backend_unless_chosen() -> None:
     assert prompt_of({"llm.backend": "embedded", "extraction.prompt": "mine.md"}) == "mine.md"
 
 
-@pytest.mark.parametrize("backend", ["embedded", "openai"])
+# ids without the word 'embedded', which conftest takes for the marker of the real model's tests
+@pytest.mark.parametrize("backend", ["embedded", "openai"], ids=["compact", "full"])
 def test_the_bundled_extraction_prompts_render(backend: str) -> None:
     cfg = with_backend_defaults(load_config(None, {"llm.backend": backend}))
-    chunk = Chunk(id="d1#0", doc_id="d1", text="BERT is a transformer encoder.", start=0, end=30)
-    task = ExtractionTask(key="bert", seed="bert", chunks=[chunk])
-    messages = build_messages(task, cfg.relations, cfg.extraction, prompts_dir())
+
+    def messages_for(text: str) -> list[dict[str, str]]:
+        chunk = Chunk(id="d1#0", doc_id="d1", text=text, start=0, end=len(text))
+        task = ExtractionTask(key="bert", seed="bert", chunks=[chunk])
+        return build_messages(task, cfg.relations, cfg.extraction, prompts_dir())
+
+    messages = messages_for("BERT is a transformer encoder.")
     prompt = "\n".join(m["content"] for m in messages)
-    assert all(name in prompt for name in cfg.relations.names)
+    # every relation with its definition and example, and a worked example made of those examples
+    assert (
+        "- Compare (undirected): " in prompt
+        and '"BERT outperforms ELMo on GLUE." gives (BERT, Compare, ELMo)' in prompt
+    )
+    assert '{"head": "LSTM", "relation": "Hyponym-Of", "tail": "recurrent neural network"}' in prompt
     assert '"BERT is a transformer encoder."' in messages[-1]["content"]
-    if backend == "embedded":  # the compact prompt: a fixed system message, the text alone after it
-        assert messages[-1]["content"] == 'Text: "BERT is a transformer encoder."\nAnswer:\n'
-        assert "Compare (undirected)" not in prompt
-    else:  # the full prompt: relation definitions and the seed
-        assert "Compare (undirected)" in prompt and "## Seed\nbert" in prompt
+    if backend == "embedded":  # a fixed system message (llama.cpp reuses it), then the text and its concepts
+        assert messages[-1]["content"] == (
+            'Text: "BERT is a transformer encoder."\nConcepts: BERT; transformer encoder\nAnswer:\n'
+        )
+        assert messages_for("GPT is a decoder.")[0] == messages[0]
+    else:  # the full prompt: the seed, and the concepts as a list
+        assert "## Seed\nbert" in prompt
+        assert "## Concepts\n- BERT\n- transformer encoder\n" in prompt

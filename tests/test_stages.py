@@ -218,7 +218,8 @@ def test_failed_fusion_calls_make_fusion_partial(tmp_path: Path) -> None:
 
 
 def test_each_drop_reason_is_counted() -> None:
-    chunk = Chunk(id="d#0", doc_id="d", text="BLEU evaluates machine translation.", start=0, end=35)
+    text = "BLEU scores evaluate machine translation."
+    chunk = Chunk(id="d#0", doc_id="d", text=text, start=0, end=len(text))
     task = ExtractionTask(key="k", seed=None, chunks=[chunk])
     cfg = ExtractionConfig(max_name_chars=20, max_triplets_per_call=5)
     answer = ExtractionAnswer(

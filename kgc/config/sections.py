@@ -173,6 +173,30 @@ class ExtractionConfig(Section):
     max_triplets_per_call: int = Field(
         40, description="triplets kept from one answer; the rest are dropped (counted)"
     )
+    candidates: Literal["auto", "spacy", "rules", "off"] = Field(
+        "auto",
+        description="candidate concept spans offered to the model (kgc.extraction.spans): 'spacy' (noun "
+        "phrases; needs kgc[nlp]), 'rules' (no dependency), 'auto' (spacy when installed, else rules), "
+        "'off' (names are not checked against the text)",
+    )
+    choose_names: bool | None = Field(
+        None,
+        description="the answer's JSON Schema lists the passage's candidate names as the only heads and "
+        "tails, so a constrained decoder (the embedded model's grammar) chooses among them; None: on with "
+        "the embedded model; off, a model writes names freely and they are snapped to the text",
+    )
+    min_triplets: int | None = Field(
+        None,
+        ge=0,
+        description="the answer's JSON Schema asks for at least this many triplets; None: 1 with the "
+        "embedded model (whose grammar otherwise closes the list at once for most abstracts), else 0",
+    )
+    relation_check: bool | None = Field(
+        None,
+        description="a second, small question per triplet: which relation and direction its sentence "
+        "states, or none (prompts/relation_check.md); None: on with the embedded model",
+    )
+    check_prompt: str = Field("relation_check.md", description="template of the relation check")
     stop_concepts: list[str] = Field(
         default_factory=lambda: list(STOP_CONCEPTS),
         description="generic nouns that are never a name, also behind evaluative modifiers ('proposed "

@@ -3,8 +3,14 @@
 Each call is a unit keyed by its content (kgc.stages.units): an update pays only for the units whose
 text is new, and a removed document's units (and so its candidates) are dropped.
 
-The answer is validated against the relation schema triplet by triplet: unknown relations and empty,
-overlong or self-referencing names are dropped and counted, never passed on silently.
+What a unit does (the pure parts live in kgc.extraction):
+1. find the passage's candidate concept spans without an LLM (`spans`) and offer them to the model,
+   whose answer's JSON Schema admits only those names where the backend constrains decoding;
+2. keep the triplets whose names are spans of the passage (or snap to one), split coordinations,
+   refuse generic, clause and conjunction names (`triplets`, `names`), each drop counted by reason;
+3. optionally ask a second, small question per triplet: which relation and direction its sentence
+   states, or none (`checking`); the embedded model's labels and directions need it.
+Evidence is the sentence of the passage that holds both names, so it is always text of the passage.
 """
 
 from __future__ import annotations
@@ -13,48 +19,27 @@ import hashlib
 import json
 from collections import Counter
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
+from typing import NamedTuple
 
-from pydantic import BaseModel, Field, create_model
 from rapidfuzz import fuzz, utils
 
 from kgc.artifacts import CANDIDATES, CHUNKS, CONTEXTS, EXTRACTION_REPORT, UNITS
 from kgc.config import ExtractionConfig, KgcConfig
+from kgc.extraction.answers import ExtractionAnswer, Triplet, answer_model
+from kgc.extraction.checking import NONE, check_messages, check_model
+from kgc.extraction.names import NameRules
+from kgc.extraction.spans import PassageSpans, find_spans, finder_in_use, split_sentences
+from kgc.extraction.triplets import CleanTriplet, RawTriplet, clean_triplets
+from kgc.llm.base import Message
 from kgc.llm.client import StageLLM
 from kgc.models import Candidate, Chunk, ExtractionReport, Provenance, SeedContext, Unit
 from kgc.prompts import prompt_files, render
 from kgc.schema import RelationSchema
 from kgc.stages.base import Stage, StageContext, StageOutcome
 from kgc.stages.units import UnitLog
-from kgc.text import clean_text, normalise_name
 
-
-class Triplet(BaseModel):
-    head: str
-    relation: str
-    tail: str
-    evidence: str = ""
-
-
-class ExtractionAnswer(BaseModel):
-    triplets: list[Triplet] = Field(default_factory=list)
-
-
-@cache
-def answer_model(relation_names: tuple[str, ...]) -> type[ExtractionAnswer]:
-    """ExtractionAnswer whose JSON Schema lists the allowed relations as an enum, so constrained
-    decoders (grammars, json_schema servers) cannot invent one; validation stays per triplet."""
-    enum_triplet = create_model(
-        "Triplet",
-        __base__=Triplet,
-        relation=(str, Field(json_schema_extra={"enum": list(relation_names)})),
-    )
-    return create_model(
-        "ExtractionAnswer",
-        __base__=ExtractionAnswer,
-        triplets=(list[enum_triplet], Field(default_factory=list)),
-    )
+__all__ = ["ExtractionAnswer", "ExtractionTask", "Triplet", "build_messages", "validate_triplets"]
 
 
 @dataclass
@@ -104,10 +89,38 @@ def chunk_tasks(chunks: list[Chunk]) -> list[ExtractionTask]:
     return [ExtractionTask(key=c.id, seed=None, chunks=[c]) for c in chunks]
 
 
-def build_messages(
-    task: ExtractionTask, schema: RelationSchema, cfg: ExtractionConfig, prompts_dir: Path
-) -> list[dict[str, str]]:
+# --- one unit ----------------------------------------------------------------------------------
+
+
+def passage_of(task: ExtractionTask, cfg: ExtractionConfig) -> PassageSpans:
+    """The text the model reads, its sentences and (unless `candidates = "off"`) its candidate names."""
     text = "\n\n".join(c.text for c in task.chunks)[: cfg.max_chars]
+    if cfg.candidates == "off":
+        return PassageSpans(text=text, sentences=split_sentences(text))
+    return find_spans(text, finder=cfg.candidates, seeds=(task.seed,) if task.seed else ())
+
+
+def example_values(schema: RelationSchema) -> dict[str, str]:
+    """The worked example of the prompts, made of the schema's own examples (one per relation)."""
+    examples = schema.examples()
+    concepts = list(dict.fromkeys(n for _, e in examples for n in (e.head, e.tail)))
+    answer = [{"head": e.head, "relation": t.name, "tail": e.tail} for t, e in examples]
+    return {
+        "example_text": " ".join(e.text for _, e in examples),
+        "example_concepts": "; ".join(concepts),
+        "example_answer": json.dumps({"triplets": answer}),
+    }
+
+
+def build_messages(
+    task: ExtractionTask,
+    schema: RelationSchema,
+    cfg: ExtractionConfig,
+    prompts_dir: Path,
+    passage: PassageSpans | None = None,
+) -> list[Message]:
+    passage = passage or passage_of(task, cfg)
+    names = passage.names()
     seed_section = f"\n## Seed\n{task.seed}\n" if task.seed else ""
     focus = f', focusing on relations that involve "{task.seed}"' if task.seed else ""
     return render(
@@ -116,73 +129,73 @@ def build_messages(
         relations=schema.describe(),
         relation_names=", ".join(schema.names),
         seed_section=seed_section,
-        text=text,
+        text=passage.text,
         max_triplets=cfg.max_triplets_per_call,
         focus=focus,
+        candidates="; ".join(names) if names else "(none found: use short names as written in the text)",
+        candidate_lines="\n".join(f"- {n}" for n in names) or "(none found)",
+        **example_values(schema),
     )
 
 
-def _best_chunk(triplet: Triplet, chunks: list[Chunk]) -> Chunk:
-    """The passage the triplet most likely came from: evidence first, then both names."""
+def answer_schema(
+    passage: PassageSpans, schema: RelationSchema, cfg: ExtractionConfig
+) -> type[ExtractionAnswer]:
+    names = tuple(passage.names()) if cfg.choose_names else ()
+    return answer_model(tuple(schema.names), names, min_triplets=cfg.min_triplets or 0)
+
+
+def _best_chunk(head: str, tail: str, chunks: list[Chunk]) -> Chunk:
+    """The passage the triplet most likely came from: the one holding both names best."""
     if len(chunks) == 1:
         return chunks[0]
 
     def score(c: Chunk) -> float:
-        text = c.text
-        s = fuzz.partial_ratio(triplet.head, text, processor=utils.default_process)
-        s += fuzz.partial_ratio(triplet.tail, text, processor=utils.default_process)
-        if triplet.evidence:
-            s += 2 * fuzz.partial_ratio(triplet.evidence, text, processor=utils.default_process)
-        return s
+        return fuzz.partial_ratio(head, c.text, processor=utils.default_process) + fuzz.partial_ratio(
+            tail, c.text, processor=utils.default_process
+        )
 
     return max(chunks, key=score)  # max keeps the first of equal scores: retrieval order
 
 
 def validate_triplets(
-    answer: ExtractionAnswer, task: ExtractionTask, schema: RelationSchema, cfg: ExtractionConfig
-) -> tuple[list[Candidate], Counter[str]]:
-    """Schema-valid candidates of one answer, and the reasons for the ones dropped."""
-    kept: list[Candidate] = []
-    dropped: Counter[str] = Counter()
-    for t in answer.triplets[: cfg.max_triplets_per_call]:
-        head, tail = clean_text(t.head), clean_text(t.tail)
-        rel = schema.resolve(t.relation)
-        if rel is None:
-            dropped["unknown relation"] += 1
-        elif not head or not tail:
-            dropped["empty name"] += 1
-        elif len(head) > cfg.max_name_chars or len(tail) > cfg.max_name_chars:
-            dropped["name too long"] += 1
-        elif normalise_name(head) == normalise_name(tail):
-            dropped["head equals tail"] += 1
-        else:
-            chunk = _best_chunk(t, task.chunks)
-            evidence = clean_text(t.evidence)[:500] or None
-            prov = Provenance(doc_id=chunk.doc_id, chunk_id=chunk.id, seed=task.seed, evidence=evidence)
-            kept.append(Candidate(head=head, relation=rel.name, tail=tail, provenance=[prov]))
+    answer: ExtractionAnswer,
+    task: ExtractionTask,
+    schema: RelationSchema,
+    cfg: ExtractionConfig,
+    passage: PassageSpans | None = None,
+) -> tuple[list[CleanTriplet], Counter[str]]:
+    """The triplets of one answer that may enter the graph, and the reasons for the others."""
+    passage = passage or passage_of(task, cfg)
+    raw = [RawTriplet(t.head, t.relation, t.tail) for t in answer.triplets[: cfg.max_triplets_per_call]]
+    rules = NameRules.of(cfg.stop_concepts, cfg.max_name_words)
+    kept, dropped = clean_triplets(
+        raw, passage, schema, rules, cfg.max_name_chars, ground_names=cfg.candidates != "off"
+    )
     if len(answer.triplets) > cfg.max_triplets_per_call:
         dropped["over the per-call limit"] += len(answer.triplets) - cfg.max_triplets_per_call
     return kept, dropped
 
 
-def extract_unit(
-    task: ExtractionTask,
-    messages: list[dict[str, str]],
-    llm: StageLLM,
-    schema: RelationSchema,
-    cfg: ExtractionConfig,
-) -> tuple[list[Candidate], Counter[str]] | None:
-    """One LLM call and its valid triplets (with the reasons for those dropped); None when the
-    answer was never valid."""
-    answer = llm.complete(messages, answer_model(tuple(schema.names)))
-    return None if answer is None else validate_triplets(answer, task, schema, cfg)
+def candidates_of(task: ExtractionTask, triplets: list[CleanTriplet]) -> list[Candidate]:
+    out = []
+    for t in triplets:
+        chunk = _best_chunk(t.head, t.tail, task.chunks)
+        prov = Provenance(doc_id=chunk.doc_id, chunk_id=chunk.id, seed=task.seed, evidence=t.evidence or None)
+        out.append(Candidate(head=t.head, relation=t.relation, tail=t.tail, provenance=[prov]))
+    return out
 
 
-def unit_key(task: ExtractionTask, messages: list[dict[str, str]], cfg: KgcConfig) -> str:
-    """What a unit's candidates depend on: the prompt, the chunks it cites, the model, the validation."""
+def unit_key(task: ExtractionTask, ctx_cfg: KgcConfig, prompt_hashes: list[str]) -> str:
+    """What a unit's candidates depend on: its chunks (content), the seed, the prompt templates, the
+    candidate finder, the model and the stage's config."""
+    cfg = ctx_cfg
     payload = [
-        messages,
-        [c.id for c in task.chunks],
+        task.key,
+        task.seed,
+        [(c.id, c.hash) for c in task.chunks],
+        prompt_hashes,
+        finder_in_use(cfg.extraction.candidates) if cfg.extraction.candidates != "off" else "off",
         cfg.section_hash("extraction", "relations"),
         cfg.llm.identity(),
     ]
@@ -207,19 +220,68 @@ def read_tasks(ctx: StageContext) -> list[ExtractionTask]:
     return tasks_for(ctx.cfg, contexts, ctx.run.read(CHUNKS))
 
 
-Call = tuple[ExtractionTask, list[dict[str, str]], str]  # task, its messages, its unit key
+def stage_prompts(cfg: KgcConfig) -> list[Path]:
+    files = prompt_files(cfg.prompts_path(), cfg.extraction.prompt)
+    if cfg.extraction.relation_check:
+        files += prompt_files(cfg.prompts_path(), cfg.extraction.check_prompt)
+    return files
+
+
+class Call(NamedTuple):
+    """One unit to pay for: its task, the messages asking it, its key, and the passage read."""
+
+    task: ExtractionTask
+    messages: list[Message]
+    key: str
+    passage: PassageSpans
 
 
 def plan_calls(ctx: StageContext) -> tuple[list[ExtractionTask], list[str], list[Call]]:
     """The run's tasks, their unit keys, and the calls still to pay for (units not in the log yet):
-    what the stage runs and what `--dry-run` counts."""
+    what the stage runs and what `--dry-run` counts. Candidate spans are found for those only."""
     cfg = ctx.cfg
-    prompts = cfg.prompts_path()
+    prompt_hashes = [hashlib.sha256(p.read_bytes()).hexdigest()[:16] for p in stage_prompts(cfg)]
     tasks = read_tasks(ctx)
-    messages = [build_messages(t, cfg.relations, cfg.extraction, prompts) for t in tasks]
-    keys = [unit_key(t, m, cfg) for t, m in zip(tasks, messages, strict=True)]
+    keys = [unit_key(t, cfg, prompt_hashes) for t in tasks]
     units = UnitLog(ctx.run)
-    return tasks, keys, [(t, m, k) for t, m, k in zip(tasks, messages, keys, strict=True) if k not in units]
+    calls = []
+    for task, key in zip(tasks, keys, strict=True):
+        if key not in units:
+            passage = passage_of(task, cfg.extraction)
+            messages = build_messages(task, cfg.relations, cfg.extraction, cfg.prompts_path(), passage)
+            calls.append(Call(task, messages, key, passage))
+    return tasks, keys, calls
+
+
+@dataclass
+class _Extracted:
+    call: Call
+    triplets: list[CleanTriplet]
+    dropped: Counter[str]
+
+
+def _extract(llm: StageLLM, cfg: KgcConfig, call: Call) -> _Extracted | None:
+    """Pass 1: one unit's question and its valid triplets; None when the answer was never valid."""
+    task, messages, _, passage = call
+    answer = llm.complete(messages, answer_schema(passage, cfg.relations, cfg.extraction))
+    if answer is None:
+        return None
+    kept, dropped = validate_triplets(answer, task, cfg.relations, cfg.extraction, passage)
+    return _Extracted(call, kept, dropped)
+
+
+def _check(llm: StageLLM, cfg: KgcConfig, triplet: CleanTriplet) -> CleanTriplet | bool | None:
+    """Pass 2: the triplet as its sentence states it, None for "none", False when never answered."""
+    messages, options = check_messages(
+        triplet, cfg.relations, cfg.prompts_path(), cfg.extraction.check_prompt
+    )
+    answer = llm.complete(messages, check_model(tuple(options)))
+    if answer is None:
+        return False
+    chosen = options.get(answer.answer, triplet.as_tuple()) if answer.answer != NONE else None
+    if chosen is None:
+        return None
+    return CleanTriplet(chosen[0], chosen[1], chosen[2], triplet.evidence)
 
 
 def _run(ctx: StageContext) -> StageOutcome:
@@ -230,14 +292,29 @@ def _run(ctx: StageContext) -> StageOutcome:
     units = UnitLog(ctx.run)
     if todo:
         llm = ctx.llm  # built only when some unit is new: a removal needs no model
-
-        def run(item: Call) -> None:
-            task, msgs, key = item
-            result = extract_unit(task, msgs, llm, cfg.relations, cfg.extraction)
-            if result is not None:
-                units.add(Unit(key=key, candidates=result[0], dropped=dict(result[1])))
-
-        llm.map(run, todo, description="extracting triplets")
+        extracted = llm.map(lambda call: _extract(llm, cfg, call), todo, description="extracting triplets")
+        done = [e for e in extracted if e is not None]
+        if cfg.extraction.relation_check:
+            # All first questions, then all checks: llama.cpp keeps the shared prefix of each kind.
+            pending = [(e, t) for e in done for t in e.triplets]
+            checked = llm.map(
+                lambda item: _check(llm, cfg, item[1]), pending, description="checking relations"
+            )
+            results: dict[int, list[CleanTriplet]] = {id(e): [] for e in done}
+            failed_checks: set[int] = set()
+            for (e, _), c in zip(pending, checked, strict=True):
+                if c is False:
+                    failed_checks.add(id(e))
+                elif c is None:
+                    e.dropped["no relation on checking"] += 1
+                elif isinstance(c, CleanTriplet):
+                    results[id(e)].append(c)
+            done = [e for e in done if id(e) not in failed_checks]  # retried by the next run
+            for e in done:
+                e.triplets = list({t.as_tuple(): t for t in results[id(e)]}.values())
+        for e in done:
+            task, _, key, _ = e.call
+            units.add(Unit(key=key, candidates=candidates_of(task, e.triplets), dropped=dict(e.dropped)))
     units.compact(keys)
     candidates: list[Candidate] = []
     dropped: Counter[str] = Counter()
@@ -268,5 +345,5 @@ STAGE = Stage(
     outputs=(CANDIDATES, EXTRACTION_REPORT, UNITS),
     run=_run,
     uses_llm=True,
-    prompts=lambda cfg: prompt_files(cfg.prompts_path(), cfg.extraction.prompt),
+    prompts=stage_prompts,
 )

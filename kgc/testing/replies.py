@@ -88,11 +88,14 @@ def default_extraction(prompt: str) -> dict[str, Any]:
     parts = sections(prompt)
     relations = relation_names(parts.get("relations", "")) or ["Related-to"]
     phrases, sentence_of = frequent_phrases(parts.get("text", ""))
+    if concepts := bullet_lines(parts.get("concepts", "")):
+        # the passage's candidate names, most frequent first: names the pipeline will find in the text
+        phrases, sentence_of = ranked_concepts(concepts, parts.get("text", ""))
     seed_lines = parts.get("seed", "").strip().splitlines()
     head = seed_lines[0].strip() if seed_lines else (phrases[0] if phrases else "")
     if not head:
         return {"triplets": []}
-    tails = [p for p in phrases if p != head.lower()][:3]
+    tails = [p for p in phrases if p.lower() != head.lower()][:3]
     triplets = [
         {
             "head": head,
@@ -103,6 +106,19 @@ def default_extraction(prompt: str) -> dict[str, Any]:
         for tail in tails
     ]
     return {"triplets": triplets}
+
+
+def ranked_concepts(concepts: list[str], text: str) -> tuple[list[str], dict[str, str]]:
+    """Candidate names by how often the text mentions them (ties: listed first first), and the first
+    sentence each appears in."""
+    sentences = [s.strip() for s in _SENTENCE_END.split(text) if s.strip()]
+    low = text.lower()
+    order = sorted(range(len(concepts)), key=lambda i: (-low.count(concepts[i].lower()), i))
+    ranked = [concepts[i] for i in order]
+    sentence_of = {
+        c: next((s[:MAX_EVIDENCE_CHARS] for s in sentences if c.lower() in s.lower()), "") for c in ranked
+    }
+    return ranked, sentence_of
 
 
 def frequent_phrases(text: str) -> tuple[list[str], dict[str, str]]:

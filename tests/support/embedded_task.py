@@ -1,7 +1,7 @@
 """The extraction task the embedded model is tested (tests/test_embedded.py) and benchmarked
-(bench/bench_embedded.py) on: one text under the prompt the pipeline gives this model
-(`prompts/extraction_compact.md`: the relation names and one worked example), so both measure what
-the pipeline sends.
+(bench/bench_embedded.py) on: one text under the messages the pipeline gives this model in document
+mode (`prompts/extraction_compact.md`: the relation definitions with their examples, a worked
+example, then the text and its candidate concepts), so both measure what the pipeline sends.
 """
 
 from __future__ import annotations
@@ -10,22 +10,25 @@ from typing import Literal
 
 from pydantic import BaseModel
 
+from kgc.config import load_config
 from kgc.llm.base import Message
-from kgc.prompts import render
+from kgc.models import Chunk
 from kgc.resources import prompts_dir
 from kgc.schema import GRAPHUSION_RELATIONS
+from kgc.stages.extraction import ExtractionTask, build_messages
 
 RELATION_NAMES = tuple(t.name for t in GRAPHUSION_RELATIONS)
-COMPACT_PROMPT = "extraction_compact.md"
 
 
 class ExtractedTriplet(BaseModel):
     head: str
     relation: Literal[RELATION_NAMES]  # type: ignore[valid-type]
     tail: str
-    evidence: str
 
 
 def extraction_messages(text: str) -> list[Message]:
     """The chat messages asking for the triplets of `text`."""
-    return render(prompts_dir(), COMPACT_PROMPT, relation_names=", ".join(RELATION_NAMES), text=text)
+    cfg = load_config(None, {"llm.backend": "embedded", "extraction.mode": "document"})
+    chunk = Chunk(id="text#0", doc_id="text", text=text, start=0, end=len(text))
+    task = ExtractionTask(key=chunk.id, seed=None, chunks=[chunk])
+    return build_messages(task, cfg.relations, cfg.extraction, prompts_dir())
