@@ -34,10 +34,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from rich.console import Console
 from scierc import Abstract, eval_set, tune_set, write_corpus, write_gold
 
+from kgc.artifacts import CANDIDATES
 from kgc.config import load_config
 from kgc.evaluate import EvalReport, evaluate_run, render
 from kgc.export.graph_files import read_graph
-from kgc.artifacts import CANDIDATES
 from kgc.pipeline import Pipeline
 from kgc.rundir import RunDir
 from kgc.testing.scripted_server import ScriptedServer
