@@ -3,10 +3,17 @@ directed relation, and the answer applied to the triplet."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from kgc.artifacts import CANDIDATES, EXTRACTION_REPORT
 from kgc.extraction.checking import NONE, check_messages, check_model, statements
 from kgc.extraction.triplets import CleanTriplet
+from kgc.pipeline import build
 from kgc.resources import prompts_dir
+from kgc.rundir import RunDir
 from kgc.schema import RelationSchema, RelationType
+from kgc.testing.scripted_server import ScriptedServer
+from tests.test_pipeline import server_config
 
 SCHEMA = RelationSchema(types=[RelationType(name="USED-FOR"), RelationType(name="COMPARE", directed=False)])
 
@@ -29,3 +36,33 @@ def test_the_question_shows_the_sentence_and_the_statements() -> None:
     assert "- NER USED-FOR CRF\n" in user and "- none" in user
     schema = check_model(tuple(options)).model_json_schema()
     assert schema["properties"]["answer"]["enum"] == list(options)
+
+
+def test_the_stage_takes_the_checked_relation_and_direction(tmp_path: Path) -> None:
+    """Over HTTP to the scripted server: the extraction answer's direction is flipped by the check, a
+    pair the check finds unrelated is dropped and counted."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "d1.txt").write_text("We use a CRF for named entity recognition on news.", encoding="utf-8")
+    rules = [
+        {
+            "task": "extraction",
+            "reply": {
+                "triplets": [
+                    {"head": "named entity recognition", "relation": "Used-for", "tail": "CRF"},
+                    {"head": "CRF", "relation": "Compare", "tail": "news"},
+                ]
+            },
+        },
+        {"contains": "- CRF Compare news", "reply": {"answer": NONE}},
+        {"contains": "Statements:", "reply": {"answer": "CRF Used-for named entity recognition"}},
+    ]
+    with ScriptedServer(rules=rules) as server:
+        cfg = server_config(server, **{"extraction.mode": "document", "extraction.relation_check": True})
+        build(corpus, tmp_path / "run", cfg, until="extraction")
+        assert server.stats.by_task == {"extraction": 1, "other": 2}
+    run = RunDir(tmp_path / "run", create=False)
+    assert [(c.head, c.relation, c.tail) for c in run.read(CANDIDATES)] == [
+        ("CRF", "Used-for", "named entity recognition")
+    ]
+    assert run.read(EXTRACTION_REPORT).dropped == {"no relation on checking": 1}
