@@ -79,6 +79,7 @@ class Build(BaseModel):
     update: list[StageRun] = []
     update_documents: int = 0
     load_average: list[float] = []  # 1-minute, sampled every 30 s during the build
+    finished: bool = False  # False: the stages so far (the results are saved after each one)
 
 
 class Results(BaseModel):
@@ -86,6 +87,7 @@ class Results(BaseModel):
     builds: list[Build]
     cpus: int
     python: str
+    notes: list[str] = []  # what the figures need to be read right (--note)
 
 
 # -- the child: one stage in its own process ---------------------------------------------------------
@@ -281,26 +283,42 @@ def corpora(work: Path, sizes: list[int], update_share: float) -> dict[int, Path
 
 
 def build(
-    work: Path, files: dict[int, Path], size: int, mode: str, overrides: dict[str, Any], update: int
+    work: Path,
+    files: dict[int, Path],
+    size: int,
+    mode: str,
+    overrides: dict[str, Any],
+    update: int,
+    save: Callable[[Build], None],
 ) -> Build:
+    """Build, view, report and update one corpus; `save` gets the build after every step, so a build
+    stopped half-way still leaves the stages it finished."""
     run = work / f"run_{mode}_{size}"
     if run.exists():
         raise SystemExit(f"{run} exists: remove it (or choose another --work) so the build starts afresh")
     cfg = {**overrides, "extraction.mode": mode}
-    result = Build(documents=size, mode=mode, stages=[])
+    result = Build(documents=size, mode=mode, stages=[], update_documents=update)
     with LoadSampler() as load:
+
+        def saved() -> None:
+            result.load_average = list(load.samples)
+            save(result)
+
         for stage in STAGES[mode]:
             logging.info("%s mode, %d documents: %s", mode, size, stage)
             result.stages.append(stage_run(run, files[size], stage, cfg))
             logging.info("  %s", result.stages[-1].model_dump())
+            saved()
         result.view = cli_run(run, "view")
+        saved()
         result.report = cli_run(run, "report")
-        grown = size + update
-        result.update_documents = update
+        saved()
         for stage in STAGES[mode]:
-            logging.info("%s mode, update to %d documents: %s", mode, grown, stage)
-            result.update.append(stage_run(run, files[grown], stage, cfg))
-    result.load_average = load.samples
+            logging.info("%s mode, update to %d documents: %s", mode, size + update, stage)
+            result.update.append(stage_run(run, files[size + update], stage, cfg))
+            saved()
+    result.finished = True
+    save(result)
     return result
 
 
@@ -322,11 +340,14 @@ def markdown(results: Results) -> str:
         "(load averages below): wall times are upper bounds, CPU seconds are what the work cost. "
         "'kgc CPU' is the stage's CPU minus the scripted backend's (the stand-in for the LLM).",
         "",
+        *(f"- {note}" for note in results.notes),
+        *([""] if results.notes else []),
     ]
     for b in results.builds:
         load = f"{min(b.load_average):.1f}-{max(b.load_average):.1f}" if b.load_average else "?"
+        unfinished = "" if b.finished else ", UNFINISHED: the stages it got through"
         lines += [
-            f"## {b.mode} mode, {b.documents:,} documents (load average {load})",
+            f"## {b.mode} mode, {b.documents:,} documents (load average {load}{unfinished})",
             "",
             "| stage | wall s | CPU s | kgc CPU s | kgc CPU ms / doc | peak RSS MB | artifacts MB | LLM requests | counts |",
             "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
@@ -361,7 +382,7 @@ def markdown(results: Results) -> str:
                     f"| {r.stage} | {r.wall_seconds} | {r.kgc_cpu_seconds:.1f} | {share:.0%} | {r.llm_requests} | {counts} |"
                 )
             lines.append("")
-    lines += growth_table(results)
+    lines += growth_table(results) + aims(results)
     return "\n".join(lines)
 
 
@@ -397,7 +418,8 @@ def growth_table(results: Results) -> list[str]:
             "| stage | kgc CPU s small | kgc CPU s large | per-doc ratio | b (kgc CPU) | b (wall) | b (peak RSS) |",
             "| --- | --- | --- | --- | --- | --- | --- |",
         ]
-        pairs = [(s, next(r for r in large.stages if r.stage == s.stage)) for s in small.stages]
+        done = {r.stage: r for r in large.stages}  # an unfinished build: the stages it got through
+        pairs = [(s, done[s.stage]) for s in small.stages if s.stage in done]
         pairs += [(a, b) for a, b in ((small.view, large.view), (small.report, large.report)) if a and b]
         for a, b in pairs:
             per_doc = (
@@ -410,20 +432,49 @@ def growth_table(results: Results) -> list[str]:
                 f"| {exponent(a.kgc_cpu_seconds, b.kgc_cpu_seconds, ratio)} | {exponent(a.wall_seconds, b.wall_seconds, ratio)} "
                 f"| {exponent(a.peak_rss_mb, b.peak_rss_mb, ratio)} |"
             )
-        total_a = sum(r.kgc_cpu_seconds for r in small.stages)
-        total_b = sum(r.kgc_cpu_seconds for r in large.stages)
+        total_a = sum(a.kgc_cpu_seconds for a, b in pairs if a in small.stages)
+        total_b = sum(b.kgc_cpu_seconds for a, b in pairs if b in large.stages)
         lines += [
             "",
-            f"Whole build: {total_a:.0f} -> {total_b:.0f} kgc CPU s, per-doc ratio "
+            f"Whole build{'' if large.finished else ' (the stages both got through)'}: {total_a:.0f} -> {total_b:.0f} kgc CPU s, per-doc ratio "
             f"{(total_b / large.documents) / (total_a / small.documents):.2f}, b {exponent(total_a, total_b, ratio)}.",
             "",
         ]
     return lines
 
 
+def aims(results: Results) -> list[str]:
+    """Issue 21's aims for the largest build of each mode, against the smallest for the per-document one."""
+    lines = ["## Aims", ""]
+    for mode in STAGES:
+        builds = sorted((b for b in results.builds if b.mode == mode), key=lambda b: b.documents)
+        if not builds:
+            continue
+        small, large = builds[0], builds[-1]
+        runs = [*large.stages, *(r for r in (large.view, large.report) if r is not None)]
+        peak = max(r.peak_rss_mb for r in runs)
+        cpu = sum(r.kgc_cpu_seconds for r in large.stages)
+        lines += [
+            f"{mode} mode, {large.documents:,} documents{'' if large.finished else ' (unfinished)'}:",
+            "",
+            f"- peak RSS < 8 GB: {peak / 1024:.1f} GB ({'met' if peak < 8192 else 'missed'})",
+            f"- non-LLM work < 60 min on 2 cores: {cpu:.0f} kgc CPU s = {cpu / 60:.1f} CPU min, "
+            f"{cpu / 120:.1f} min on 2 busy cores ({'met' if cpu < 7200 else 'missed'})",
+        ]
+        if len(builds) > 1:
+            first = sum(r.kgc_cpu_seconds for r in small.stages)
+            ratio = (cpu / large.documents) / (first / small.documents)
+            lines.append(
+                f"- non-LLM time per document at {large.documents:,} <= 1.2x that at {small.documents:,}: "
+                f"{ratio:.2f}x ({'met' if ratio <= 1.2 else 'missed'})"
+            )
+        lines.append("")
+    return lines
+
+
 def kept_builds(path: Path, overrides: dict[str, Any], new: list[Build]) -> list[Build]:
-    """The builds of an earlier results file with the same config that this run did not redo, then
-    the new ones: the sizes can be run one at a time (10k today, 100k overnight)."""
+    """The builds of an earlier results file with the same config that this run does not redo, then
+    the new ones: the sizes and modes can be run one at a time (10k today, 100k overnight)."""
     if not path.is_file():
         return new
     earlier = Results.model_validate_json(path.read_text(encoding="utf-8"))
@@ -452,8 +503,19 @@ def main() -> None:
         help="config override (JSON value), e.g. --set retrieval.method='\"fuzzy\"'; repeatable",
     )
     ap.add_argument("--out", default="scale", help="result file stem under bench/results")
+    ap.add_argument("--note", action="append", default=[], help="a line the results need to be read right")
+    ap.add_argument(
+        "--render", action="store_true", help="only rewrite the .md from the .json (with --note: new notes)"
+    )
     args = ap.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    path = RESULTS_DIR / f"{args.out}.json"
+    if args.render:
+        results = Results.model_validate_json(path.read_text(encoding="utf-8"))
+        results.notes = args.note or results.notes
+        path.write_text(results.model_dump_json(indent=2) + "\n", encoding="utf-8")
+        path.with_suffix(".md").write_text(markdown(results), encoding="utf-8")
+        return
 
     overrides: dict[str, Any] = {
         "llm.backend": "openai",  # the server-style defaults; the scripted backend answers
@@ -466,18 +528,25 @@ def main() -> None:
         overrides[key] = json.loads(value)
     args.work.mkdir(parents=True, exist_ok=True)
     files = corpora(args.work, args.sizes, args.update)
-    builds = [
-        build(args.work, files, size, mode, overrides, round(size * args.update))
-        for size in args.sizes
-        for mode in args.modes
-    ]
-    results = Results(
-        config=overrides, builds=builds, cpus=os.cpu_count() or 0, python=platform.python_version()
-    )
-    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-    (RESULTS_DIR / f"{args.out}.json").write_text(results.model_dump_json(indent=2) + "\n", encoding="utf-8")
-    (RESULTS_DIR / f"{args.out}.md").write_text(markdown(results), encoding="utf-8")
-    print(markdown(results))
+    done: list[Build] = []
+
+    def save(current: Build) -> None:
+        builds = kept_builds(path, overrides, [*done, current])  # `current` is not in `done` yet
+        results = Results(
+            config=overrides,
+            builds=builds,
+            cpus=os.cpu_count() or 0,
+            python=platform.python_version(),
+            notes=args.note,
+        )
+        RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+        path.write_text(results.model_dump_json(indent=2) + "\n", encoding="utf-8")
+        path.with_suffix(".md").write_text(markdown(results), encoding="utf-8")
+
+    for size in args.sizes:
+        for mode in args.modes:
+            done.append(build(args.work, files, size, mode, overrides, round(size * args.update), save))
+    print(path.with_suffix(".md").read_text(encoding="utf-8"))
 
 
 if __name__ == "__main__":
