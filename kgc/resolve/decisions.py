@@ -30,9 +30,6 @@ class Resolution:
         return self.names.lookup(name, doc)
 
 
-# Decisions are made with `model_construct`: the values are built here, already of the right types,
-# and validating them would copy every string, score dict and vote list into each of up to a million
-# decisions (1.4 kB each validated, ~0.6 kB constructed).
 Reason = Literal["normalised", "acronym", "definition", "form", "fuzzy", "embedding", "llm"]
 _REASON: dict[str, Reason] = {
     "key": "normalised",
@@ -50,6 +47,41 @@ def _reason(edge: Edge) -> Reason:
     return "embedding" if edge.reason == "embedding" else "fuzzy"
 
 
+# A run at scale makes a decision per merged name and per pair kept apart, about a million of each.
+# They are made with `model_construct` from values built here, already of the right types, every field
+# given (a default makes model_construct inspect its factory's signature: 40x slower than validating)
+# and one shared set of the fields given (a set of ~10 names per decision is half its memory).
+_MERGE_FIELDS = set(MergeDecision.model_fields)
+_PAIR_FIELDS = set(PairDecision.model_fields)
+
+
+def _merge(
+    alias: str,
+    canonical: str,
+    reason: Reason,
+    entity: str,
+    via: str,
+    generator: str,
+    score: float = 1.0,
+    scores: dict[str, float] | None = None,
+    votes: list[bool | None] | None = None,
+    docs: list[str] | None = None,
+) -> MergeDecision:
+    return MergeDecision.model_construct(
+        _fields_set=_MERGE_FIELDS,
+        alias=alias,
+        canonical=canonical,
+        reason=reason,
+        score=score,
+        entity=entity,
+        via=via,
+        generator=generator,
+        scores={} if scores is None else scores,
+        votes=[] if votes is None else votes,
+        docs=[] if docs is None else docs,
+    )
+
+
 def _unique_id(name: str, taken: set[str]) -> str:
     base = slug(name)
     eid, n = base, 1
@@ -64,6 +96,7 @@ def _rejected(
     edge: Edge, nodes: list[Node], band: Literal["veto", "low", "llm", "cluster"] | None = None
 ) -> PairDecision:
     return PairDecision.model_construct(
+        _fields_set=_PAIR_FIELDS,
         a=nodes[edge.i].label,
         b=nodes[edge.j].label,
         generator=edge.generator,
@@ -101,7 +134,7 @@ def _explain_cluster(c: Cluster, home: int, nodes: list[Node], links: list[Edge]
             if surface != label or link is None:  # the same key as a joined name: case, plural, punctuation
                 via = label if surface != label else c.canonical
                 out.append(
-                    MergeDecision.model_construct(
+                    _merge(
                         alias=surface,
                         canonical=c.canonical,
                         reason="normalised",
@@ -113,7 +146,7 @@ def _explain_cluster(c: Cluster, home: int, nodes: list[Node], links: list[Edge]
                 continue
             edge, came_from = link
             out.append(
-                MergeDecision.model_construct(
+                _merge(
                     alias=surface,
                     canonical=c.canonical,
                     reason=_reason(edge),
@@ -176,7 +209,7 @@ def build_resolution(
             target = clusters[cluster_of_node[long]]
             target.surfaces += nodes[short].surfaces
             merges.append(
-                MergeDecision.model_construct(
+                _merge(
                     alias=nodes[short].label,
                     canonical=target.canonical,
                     reason="acronym",
