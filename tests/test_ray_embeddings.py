@@ -189,3 +189,37 @@ def test_minilm_on_ray_gives_the_local_vectors(tmp_path: Path, ray_runtime: None
         embedder.close()
     assert on_ray.shape == local.shape == (len(texts), 384)
     np.testing.assert_allclose(on_ray, local, atol=1e-5)
+
+
+@pytest.mark.slow
+def test_a_build_with_llm_and_embeddings_on_ray_gives_the_local_graph(
+    tmp_path: Path, ray_runtime: None
+) -> None:
+    from kgc.pipeline import Pipeline
+    from kgc.resources import demo_corpus
+    from kgc.testing.scripted_server import ScriptedServer
+
+    with ScriptedServer() as server:
+        base = {
+            "llm.backend": "openai",
+            "llm.base_url": server.base_url,
+            "llm.model": "scripted",
+            "llm.timeout": 10.0,
+            "extraction.mode": "document",
+        }
+        local = Pipeline(
+            load_config(None, base), tmp_path / "local", corpus=demo_corpus(), embedder=HashingEmbedder()
+        )
+        local_graph = local.run_until()
+        embedder = ray_embedder(tmp_path / "loads.txt")
+        on_ray = Pipeline(
+            load_config(None, {**base, "llm.executor": "ray"}),
+            tmp_path / "ray",
+            corpus=demo_corpus(),
+            embedder=embedder,
+        )
+        ray_graph = on_ray.run_until()
+    assert local_graph is not None and ray_graph is not None and local_graph.entities
+    assert sum(embedder.batches_by_worker.values()) >= 1  # fusion's names were embedded on Ray
+    assert ray_graph.model_dump() == local_graph.model_dump()
+    assert (tmp_path / "ray" / "graph.json").read_bytes() == (tmp_path / "local" / "graph.json").read_bytes()
