@@ -215,6 +215,30 @@ def test_ngram_lsh_finds_variants_and_not_unrelated_names() -> None:
     assert found.proposed >= 1
 
 
+def test_ngram_pairs_score_each_proposed_pair_once_whatever_the_band_and_chunk() -> None:
+    from rapidfuzz import fuzz
+
+    from kgc.resolve.candidates import band_hashes, minhash_signatures
+
+    keys = [
+        f"{w} {v}" for w in ("neural", "neural net", "graph", "graphs") for v in ("model", "models", "parser")
+    ]
+    keys += ["model", "models", "neural model x"]
+    hashes = band_hashes(minhash_signatures(keys, 6 * 2), 6, 2)
+    expected: set[tuple[int, int]] = set()
+    skipped = 0
+    for h in hashes:  # each band's buckets, the oversized ones (more than 3 names) skipped
+        buckets: dict[int, list[int]] = {}
+        for i, value in enumerate(h.tolist()):
+            buckets.setdefault(value, []).append(i)
+        skipped += sum(len(b) > 3 for b in buckets.values())
+        expected |= {(i, j) for b in buckets.values() if len(b) <= 3 for i in b for j in b if i < j}
+    expected = {(i, j) for i, j in expected if fuzz.ratio(keys[i], keys[j]) >= 60}
+    found = ngram_pairs(keys, bands=6, rows=2, max_bucket=3, min_ratio=60, score_chunk=3)
+    assert {(int(i), int(j)) for i, j in found.pairs} == expected and len(found.pairs) == len(expected)
+    assert found.skipped_buckets == skipped > 0
+
+
 def test_names_that_only_share_a_context_do_not_reach_the_llm_band() -> None:
     from kgc.config import ResolveConfig
     from kgc.resolve.scoring import NO_VOCABULARY, decide
