@@ -173,6 +173,12 @@ class ExtractionConfig(Section):
     max_triplets_per_call: int = Field(
         40, description="triplets kept from one answer; the rest are dropped (counted)"
     )
+    max_answer_triplets: int | None = Field(
+        None,
+        description="the most triplets a constrained decoder may write in one answer (maxItems of its "
+        "grammar); None: the backend's choice (10 for the embedded model, whose answers otherwise run "
+        "on to the token limit; no bound for servers)",
+    )
     candidates: Literal["auto", "spacy", "rules", "off"] = Field(
         "auto",
         description="candidate concept spans offered to the model (kgc.extraction.spans): 'spacy' (noun "

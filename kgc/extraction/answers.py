@@ -38,11 +38,12 @@ def answer_model(
     names: tuple[str, ...] = (),
     *,
     min_triplets: int = 0,
+    max_triplets: int | None = None,
 ) -> type[ExtractionAnswer]:
     """ExtractionAnswer whose JSON Schema lists the allowed relations (and, given `names`, the allowed
     heads and tails) as enums, without an evidence field (the stage takes the sentence holding both
     names: fewer tokens to write); `min_triplets` > 0 makes an empty list invalid for a constrained
-    decoder."""
+    decoder, `max_triplets` bounds how long it writes."""
 
     def enum(values: tuple[str, ...]) -> Any:
         return (str, Field(json_schema_extra={"enum": list(values)}))
@@ -52,8 +53,9 @@ def answer_model(
     triplet = create_model("Triplet", **fields)
     # minItems only in the JSON Schema: a grammar cannot close an empty list, but a server's empty
     # answer still parses (a passage may state nothing).
-    listed: Any = Field(
-        default_factory=list, json_schema_extra={"minItems": min_triplets} if min_triplets else None
-    )
+    bounds: dict[str, Any] = {"minItems": min_triplets} if min_triplets else {}
+    if max_triplets:
+        bounds["maxItems"] = max_triplets
+    listed: Any = Field(default_factory=list, json_schema_extra=bounds or None)
     triplets: Any = (list[triplet], listed)
     return create_model("ExtractionAnswer", __base__=ExtractionAnswer, triplets=triplets)

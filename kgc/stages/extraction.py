@@ -142,7 +142,12 @@ def answer_schema(
     passage: PassageSpans, schema: RelationSchema, cfg: ExtractionConfig
 ) -> type[ExtractionAnswer]:
     names = tuple(passage.names()) if cfg.choose_names else ()
-    return answer_model(tuple(schema.names), names, min_triplets=cfg.min_triplets or 0)
+    return answer_model(
+        tuple(schema.names),
+        names,
+        min_triplets=cfg.min_triplets or 0,
+        max_triplets=cfg.max_answer_triplets,
+    )
 
 
 def _best_chunk(head: str, tail: str, chunks: list[Chunk]) -> Chunk:

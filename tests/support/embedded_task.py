@@ -12,6 +12,7 @@ from pydantic import BaseModel
 
 from kgc.config import load_config
 from kgc.llm.base import Message
+from kgc.llm.factory import with_backend_defaults
 from kgc.models import Chunk
 from kgc.resources import prompts_dir
 from kgc.schema import GRAPHUSION_RELATIONS
@@ -28,7 +29,7 @@ class ExtractedTriplet(BaseModel):
 
 def extraction_messages(text: str) -> list[Message]:
     """The chat messages asking for the triplets of `text`."""
-    cfg = load_config(None, {"llm.backend": "embedded", "extraction.mode": "document"})
+    cfg = with_backend_defaults(load_config(None, {"llm.backend": "embedded", "extraction.mode": "document"}))
     chunk = Chunk(id="text#0", doc_id="text", text=text, start=0, end=len(text))
     task = ExtractionTask(key=chunk.id, seed=None, chunks=[chunk])
     return build_messages(task, cfg.relations, cfg.extraction, prompts_dir())
