@@ -6,9 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from kgc.artifacts import CANDIDATES, EXTRACTION_REPORT
+from kgc.estimate import estimate
 from kgc.extraction.checking import NONE, check_messages, check_model, statements
 from kgc.extraction.triplets import CleanTriplet
-from kgc.pipeline import build
+from kgc.pipeline import Pipeline, build
 from kgc.resources import prompts_dir
 from kgc.rundir import RunDir
 from kgc.schema import RelationSchema, RelationType
@@ -66,3 +67,30 @@ def test_the_stage_takes_the_checked_relation_and_direction(tmp_path: Path) -> N
         ("CRF", "Used-for", "named entity recognition")
     ]
     assert run.read(EXTRACTION_REPORT).dropped == {"no relation on checking": 1}
+
+
+def test_dry_run_bounds_the_checks_the_run_asks(tmp_path: Path) -> None:
+    """--dry-run counts one check per triplet an answer may keep; the run asks no more than that."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "d1.txt").write_text("We use a CRF for named entity recognition on news.", encoding="utf-8")
+    rules = [
+        {
+            "task": "extraction",
+            "reply": {
+                "triplets": [{"head": "CRF", "relation": "Used-for", "tail": "named entity recognition"}]
+            },
+        },
+        {"contains": "Statements:", "reply": {"answer": "CRF Used-for named entity recognition"}},
+    ]
+    with ScriptedServer(rules=rules) as server:
+        overrides = {"extraction.mode": "document", "extraction.relation_check": True}
+        cfg = server_config(server, **overrides, **{"extraction.max_answer_triplets": 3})
+        with Pipeline(cfg, tmp_path / "run", corpus=corpus) as pipeline:
+            guess = estimate(pipeline)
+        assert guess.extraction_requests == 1
+        assert guess.relation_check_max_requests == 3
+        assert guess.relation_check_max_tokens > 0
+        assert guess.total_max_tokens > guess.extraction_prompt_tokens + guess.relation_check_max_tokens
+        build(corpus, tmp_path / "run", cfg, until="extraction")
+        assert server.stats.by_task == {"extraction": 1, "other": 1}  # one triplet kept, one check
