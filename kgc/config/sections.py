@@ -200,7 +200,8 @@ class ExtractionConfig(Section):
     relation_check: bool | None = Field(
         None,
         description="a second, small question per triplet: which relation and direction its sentence "
-        "states, or none (prompts/relation_check.md); None: on with the embedded model",
+        "states, or none (prompts/relation_check.md); None: the backend's choice (off: with the embedded "
+        "model it doubled the time and mostly chose its first option)",
     )
     check_prompt: str = Field("relation_check.md", description="template of the relation check")
     stop_concepts: list[str] = Field(
