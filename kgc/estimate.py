@@ -3,8 +3,9 @@
 It runs the stages that cost no LLM call (their artifacts are re-used by the real run), then builds
 the extraction calls with the same task builder the real run uses, renders every prompt and counts.
 The relation check (extraction.relation_check) asks at most one question per triplet an answer may
-keep (extraction.max_answer_triplets, else max_triplets_per_call). Fusion is bounded by its neighbourhood limit, the link stage's LLM band (link.llm) by the names it
-may ask about (two rounds of link.max_llm_names, link.llm_names_per_call names a call).
+keep (extraction.max_answer_triplets, else max_triplets_per_call). Fusion is bounded by its
+neighbourhood limit, the link stage's LLM band (link.llm) by the names it may ask about (two rounds of
+link.max_llm_names, link.llm_names_per_call names a call).
 """
 
 from __future__ import annotations
