@@ -19,6 +19,13 @@ from tests.test_pipeline import server_config
 SCHEMA = RelationSchema(types=[RelationType(name="USED-FOR"), RelationType(name="COMPARE", directed=False)])
 
 
+def one_sentence_corpus(tmp_path: Path) -> Path:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "d1.txt").write_text("We use a CRF for named entity recognition on news.", encoding="utf-8")
+    return corpus
+
+
 def test_both_orders_of_a_directed_relation_and_none() -> None:
     assert statements("CRF", "NER", SCHEMA) == {
         "CRF USED-FOR NER": ("CRF", "USED-FOR", "NER"),
@@ -42,9 +49,7 @@ def test_the_question_shows_the_sentence_and_the_statements() -> None:
 def test_the_stage_takes_the_checked_relation_and_direction(tmp_path: Path) -> None:
     """Over HTTP to the scripted server: the extraction answer's direction is flipped by the check, a
     pair the check finds unrelated is dropped and counted."""
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    (corpus / "d1.txt").write_text("We use a CRF for named entity recognition on news.", encoding="utf-8")
+    corpus = one_sentence_corpus(tmp_path)
     rules = [
         {
             "task": "extraction",
@@ -71,9 +76,7 @@ def test_the_stage_takes_the_checked_relation_and_direction(tmp_path: Path) -> N
 
 def test_dry_run_bounds_the_checks_the_run_asks(tmp_path: Path) -> None:
     """--dry-run counts one check per triplet an answer may keep; the run asks no more than that."""
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    (corpus / "d1.txt").write_text("We use a CRF for named entity recognition on news.", encoding="utf-8")
+    corpus = one_sentence_corpus(tmp_path)
     rules = [
         {
             "task": "extraction",

@@ -67,7 +67,7 @@ def build(
             "llm.backend": "openai",
             "llm.model": "scripted",
             "extraction.mode": "document",
-            "fusion.llm_band": False,
+            "resolve.llm_band": False,
             "fusion.infer_links": False,
             "fusion.resolve_with_llm": False,
             "link.vocabulary": str(vocab),
