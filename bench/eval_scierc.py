@@ -54,14 +54,17 @@ def cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def build(abstracts: list[Abstract], run_dir: Path, backend: str) -> dict[str, float]:
-    """Build the run (resuming it) and return the wall and CPU seconds its extraction took."""
+def build(
+    abstracts: list[Abstract], run_dir: Path, backend: str, settings: dict[str, str] | None = None
+) -> dict[str, float]:
+    """Build the run (resuming it) and return the wall and CPU seconds its extraction took;
+    `settings` are config keys set on top of data/scierc/kgc.toml (`--set extraction.cue_add=false`)."""
     corpus = run_dir / "scierc_corpus.jsonl"
     run_dir.mkdir(parents=True, exist_ok=True)
     write_corpus(abstracts, corpus)
 
     def run(overrides: dict[str, Any]) -> dict[str, float]:
-        pipeline = Pipeline(load_config(CONFIG, overrides), run_dir, corpus=corpus)
+        pipeline = Pipeline(load_config(CONFIG, {**overrides, **(settings or {})}), run_dir, corpus=corpus)
         pipeline.run_until("corpus")
         wall, cpu = time.perf_counter(), cpu_seconds()
         pipeline.run_until("extraction")
@@ -182,6 +185,13 @@ def main() -> None:
     ap.add_argument("--cpu-seconds", type=float, help="with --score: CPU seconds the build took (time -v)")
     ap.add_argument("--seconds", type=float, help="with --score: wall seconds the build's extraction took")
     ap.add_argument("--table", action="store_true", help="only rewrite eval_scierc.md from the results")
+    ap.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a config key on top of data/scierc/kgc.toml, e.g. extraction.cue_add=false (repeatable)",
+    )
     args = ap.parse_args()
     if args.table:
         print(write_table())
@@ -192,7 +202,8 @@ def main() -> None:
     run_dir = args.score or args.run or ROOT / "runs" / f"scierc-{label}"
     timing = None
     if args.score is None:
-        timing = build(abstracts, run_dir, args.backend)
+        settings = dict(item.split("=", 1) for item in args.set)
+        timing = build(abstracts, run_dir, args.backend, settings)
     elif args.seconds is not None and args.cpu_seconds is not None:
         timing = {"seconds": args.seconds, "cpu_seconds": args.cpu_seconds}
     gold = run_dir / "scierc_gold.tsv"

@@ -69,6 +69,7 @@ class Provenance(BaseModel):
     chunk_id: str
     seed: str | None = None
     evidence: str | None = None
+    cue: str | None = None  # the syntax pattern that stated it (kgc.extraction.cues); None: the LLM
 
 
 class Candidate(BaseModel):
@@ -243,6 +244,7 @@ class Unit(BaseModel):
     key: str
     candidates: list[Candidate] = Field(default_factory=list)
     dropped: dict[str, int] = Field(default_factory=dict)  # reason -> triplets dropped by validation
+    cues: dict[str, int] = Field(default_factory=dict)  # retyped / flipped / added / refused -> triplets
 
 
 class ExtractionReport(BaseModel):
@@ -250,6 +252,9 @@ class ExtractionReport(BaseModel):
 
     dropped: dict[str, int] = Field(default_factory=dict)  # reason -> triplets
     failed_tasks: list[str] = Field(default_factory=list)  # task keys left without a valid answer
+    # what relation cues did (kgc.extraction.cues): LLM triplets retyped and flipped, triplets added
+    # from cues and cue triplets refused by the name rules
+    cues: dict[str, int] = Field(default_factory=dict)
 
 
 class ClusterSummary(BaseModel):

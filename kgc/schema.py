@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator
 
@@ -23,6 +24,24 @@ SAFE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
 def _key(name: str) -> str:
     """Loose key for matching what an LLM writes ('part of', 'PART_OF') to 'Part-of'."""
     return re.sub(r"[\s_\-]+", "", name.strip().lower())
+
+
+# The kinds of statement kgc.extraction.cues reads from a sentence's syntax without an LLM, each in
+# its own direction ('kind-of': the head is a kind of the tail). A relation type takes the cues of
+# one kind: the one its `cue` names, else the one its name says (by `_key`, below); `cue = "none"`
+# takes none. A schema whose relations have none of these kinds gets no cues.
+CueClass = Literal["kind-of", "part-of", "used-for", "evaluate-for", "compare", "conjunction", "prerequisite"]
+CUE_NAMES: dict[str, CueClass] = {
+    **dict.fromkeys(
+        ["hyponymof", "isa", "kindof", "typeof", "subclassof", "subtypeof", "instanceof"], "kind-of"
+    ),
+    **dict.fromkeys(["partof", "componentof"], "part-of"),
+    **dict.fromkeys(["usedfor", "usedto"], "used-for"),
+    **dict.fromkeys(["evaluatefor", "evaluatedfor"], "evaluate-for"),
+    **dict.fromkeys(["compare", "comparedwith", "comparedto"], "compare"),
+    "conjunction": "conjunction",
+    **dict.fromkeys(["isaprerequisiteof", "prerequisiteof"], "prerequisite"),
+}
 
 
 class RelationExample(BaseModel):
@@ -43,6 +62,13 @@ class RelationType(BaseModel):
     directed: bool = Field(True, description="false: (a, b) and (b, a) are the same relation")
     example: RelationExample | None = Field(
         None, description="one short sentence stating the relation, with its head and tail: shown to the LLM"
+    )
+    cue: CueClass | Literal["none"] | None = Field(
+        None,
+        description="the statements read from a sentence's syntax (extraction.cue_retype, cue_add) that "
+        "this relation takes, read head-to-tail: kind-of, part-of, used-for, evaluate-for, compare, "
+        "conjunction, prerequisite; None: the kind its name says (Hyponym-Of, PART-OF, "
+        "Used-for...); 'none': no cues",
     )
 
     @field_validator("name")
@@ -142,6 +168,13 @@ class RelationSchema(BaseModel):
         k = _key(name)
         for t in self.types:
             if _key(t.name) == k:
+                return t
+        return None
+
+    def for_cue(self, cue: CueClass) -> RelationType | None:
+        """The relation type that takes the cues of kind `cue`, or None."""
+        for t in self.types:
+            if (t.cue or CUE_NAMES.get(_key(t.name))) == cue:
                 return t
         return None
 

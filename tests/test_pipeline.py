@@ -141,7 +141,7 @@ def test_exact_graph_from_scripted_answers(tmp_path: Path) -> None:
 
     run = tmp_path / "run"
     report = json.loads((run / "extraction_report.json").read_text())
-    assert report == {"dropped": {"unknown relation": 1}, "failed_tasks": []}
+    assert report == {"dropped": {"unknown relation": 1}, "failed_tasks": [], "cues": {}}
     candidates = RunDir(run).read(CANDIDATES)
     assert {(c.head, c.provenance[0].chunk_id, c.provenance[0].seed) for c in candidates} == {
         ("BLEU", "d1#0", "machine translation"),

@@ -159,7 +159,10 @@ def render_toml(chosen: list[SectionDoc]) -> str:
             elif isinstance(k.default, list) and k.default and isinstance(k.default[0], BaseModel):
                 for item in k.default:
                     out.append(f"# [[{s.name}.{k.name}]]")
-                    out += [f"# {f} = {toml_value(v)}" for f, v in item.model_dump(mode="json").items()]
+                    out += [
+                        f"# {f} = {toml_value(v)}"
+                        for f, v in item.model_dump(mode="json", exclude_none=True).items()
+                    ]
             else:
                 out.append(f"# {k.name} = {toml_value(k.default)}")
         out.append("")

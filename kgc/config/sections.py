@@ -204,6 +204,18 @@ class ExtractionConfig(Section):
         "model it doubled the time and mostly chose its first option)",
     )
     check_prompt: str = Field("relation_check.md", description="template of the relation check")
+    cue_retype: bool | None = Field(
+        None,
+        description="an LLM triplet whose two names a relation cue links ('X such as Y', 'X consists of "
+        "Y', 'X outperforms Y', 'X and Y': kgc.extraction.cues, read from spaCy's parse) takes the cue's "
+        "relation and direction; None: the backend's choice",
+    )
+    cue_add: bool | None = Field(
+        None,
+        description="relation cues enter as extracted triplets themselves (provenance `cue` names the "
+        "pattern; names judged by the same rules), where the LLM gave nothing for the pair; None: the "
+        "backend's choice",
+    )
     stop_concepts: list[str] = Field(
         default_factory=lambda: list(STOP_CONCEPTS),
         description="generic nouns that are never a name, also behind evaluative modifiers ('proposed "

@@ -58,6 +58,8 @@ class PassageSpans:
     text: str
     sentences: list[tuple[int, int]]  # character offsets of each sentence
     spans: list[ConceptSpan] = field(default_factory=list)
+    # spaCy's parse of `text` (the spacy finder only): kgc.extraction.cues reads relations from it
+    doc: Doc | None = field(default=None, repr=False, compare=False)
 
     def names(self) -> list[str]:
         """Distinct candidate names (case-insensitive), in order of first appearance."""
@@ -183,7 +185,7 @@ def _spacy_phrases(doc: Doc) -> list[tuple[int, int]]:
 def _spacy_spans(text: str, nlp: Language) -> PassageSpans:
     doc = nlp(text)
     sentences = [(s.start_char, s.end_char) for s in doc.sents]
-    passage = PassageSpans(text=text, sentences=sentences)
+    passage = PassageSpans(text=text, sentences=sentences, doc=doc)
     for start, end in _spacy_phrases(doc):
         span = doc[start:end]
         if any(t.is_sent_start for t in span[1:]):

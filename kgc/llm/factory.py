@@ -24,6 +24,9 @@ class Backend:
     min_triplets: int = 0
     relation_check: bool = False
     max_answer_triplets: int | None = None
+    # extraction.cue_retype / cue_add when the config leaves them unset
+    cue_retype: bool = False
+    cue_add: bool = False
 
 
 def _openai(cfg: LLMConfig, api_key: str | None) -> ChatBackend:
@@ -62,6 +65,8 @@ BACKENDS: dict[str, Backend] = {
             choose_names=False,
             min_triplets=1,
             max_answer_triplets=10,
+            cue_retype=True,
+            cue_add=True,
         ),
         Backend("openai", _openai, extraction_prompt="extraction.md", llm_band=True),
     )
@@ -89,7 +94,14 @@ def with_backend_defaults(cfg: KgcConfig) -> KgcConfig:
     extraction: dict[str, Any] = {}
     if cfg.extraction.prompt == "auto":
         extraction["prompt"] = chosen.extraction_prompt
-    for key in ("choose_names", "min_triplets", "relation_check", "max_answer_triplets"):
+    for key in (
+        "choose_names",
+        "min_triplets",
+        "relation_check",
+        "max_answer_triplets",
+        "cue_retype",
+        "cue_add",
+    ):
         if getattr(cfg.extraction, key) is None:
             extraction[key] = getattr(chosen, key)
     if extraction:

@@ -9,7 +9,10 @@ What a unit does (the pure parts live in kgc.extraction):
 2. keep the triplets whose names are spans of the passage (or snap to one), split coordinations,
    refuse generic, clause and conjunction names (`triplets`, `names`), each drop counted by reason;
 3. optionally ask a second, small question per triplet: which relation and direction its sentence
-   states, or none (`checking`); the embedded model's labels and directions need it.
+   states, or none (`checking`);
+4. read relation cues from the passage's syntax (`cues`: 'X such as Y', 'X consists of Y', 'X and
+   Y'...): a triplet whose names a cue links takes its relation and direction (`cue_retype`), and
+   the cues enter as triplets of their own (`cue_add`, provenance `cue`).
 Evidence is the sentence of the passage that holds both names, so it is always text of the passage.
 """
 
@@ -18,7 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
@@ -28,6 +31,7 @@ from kgc.artifacts import CANDIDATES, CHUNKS, CONTEXTS, EXTRACTION_REPORT, UNITS
 from kgc.config import ExtractionConfig, KgcConfig
 from kgc.extraction.answers import ExtractionAnswer, Triplet, answer_model
 from kgc.extraction.checking import NONE, check_messages, check_model
+from kgc.extraction.cues import cue_triplets, find_cues, retype
 from kgc.extraction.names import NameRules
 from kgc.extraction.spans import PassageSpans, find_spans, finder_in_use, split_sentences
 from kgc.extraction.triplets import CleanTriplet, RawTriplet, clean_triplets
@@ -182,11 +186,16 @@ def validate_triplets(
     return kept, dropped
 
 
-def candidates_of(task: ExtractionTask, triplets: list[CleanTriplet]) -> list[Candidate]:
+def candidates_of(
+    task: ExtractionTask, triplets: list[CleanTriplet], cued: list[tuple[CleanTriplet, str]] | None = None
+) -> list[Candidate]:
+    """The unit's candidates: the LLM's triplets, then those of relation cues (with their pattern)."""
     out = []
-    for t in triplets:
+    for t, cue in [*((t, None) for t in triplets), *(cued or [])]:
         chunk = _best_chunk(t.head, t.tail, task.chunks)
-        prov = Provenance(doc_id=chunk.doc_id, chunk_id=chunk.id, seed=task.seed, evidence=t.evidence or None)
+        prov = Provenance(
+            doc_id=chunk.doc_id, chunk_id=chunk.id, seed=task.seed, evidence=t.evidence or None, cue=cue
+        )
         out.append(Candidate(head=t.head, relation=t.relation, tail=t.tail, provenance=[prov]))
     return out
 
@@ -263,6 +272,8 @@ class _Extracted:
     call: Call
     triplets: list[CleanTriplet]
     dropped: Counter[str]
+    cued: list[tuple[CleanTriplet, str]] = field(default_factory=list)  # from relation cues, with the pattern
+    cues: Counter[str] = field(default_factory=Counter)  # what the cues did: retyped, flipped, added, refused
 
 
 def _extract(llm: StageLLM, cfg: KgcConfig, call: Call) -> _Extracted | None:
@@ -287,6 +298,22 @@ def _check(llm: StageLLM, cfg: KgcConfig, triplet: CleanTriplet) -> CleanTriplet
     if chosen is None:
         return None
     return CleanTriplet(chosen[0], chosen[1], chosen[2], triplet.evidence)
+
+
+def _with_cues(e: _Extracted, cfg: ExtractionConfig, schema: RelationSchema) -> None:
+    """Pass 3 (no LLM): the unit's triplets retyped by the relation cues of its passage, and the
+    cues' own triplets, as `cue_retype` and `cue_add` say."""
+    if not (cfg.cue_retype or cfg.cue_add):
+        return
+    passage = e.call.passage
+    cues = find_cues(passage)
+    if cfg.cue_retype:
+        e.triplets, counts = retype(e.triplets, cues, schema)
+        e.cues.update(counts)
+    if cfg.cue_add:
+        rules = NameRules.of(cfg.stop_concepts, cfg.max_name_words)
+        e.cued, counts = cue_triplets(cues, passage, schema, rules, cfg.max_name_chars, e.triplets)
+        e.cues.update(counts)
 
 
 def _run(ctx: StageContext) -> StageOutcome:
@@ -318,11 +345,14 @@ def _run(ctx: StageContext) -> StageOutcome:
             for e in done:
                 e.triplets = list({t.as_tuple(): t for t in results[id(e)]}.values())
         for e in done:
+            _with_cues(e, cfg.extraction, cfg.relations)
             task, _, key, _ = e.call
-            units.add(Unit(key=key, candidates=candidates_of(task, e.triplets), dropped=dict(e.dropped)))
+            found = candidates_of(task, e.triplets, e.cued)
+            units.add(Unit(key=key, candidates=found, dropped=dict(e.dropped), cues=dict(e.cues)))
     units.compact(keys)
     candidates: list[Candidate] = []
     dropped: Counter[str] = Counter()
+    cues: Counter[str] = Counter()
     failed: list[str] = []
     for task, key in zip(tasks, keys, strict=True):
         unit = units.get(key)
@@ -331,8 +361,10 @@ def _run(ctx: StageContext) -> StageOutcome:
             continue
         candidates += unit.candidates
         dropped.update(unit.dropped)
+        cues.update(unit.cues)
     ctx.run.write(CANDIDATES, candidates)
-    ctx.run.write(EXTRACTION_REPORT, ExtractionReport(dropped=dict(dropped), failed_tasks=failed))
+    report = ExtractionReport(dropped=dict(dropped), failed_tasks=failed, cues=dict(cues))
+    ctx.run.write(EXTRACTION_REPORT, report)
     counts = {
         "tasks": len(tasks),
         "new_tasks": len(todo),
@@ -340,6 +372,7 @@ def _run(ctx: StageContext) -> StageOutcome:
         "failed_tasks": len(failed),
     }
     counts.update({f"dropped_{k.replace(' ', '_')}": v for k, v in dropped.items()})
+    counts.update({f"cue_{k}": v for k, v in cues.items()})
     return StageOutcome(counts, failed=len(failed))
 
 

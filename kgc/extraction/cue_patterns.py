@@ -1,0 +1,314 @@
+"""Lexico-syntactic patterns over a spaCy dependency parse: which noun of a sentence a cue word
+relates to which other, by what kind of statement, in which direction.
+
+Hearst (1992) read hyponymy from `X such as Y` and `Y and other X`; the same idea serves the other
+relation kinds of scientific text (`X consists of Y`, `X is used for Y`, `we evaluate X on Y`,
+`X outperforms Y`, `X and Y`). The patterns are written over dependency arcs, not over the raw
+text, so `X, such as the Y and Z` reaches Y and Z whatever words stand between. Each statement
+reads `head CLASS tail` in the class's own direction:
+
+    kind-of       head is a kind of tail            'Y such as X', 'X and other Y', 'X is a Y'
+    part-of       head is a part of tail            'Y consists of X', 'X is part of Y'
+    used-for      head is used for tail             'X for Y', 'X is used for Y', 'X-based Y'
+    evaluate-for  head evaluates tail               'we evaluate Y on X', 'Y measured by X'
+    compare       head is compared with tail        'X outperforms Y', 'X is faster than Y'
+    conjunction   the two are coordinated           'X and Y', 'X or Y', 'X as well as Y'
+    prerequisite  head must be known before tail    'Y requires X', 'X is a prerequisite of Y'
+
+A negated statement ('X is not a kind of Y') gives nothing. The parser may be wrong; patterns ask
+for the arcs that make the reading unambiguous rather than guess, so they state little but state it
+well (bench/results/cues.md measures each).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from kgc.schema import CueClass
+
+if TYPE_CHECKING:
+    from spacy.tokens import Doc, Token
+
+
+@dataclass(frozen=True)
+class Statement:
+    """`head` (a token heading a noun phrase) stands in relation `cue` to `tail`, by `pattern`."""
+
+    head: Token
+    cue: CueClass
+    tail: Token
+    pattern: str
+
+
+def forms(*lemmas: str) -> frozenset[str]:
+    """The inflected forms of regular verbs ('evaluate' -> evaluates, evaluated, evaluating): the
+    pipeline runs without its lemmatizer."""
+    out: set[str] = set()
+    for v in lemmas:
+        stem = v[:-1] if v.endswith("e") else v
+        out |= {v, v + "s", v + "es", stem + "ed", stem + "ing"}
+        if v.endswith("y"):
+            out |= {v[:-1] + "ies", v[:-1] + "ied"}
+    return frozenset(out)
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+BE = frozenset({"is", "are", "was", "were", "be", "been", "being", "'s", "remains", "remain"})
+KIND_NOUNS = _words(
+    "kind kinds type types form forms class classes variant variants instance instances example "
+    "examples family subclass subtype subtypes version versions species category"
+)
+PART_NOUNS = _words(
+    "part parts component components module modules element elements constituent constituents "
+    "ingredient ingredients piece pieces subsystem subsystems building"
+)
+# 'X for Y' where Y is a time, a quantity or a purpose word is no use of X.
+NOT_PURPOSE = _words(
+    "time times year years while moment example instance instances reason reasons purpose purposes "
+    "part most lack first all each both case cases use sake"
+)
+# 'X for Y' where X is a result or a quantity states no use ('a significant improvement for Y')
+NOT_MEANS = _words(
+    "need needs improvement improvements gain gains advantage advantages performance results result "
+    "support evidence way ways step steps paradigm accuracy error errors rate rates score scores"
+)
+USE_VERBS = forms("use", "employ", "utilize", "utilise", "exploit", "adopt", "leverage", "apply")
+MADE_FOR_VERBS = forms("design", "develop", "propose", "tailor", "intend", "build", "train", "optimize")
+PART_VERBS = forms("contain", "comprise", "include", "incorporate")
+COMPOSED = forms("compose", "consist", "make")
+EVALUATE_VERBS = forms("evaluate", "test", "assess", "benchmark", "validate", "measure", "score")
+OUTPERFORM = forms("outperform", "surpass", "beat", "exceed", "outscore", "rival")
+REQUIRE = forms("require")
+COMPARED = frozenset({"compared", "comparing", "compare", "contrasted", "comparison"})
+INDEFINITE = frozenset({"a", "an"})
+
+
+def negated(tok: Token) -> bool:
+    return any(c.dep_ == "neg" or c.lower_ in ("not", "never", "n't") for c in tok.children)
+
+
+def nominal(tok: Token) -> bool:
+    return tok.pos_ in ("NOUN", "PROPN") or (
+        tok.tag_ == "VBG" and tok.dep_ in ("pobj", "dobj", "conj", "nsubj", "nsubjpass")
+    )
+
+
+def with_conjuncts(tok: Token) -> list[Token]:
+    """`tok` and the nouns coordinated with it ('such as A, B and C' reaches all three)."""
+    return [tok, *(c for c in tok.conjuncts if nominal(c))]
+
+
+def children(tok: Token, deps: tuple[str, ...], words: frozenset[str] | None = None) -> list[Token]:
+    return [c for c in tok.children if c.dep_ in deps and (words is None or c.lower_ in words)]
+
+
+def objects(prep: Token) -> list[Token]:
+    """The nouns a preposition governs, with their conjuncts."""
+    return [n for o in children(prep, ("pobj",)) if nominal(o) for n in with_conjuncts(o)]
+
+
+def subjects(verb: Token) -> list[Token]:
+    """What a verb says something about: its subject, the subject of the verb it is coordinated
+    with ('X is fast and outperforms Y'), or the noun a relative clause hangs on ('X, which is ...')."""
+    found = children(verb, ("nsubj", "nsubjpass"))
+    if not found and verb.dep_ == "conj":
+        found = children(verb.head, ("nsubj", "nsubjpass"))
+    out = []
+    for s in found:
+        if s.tag_ in ("WDT", "WP") and verb.dep_ == "relcl":
+            s = verb.head
+        if nominal(s):
+            out += with_conjuncts(s)
+    if not found and verb.dep_ in ("relcl", "acl") and nominal(verb.head):
+        out += with_conjuncts(verb.head)
+    return out
+
+
+def preps(tok: Token, *words: str) -> list[Token]:
+    return children(tok, ("prep", "agent", "dative"), frozenset(words))
+
+
+def _kind_of(tok: Token) -> Iterator[Statement]:
+    # 'X such as Y' (also ', such as'), and 'such X as Y'
+    such = any(c.lower_ == "such" for c in tok.children) or any(
+        c.lower_ == "such" and c.dep_ == "amod" for c in tok.head.children
+    )
+    if tok.lower_ == "as" and tok.dep_ == "prep" and nominal(tok.head) and such:
+        for y in objects(tok):
+            yield Statement(y, "kind-of", tok.head, "X such as Y")
+    # 'Y and other X'
+    if tok.lower_ == "other" and tok.dep_ == "amod" and tok.head.dep_ == "conj" and nominal(tok.head.head):
+        x = tok.head
+        for y in with_conjuncts(x.head):
+            if y is not x and y.i < x.i:
+                yield Statement(y, "kind-of", x, "Y and other X")
+    # 'Y, a X,': an apposition with an indefinite article
+    if tok.dep_ == "appos" and nominal(tok) and nominal(tok.head) and children(tok, ("det",), INDEFINITE):
+        yield Statement(tok.head, "kind-of", tok, "Y, a X")
+
+
+def _copula(tok: Token) -> Iterator[Statement]:
+    """'Y is a kind of X', 'Y is part of X', 'Y is a prerequisite of X', 'Y is a X'."""
+    if tok.lower_ not in BE or negated(tok):
+        return
+    for attr in children(tok, ("attr",)):
+        if not nominal(attr):
+            continue
+        of = [x for p in preps(attr, "of", "for") for x in objects(p)]
+        word = attr.lower_
+        for y in subjects(tok):
+            if word in KIND_NOUNS and of:
+                yield from (Statement(y, "kind-of", x, "Y is a kind of X") for x in of)
+            elif word in PART_NOUNS and of:
+                yield from (Statement(y, "part-of", x, "Y is part of X") for x in of)
+            elif word in ("prerequisite", "prerequisites") and of:
+                yield from (Statement(y, "prerequisite", x, "Y is a prerequisite of X") for x in of)
+            elif children(attr, ("det",), INDEFINITE) and not preps(attr, "of"):
+                yield Statement(y, "kind-of", attr, "Y is a X")
+
+
+def _part_of(tok: Token) -> Iterator[Statement]:
+    if tok.pos_ not in ("VERB", "AUX") or tok.dep_ == "prep" or negated(tok):
+        return
+    word = tok.lower_
+    if word in COMPOSED:  # 'X consists of Y', 'X is composed/made up of Y'
+        for x in subjects(tok):
+            for p in preps(tok, "of"):
+                yield from (Statement(y, "part-of", x, "X consists of Y") for y in objects(p))
+    elif word in PART_VERBS:
+        passive = children(tok, ("auxpass",))
+        if passive:  # 'Y is contained in X'
+            for y in subjects(tok):
+                for p in preps(tok, "in"):
+                    yield from (Statement(y, "part-of", x, "Y is contained in X") for x in objects(p))
+        else:  # 'X contains Y'
+            for x in subjects(tok):
+                for o in children(tok, ("dobj",)):
+                    if nominal(o):
+                        yield from (Statement(y, "part-of", x, "X contains Y") for y in with_conjuncts(o))
+
+
+def _purposes(verb: Token) -> list[Token]:
+    """What a verb of use serves: 'for Y', 'in Y', 'to Y' (apply X to Y), 'to V Y' (use X to V Y)."""
+    out = [y for p in preps(verb, "for", "in", "to") for y in objects(p) if y.lower_ not in NOT_PURPOSE]
+    for clause in children(verb, ("xcomp", "advcl")):
+        if any(c.lower_ == "to" for c in clause.children):
+            out += [y for o in children(clause, ("dobj",)) if nominal(o) for y in with_conjuncts(o)]
+    return out
+
+
+def _used_for(tok: Token) -> Iterator[Statement]:
+    # 'X for Y' between two nouns
+    if (
+        tok.lower_ == "for"
+        and tok.dep_ == "prep"
+        and nominal(tok.head)
+        and tok.head.dep_ != "pobj"
+        and tok.head.lower_ not in NOT_MEANS
+    ):
+        for y in objects(tok):
+            if y.lower_ not in NOT_PURPOSE and not any(c.like_num for c in y.children):
+                for x in with_conjuncts(tok.head):
+                    yield Statement(x, "used-for", y, "X for Y")
+    if tok.pos_ == "VERB" and not negated(tok):
+        word = tok.lower_
+        passive = bool(children(tok, ("auxpass",))) or (tok.tag_ == "VBN" and tok.dep_ == "acl")
+        if word in USE_VERBS:
+            users = (
+                subjects(tok) if passive else [y for o in children(tok, ("dobj",)) for y in with_conjuncts(o)]
+            )
+            for x in (u for u in users if nominal(u)):
+                yield from (Statement(x, "used-for", y, "X is used for Y") for y in _purposes(tok))
+        elif word in MADE_FOR_VERBS and passive:
+            for x in subjects(tok):
+                for p in preps(tok, "for"):
+                    yield from (Statement(x, "used-for", y, "X is designed for Y") for y in objects(p))
+        if word == "using" and tok.dep_ in ("acl", "advcl", "xcomp"):
+            tools = [x for o in children(tok, ("dobj",)) if nominal(o) for x in with_conjuncts(o)]
+            if tok.dep_ == "acl" and nominal(tok.head):
+                served = with_conjuncts(tok.head)
+            else:
+                served = [y for o in children(tok.head, ("dobj",)) if nominal(o) for y in with_conjuncts(o)]
+            yield from (Statement(x, "used-for", y, "Y using X") for x in tools for y in served)
+    if tok.lower_ == "based" and tok.dep_ == "acl" and nominal(tok.head):  # 'Y based on X'
+        for p in preps(tok, "on", "upon"):
+            yield from (Statement(x, "used-for", tok.head, "Y based on X") for x in objects(p))
+
+
+def _evaluate_for(tok: Token) -> Iterator[Statement]:
+    if tok.pos_ != "VERB" or tok.lower_ not in EVALUATE_VERBS or negated(tok):
+        return
+    passive = bool(children(tok, ("auxpass",))) or (tok.tag_ == "VBN" and tok.dep_ == "acl")
+    evaluated = subjects(tok) if passive else [y for o in children(tok, ("dobj",)) for y in with_conjuncts(o)]
+    evaluated = [e for e in evaluated if nominal(e)]
+    # 'on/with/against Y' hangs on the verb or, as the small parser often has it, on the object
+    holders = [tok, *evaluated]
+    by = [m for h in holders for p in preps(h, "on", "with", "against", "using", "by") for m in objects(p)]
+    for p in preps(tok, "in"):  # 'in terms of Y'
+        for terms in children(p, ("pobj",)):
+            if terms.lower_ == "terms":
+                by += [m for q in preps(terms, "of") for m in objects(q)]
+    for x in evaluated:
+        yield from (Statement(m, "evaluate-for", x, "evaluate X on Y") for m in by if m is not x)
+
+
+def _compare(tok: Token) -> Iterator[Statement]:
+    if negated(tok):
+        return
+    if tok.pos_ == "VERB" and tok.lower_ in OUTPERFORM:
+        for x in subjects(tok):
+            for o in children(tok, ("dobj",)):
+                if nominal(o):
+                    yield from (Statement(x, "compare", y, "X outperforms Y") for y in with_conjuncts(o))
+    if tok.lower_ == "than" and tok.dep_ == "prep":
+        degree = tok.head if tok.head.lower_ not in ("more", "less") else tok.head.head
+        if degree.tag_ in ("JJR", "RBR") or any(c.lower_ in ("more", "less") for c in degree.children):
+            if degree.dep_ == "amod" and nominal(degree.head):
+                known = with_conjuncts(degree.head)
+            else:
+                verb = degree.head if degree.dep_ in ("acomp", "advmod", "attr", "dobj") else degree
+                known = [] if negated(verb) or negated(degree) else subjects(verb)
+            for x in known:
+                yield from (Statement(x, "compare", y, "X is faster than Y") for y in objects(tok))
+    if tok.lower_ in COMPARED:
+        others = [y for p in preps(tok, "with", "to", "against") for y in objects(p)]
+        if tok.dep_ == "acl" and nominal(tok.head):
+            known = with_conjuncts(tok.head)
+        elif tok.dep_ in ("advcl", "prep"):
+            known = subjects(tok.head)
+        else:
+            known = subjects(tok)
+        for x in known:
+            yield from (Statement(x, "compare", y, "X compared with Y") for y in others if y is not x)
+
+
+def _conjunction(tok: Token) -> Iterator[Statement]:
+    if tok.dep_ == "conj" and nominal(tok) and nominal(tok.head):
+        yield Statement(tok.head, "conjunction", tok, "X and Y")
+
+
+def _prerequisite(tok: Token) -> Iterator[Statement]:
+    if tok.pos_ == "VERB" and tok.lower_ in REQUIRE and not negated(tok) and not children(tok, ("auxpass",)):
+        for x in subjects(tok):
+            for o in children(tok, ("dobj",)):
+                if nominal(o):
+                    yield from (Statement(y, "prerequisite", x, "X requires Y") for y in with_conjuncts(o))
+
+
+PATTERNS = (_kind_of, _copula, _part_of, _used_for, _evaluate_for, _compare, _conjunction, _prerequisite)
+
+
+def statements(doc: Doc) -> list[Statement]:
+    """Every statement the patterns read in `doc`, in token order, without repeats."""
+    seen: dict[tuple[int, str, int], Statement] = {}
+    for tok in doc:
+        for pattern in PATTERNS:
+            for s in pattern(tok):
+                if s.head.i != s.tail.i and s.head.sent == s.tail.sent:
+                    seen.setdefault((s.head.i, s.cue, s.tail.i), s)
+    return list(seen.values())

@@ -1,0 +1,200 @@
+"""Relation cues: typed, directed statements read from a sentence's syntax (real spaCy parses), their
+relation in a schema, and what they do to extracted triplets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kgc.artifacts import CANDIDATES, EXTRACTION_REPORT
+from kgc.config import load_config
+from kgc.extraction.cues import cue_triplets, find_cues, retype
+from kgc.extraction.names import NameRules
+from kgc.extraction.spans import find_spans, load_spacy
+from kgc.extraction.triplets import CleanTriplet
+from kgc.llm.factory import with_backend_defaults
+from kgc.pipeline import build
+from kgc.rundir import RunDir
+from kgc.schema import RelationSchema, RelationType
+from kgc.testing.scripted_server import ScriptedServer
+from tests.test_pipeline import server_config
+
+pytestmark = pytest.mark.skipif(load_spacy() is None, reason="kgc[nlp] not installed")
+
+GRAPHUSION = RelationSchema()
+
+
+def cues(text: str) -> set[tuple[str, str, str]]:
+    return {(c.head, c.cue, c.tail) for c in find_cues(find_spans(text, finder="spacy"))}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "NLP applications such as machine translation and speech recognition need large lexicons.",
+            {
+                ("machine translation", "kind-of", "NLP applications"),
+                ("speech recognition", "kind-of", "NLP applications"),
+                ("machine translation", "conjunction", "speech recognition"),
+            },
+        ),
+        (
+            "Byte pair encoding is a subword tokenization method.",
+            {("Byte pair encoding", "kind-of", "subword tokenization method")},
+        ),
+        (
+            "Stemming, a normalization technique, cuts suffixes.",
+            {("Stemming", "kind-of", "normalization technique")},
+        ),
+        ("The parser consists of a tagger.", {("tagger", "part-of", "parser")}),
+        ("The parser contains a tagger.", {("tagger", "part-of", "parser")}),
+        ("The tagger is part of the parser.", {("tagger", "part-of", "parser")}),
+        (
+            "Word embeddings are used for text classification.",
+            {("Word embeddings", "used-for", "text classification")},
+        ),
+        (
+            "We present a detection method for orthographic variants.",
+            {("detection method", "used-for", "orthographic variants")},
+        ),
+        ("We evaluate the tagger on the Penn Treebank.", {("Penn Treebank", "evaluate-for", "tagger")}),
+        ("BERT outperforms ELMo on GLUE.", {("BERT", "compare", "ELMo")}),
+        ("CRFs are more accurate than HMMs.", {("CRFs", "compare", "HMMs")}),
+        ("Compared with HMMs, CRFs are more accurate.", {("CRFs", "compare", "HMMs")}),
+        ("We combine CNNs and LSTMs.", {("CNNs", "conjunction", "LSTMs")}),
+        ("Coreference resolution requires a parser.", {("parser", "prerequisite", "Coreference resolution")}),
+        ("Tokenization is a prerequisite of tagging.", {("Tokenization", "prerequisite", "tagging")}),
+    ],
+)
+def test_each_pattern_states_its_relation_and_direction(
+    text: str, expected: set[tuple[str, str, str]]
+) -> None:
+    assert cues(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Stemming is not a kind of lemmatization.",
+        "Byte pair encoding is not a subword tokenization method.",
+        "The parser does not contain a tagger.",
+        "We trained the tagger for three days.",  # 'for' a time: no use
+        "The tagger ran for a long time.",
+        "We did not evaluate the tagger on the Penn Treebank.",
+        "BERT does not outperform ELMo.",
+        "Stemming is not faster than lemmatization.",
+        "CNNs were trained and LSTMs were tested.",  # coordinated clauses, not names
+        "Coreference resolution does not require a parser.",
+        "We report a significant improvement for speaker adaptation.",  # a result is no means
+    ],
+)
+def test_near_misses_state_nothing(text: str) -> None:
+    assert cues(text) == set()
+
+
+def test_cue_kinds_map_onto_the_schema_by_name_or_by_the_cue_field() -> None:
+    schema = RelationSchema(
+        types=[
+            RelationType(name="is_a"),  # by name
+            RelationType(name="Broader-than", cue="kind-of"),  # declared (and read head-to-tail)
+            RelationType(name="Used-for", cue="none"),  # opted out
+            RelationType(name="treats"),
+        ]
+    )
+    assert schema.for_cue("kind-of") == schema.types[0]
+    assert schema.for_cue("used-for") is None
+    assert schema.for_cue("part-of") is None
+    declared = RelationSchema(types=[RelationType(name="Broader-than", cue="kind-of")])
+    assert declared.for_cue("kind-of") == declared.types[0]
+    scierc = load_config(Path(__file__).parents[1] / "data" / "scierc" / "kgc.toml").relations
+    assert scierc.for_cue("kind-of").name == "HYPONYM-OF"  # type: ignore[union-attr]
+    assert scierc.for_cue("prerequisite") is None  # SciERC has no such relation
+
+
+def test_a_schema_without_cue_kinds_gets_no_cue_triplets() -> None:
+    text = "NLP applications such as machine translation need large lexicons."
+    passage = find_spans(text, finder="spacy")
+    custom = RelationSchema(types=[RelationType(name="treats"), RelationType(name="causes")])
+    found, counts = cue_triplets(find_cues(passage), passage, custom, NameRules(), 80, known=[])
+    assert found == [] and not counts
+    found, counts = cue_triplets(find_cues(passage), passage, GRAPHUSION, NameRules(), 80, known=[])
+    assert [(t.as_tuple(), pattern) for t, pattern in found] == [
+        (("machine translation", "Hyponym-Of", "NLP applications"), "X such as Y")
+    ]
+    assert found[0][0].evidence == text and counts == {"added": 1}
+
+
+def test_retyping_takes_the_cue_relation_and_direction_and_counts() -> None:
+    text = "NLP applications such as machine translation need lexicons. We combine CNNs and LSTMs."
+    found = find_cues(find_spans(text, finder="spacy"))
+    llm = [
+        CleanTriplet("NLP applications", "Used-for", "machine translation", "..."),  # wrong and reversed
+        CleanTriplet("LSTMs", "Used-for", "CNNs", "..."),  # wrong relation; undirected: not flipped
+        CleanTriplet("lexicons", "Used-for", "NLP applications", "..."),  # no cue: kept as is
+    ]
+    retyped, counts = retype(llm, found, GRAPHUSION)
+    assert [t.as_tuple() for t in retyped] == [
+        ("machine translation", "Hyponym-Of", "NLP applications"),
+        ("LSTMs", "Conjunction", "CNNs"),
+        ("lexicons", "Used-for", "NLP applications"),
+    ]
+    assert retyped[0].evidence == "NLP applications such as machine translation need lexicons."
+    assert counts == {"retyped": 2, "flipped": 1}
+
+
+def test_a_pair_the_llm_relates_is_not_added_again() -> None:
+    text = "NLP applications such as machine translation need large lexicons."
+    passage = find_spans(text, finder="spacy")
+    known = [CleanTriplet("machine translation", "Used-for", "NLP applications", text)]
+    found, counts = cue_triplets(find_cues(passage), passage, GRAPHUSION, NameRules(), 80, known)
+    assert found == [] and counts == {}
+
+
+def test_generic_names_of_cues_are_refused_by_the_name_rules() -> None:
+    text = "Methods such as CRFs label words."
+    passage = find_spans(text, finder="spacy")
+    found, counts = cue_triplets(find_cues(passage), passage, GRAPHUSION, NameRules(), 80, known=[])
+    assert found == [] and counts == {"refused": 1}
+
+
+def test_the_backends_choose_the_cue_defaults_and_the_config_overrides_them() -> None:
+    embedded = with_backend_defaults(load_config(None, {"llm.backend": "embedded"})).extraction
+    assert (embedded.cue_retype, embedded.cue_add) == (True, True)
+    served = with_backend_defaults(load_config(None, {"llm.backend": "openai"})).extraction
+    assert (served.cue_retype, served.cue_add) == (False, False)
+    chosen = load_config(None, {"llm.backend": "embedded", "extraction.cue_add": False})
+    assert with_backend_defaults(chosen).extraction.cue_add is False
+
+
+def test_the_stage_retypes_adds_and_reports(tmp_path: Path) -> None:
+    """Over HTTP to the scripted server: the model's reversed Used-for becomes the cue's Hyponym-Of, the
+    sentence's other statements enter with their pattern as provenance, the report counts both."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    text = "NLP applications such as machine translation and speech recognition need large lexicons."
+    (corpus / "d1.txt").write_text(text, encoding="utf-8")
+    reply = {
+        "triplets": [{"head": "NLP applications", "relation": "Used-for", "tail": "machine translation"}]
+    }
+    rows = {}
+    for on in (True, False):
+        with ScriptedServer(rules=[{"task": "extraction", "reply": reply}]) as server:
+            settings = {"extraction.mode": "document", "extraction.cue_retype": on, "extraction.cue_add": on}
+            build(corpus, tmp_path / f"run-{on}", server_config(server, **settings), until="extraction")
+        run = RunDir(tmp_path / f"run-{on}", create=False)
+        rows[on] = [(c.head, c.relation, c.tail, c.provenance[0].cue) for c in run.read(CANDIDATES)]
+        report = run.read(EXTRACTION_REPORT)
+    assert rows[False] == [("NLP applications", "Used-for", "machine translation", None)]
+    assert rows[True] == [
+        ("machine translation", "Hyponym-Of", "NLP applications", None),
+        ("speech recognition", "Hyponym-Of", "NLP applications", "X such as Y"),
+        ("machine translation", "Conjunction", "speech recognition", "X and Y"),
+    ]
+    assert RunDir(tmp_path / "run-True", create=False).read(EXTRACTION_REPORT).cues == {
+        "retyped": 1,
+        "flipped": 1,
+        "added": 2,
+    }
+    assert report.cues == {}
