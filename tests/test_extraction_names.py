@@ -60,6 +60,13 @@ def test_clauses_and_definitions_are_not_names() -> None:
     assert not is_clause("a b c d e f g h i", NameRules(max_words=9))
 
 
+def test_a_name_led_by_a_pronoun_is_a_clause_cut_from_its_sentence() -> None:
+    assert is_clause("former constrains flow", RULES)  # 'the former constrains flow and ...'
+    assert is_clause("we propose a parser", RULES)
+    assert not is_clause("IT systems", RULES)  # an acronym, not 'it'
+    assert not is_clause("itemset mining", RULES)
+
+
 def test_conjunctions_split_into_their_parts() -> None:
     assert conjuncts("GPT and neural machine translation") == ["GPT", "neural machine translation"]
     assert conjuncts("parsing, tagging, or chunking") == ["parsing", "tagging", "chunking"]

@@ -3,8 +3,9 @@ that are no concept refused, every drop counted by reason."""
 
 from __future__ import annotations
 
+from kgc.extraction.mentions import APART, NESTED, remainder
 from kgc.extraction.names import NameRules
-from kgc.extraction.spans import find_spans
+from kgc.extraction.spans import ConceptSpan, PassageSpans, find_spans
 from kgc.extraction.triplets import Grounder, RawTriplet, clean_triplets
 from kgc.schema import RelationSchema, RelationType
 
@@ -14,16 +15,32 @@ TEXT = (
     "Models that are trained on text help."
 )
 SCHEMA = RelationSchema(
-    types=[RelationType(name="USED-FOR"), RelationType(name="CONJUNCTION", directed=False)]
+    types=[
+        RelationType(name="USED-FOR"),
+        RelationType(name="CONJUNCTION", directed=False),
+        RelationType(name="COMPARE", directed=False),
+        RelationType(name="HYPONYM-OF"),
+        RelationType(name="PART-OF"),
+    ]
 )
 PASSAGE = find_spans(TEXT, finder="rules")
 
 
 def clean(
-    *raw: tuple[str, str, str], ground_names: bool = True
+    *raw: tuple[str, str, str],
+    ground_names: bool = True,
+    same_sentence: bool = True,
+    text: str | None = None,
 ) -> tuple[list[tuple[str, str, str]], dict[str, int]]:
+    passage = PASSAGE if text is None else find_spans(text, finder="rules")
     kept, dropped = clean_triplets(
-        [RawTriplet(*r) for r in raw], PASSAGE, SCHEMA, NameRules(), 80, ground_names=ground_names
+        [RawTriplet(*r) for r in raw],
+        passage,
+        SCHEMA,
+        NameRules(),
+        80,
+        ground_names=ground_names,
+        same_sentence=same_sentence,
     )
     return [t.as_tuple() for t in kept], dict(dropped)
 
@@ -53,9 +70,9 @@ def test_names_that_are_no_concept_are_dropped_by_reason() -> None:
         ("CRFs", "USED-FOR", "models that are trained on text"),  # a clause
         ("GPT", "KNOWS", "BLEU scores"),  # not a relation of the schema
         ("GPT", "USED-FOR", "GPT"),
-        ("GPT", "conjunction", "BLEU scores"),  # kept, the relation spelled as the schema does
+        ("GPT", "conjunction", "neural machine translation"),  # kept, the relation spelled as the schema does
     )
-    assert kept == [("GPT", "CONJUNCTION", "BLEU scores")]
+    assert kept == [("GPT", "CONJUNCTION", "neural machine translation")]
     assert dropped == {
         "generic name": 1,
         "name not in the text": 1,
@@ -65,22 +82,97 @@ def test_names_that_are_no_concept_are_dropped_by_reason() -> None:
     }
 
 
-def test_evidence_is_the_sentence_holding_both_names() -> None:
-    kept, _ = clean_triplets(
-        [
-            RawTriplet("CRFs", "USED-FOR", "BLEU scores"),
-            RawTriplet("GPT", "USED-FOR", "named entity recognition"),
-        ],
-        PASSAGE,
-        SCHEMA,
-        NameRules(),
-        80,
-    )
+def test_a_pair_is_kept_only_in_one_sentence_which_is_its_evidence() -> None:
+    raw = [
+        RawTriplet("CRFs", "USED-FOR", "BLEU scores"),  # in two sentences
+        RawTriplet("GPT", "USED-FOR", "named entity recognition"),
+    ]
+    kept, dropped = clean_triplets(raw, PASSAGE, SCHEMA, NameRules(), 80)
+    assert [(t.as_tuple(), t.evidence) for t in kept] == [
+        (
+            ("GPT", "USED-FOR", "Named-Entity Recognition"),
+            "We apply GPT and neural machine translation to Named-Entity Recognition.",
+        )
+    ]
+    assert dropped == {APART: 1}
+    # extraction.same_sentence = false: kept, its evidence the stretch of text from one to the other
+    kept, dropped = clean_triplets(raw, PASSAGE, SCHEMA, NameRules(), 80, same_sentence=False)
     assert (
         kept[0].evidence
         == "Our proposed method uses conditional random fields (CRFs). BLEU scores are reported."
     )
-    assert kept[1].evidence == "We apply GPT and neural machine translation to Named-Entity Recognition."
+    assert kept[0].evidence in TEXT and dropped == {}
+
+
+def test_each_conjunct_needs_its_own_sentence() -> None:
+    text = "GPT is used for translation. BERT is used for parsing and translation."
+    kept, dropped = clean(("GPT and BERT", "USED-FOR", "translation"), text=text)
+    assert kept == [("GPT", "USED-FOR", "translation"), ("BERT", "USED-FOR", "translation")]
+    kept, dropped = clean(("GPT and BERT", "USED-FOR", "parsing"), text=text)
+    assert (kept, dropped) == ([("BERT", "USED-FOR", "parsing")], {APART: 1})
+
+
+NESTED_TEXT = (
+    "Our method improves the accuracy of a term aggregation system. "
+    "We describe two parsing algorithms. "
+    "Past work of generating referring expressions used a set of coherent corpora. "
+    "We compare a neural language model with a count-based language model. "
+    "Every neural language model is a language model."
+)
+
+
+def test_a_name_met_only_inside_the_other_is_re_anchored_to_what_it_adds() -> None:
+    kept, dropped = clean(
+        ("accuracy of a term aggregation system", "USED-FOR", "term aggregation system"), text=NESTED_TEXT
+    )
+    assert (kept, dropped) == ([("accuracy", "USED-FOR", "term aggregation system")], {})
+
+
+def test_one_concept_written_twice_is_no_relation() -> None:
+    kept, dropped = clean(
+        ("two parsing algorithms", "HYPONYM-OF", "parsing algorithms"),  # a numeral: the same concept
+        ("generating referring expressions", "USED-FOR", "referring expressions"),  # no second concept
+        ("set of coherent corpora", "PART-OF", "coherent corpora"),  # a partitive: the same concept
+        text=NESTED_TEXT,
+        same_sentence=False,  # nested whatever the sentence rule
+    )
+    assert (kept, dropped) == ([], {NESTED: 3})
+
+
+def test_names_mentioned_apart_stay_related_even_when_one_holds_the_other() -> None:
+    kept, dropped = clean(
+        ("neural language model", "COMPARE", "count-based language model"),
+        ("neural language model", "HYPONYM-OF", "language model"),  # 'a language model' on its own
+        text=NESTED_TEXT,
+    )
+    assert kept == [
+        ("neural language model", "COMPARE", "count-based language model"),
+        ("neural language model", "HYPONYM-OF", "language model"),
+    ]
+    assert dropped == {}
+
+
+def test_what_a_name_adds_to_the_one_it_holds() -> None:
+    assert remainder("accuracy of a term aggregation system", "term aggregation system") == "accuracy"
+    assert remainder("fast computation of lexical affinity models", "fast computation") == (
+        "lexical affinity models"
+    )
+    assert remainder("cycle structure of the region graph", "region graph") == "cycle structure"
+    assert remainder("two parsing algorithms", "parsing algorithms") is None  # only modified
+    assert remainder("Web search engines", "search engines") is None
+    assert remainder("reweighted version of the sum product algorithm", "sum product algorithm") is None
+    assert remainder("estimation of the pose of objects", "pose") is None  # words on both sides
+
+
+def test_a_name_cut_inside_a_word_is_widened_to_the_whole_word() -> None:
+    text = "We recover the shape of a rigidly-moving Lambertian object. Such objects are rare."
+    # spaCy splits 'rigidly-moving' at its hyphen: the span finder offers '-moving Lambertian object'
+    cut = ConceptSpan("-moving Lambertian object", 33, 58, 0, "phrase")
+    assert text[cut.start : cut.end] == cut.text
+    g = Grounder(PassageSpans(text, [(0, 59), (60, len(text))], [cut]))
+    assert g.ground("-moving Lambertian object") == "rigidly-moving Lambertian object"
+    assert g.ground("moving Lambertian object") == "rigidly-moving Lambertian object"
+    assert g.ground("Lambertian object") == "Lambertian object"  # whole words already
 
 
 def test_without_grounding_names_are_only_judged() -> None:

@@ -42,7 +42,7 @@ def write_corpus(tmp_path: Path) -> Path:
     corpus.mkdir()
     (corpus / "d1.txt").write_text("BLEU is a metric used to evaluate machine translation.", encoding="utf-8")
     (corpus / "d2.txt").write_text(
-        "Neural machine translation (NMT) is a kind of machine translation. It relies on an encoder.",
+        "Neural machine translation (NMT) is a kind of machine translation. NMT relies on an encoder.",
         encoding="utf-8",
     )
     (corpus / "d3.txt").write_text("NMT systems are evaluated with BLEU.", encoding="utf-8")
@@ -128,9 +128,9 @@ def test_exact_graph_from_scripted_answers(tmp_path: Path) -> None:
         0,
     )
     assert edges[("bleu", "Evaluate-for", "neural-machine-translation")].sources == ["d3"]
-    # the sentences of the passage that hold the two names ('It' is NMT), not the model's quote
+    # the sentence of the passage that mentions both names, not the model's quote
     assert edges[("encoder", "Part-of", "neural-machine-translation")].evidence == [
-        "Neural machine translation (NMT) is a kind of machine translation. It relies on an encoder."
+        "NMT relies on an encoder."
     ]
 
     nmt = graph.entity("neural-machine-translation")

@@ -83,10 +83,10 @@ def test_entity_details_carry_aliases_merges_and_evidence_with_doc_ids(scripted_
             "Neural machine translation (NMT) is a kind of machine translation.",
             "Neural machine translation — Hyponym-Of — machine translation",
         ),
-        (  # the passage's sentences holding the two names ('It' is NMT), not the model's quote
+        (  # the passage's sentence mentioning both names, not the model's quote
             "d2",
             "d2#0",
-            "Neural machine translation (NMT) is a kind of machine translation. It relies on an encoder.",
+            "NMT relies on an encoder.",
             "encoder — Part-of — NMT",
         ),
         ("d3", "d3#0", "NMT systems are evaluated with BLEU.", "BLEU — Evaluate-for — NMT"),

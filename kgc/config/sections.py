@@ -170,6 +170,13 @@ class ExtractionConfig(Section):
         "the embedded model, extraction.md with relation definitions and seed focus for servers)",
     )
     max_name_chars: int = Field(80, description="a triplet with a longer head or tail is dropped")
+    same_sentence: bool = Field(
+        True,
+        description="keep a triplet only when one sentence of its passage mentions both names, that "
+        "sentence its evidence (SciERC and the demo's gold state every relation in one sentence); "
+        "false: also pairs mentioned only in different sentences (counted as 'names in different "
+        "sentences' when dropped)",
+    )
     max_triplets_per_call: int = Field(
         40, description="triplets kept from one answer; the rest are dropped (counted)"
     )

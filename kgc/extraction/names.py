@@ -4,8 +4,9 @@ A name is refused (and counted by reason) when it is
 - **generic**: a stop concept (`method`, `approach`, `results`, `system`, ...; configurable), such a
   head noun with only evaluative modifiers (`proposed method`, `our novel approach`, `existing
   systems`), a pronoun, or a bare number;
-- **a clause or definition**: longer than `max_words`, or holding a clause word (`that`, `which`,
-  `is`, `are`, ...): `dense, low-dimensional vectors that represent the meanings of words`;
+- **a clause or definition**: longer than `max_words`, holding a clause word (`that`, `which`,
+  `is`, `are`, ...): `dense, low-dimensional vectors that represent the meanings of words`, or led by
+  a pronoun, a clause cut from its sentence (`former constrains flow`);
 - **a conjunction**: `GPT and neural machine translation` is split into its parts when each part
   is a name of its own (a candidate span of the passage), else refused.
 
@@ -202,6 +203,11 @@ CLAUSE_WORDS: frozenset[str] = frozenset(
         "had",
     ]
 )
+# A name that starts with one of these is a clause cut from its sentence ('former constrains flow',
+# 'we propose a parser'): they stand for something and never modify a noun.
+SUBJECT_PRONOUNS: frozenset[str] = frozenset(
+    ["it", "they", "them", "we", "us", "former", "latter", "itself", "themselves", "which", "who"]
+)
 _CONJUNCTION = re.compile(r",?\s+(?:and|or|and/or)\s+|,\s+", re.IGNORECASE)
 _WORD = re.compile(r"[\w'-]+")
 
@@ -243,8 +249,11 @@ def is_generic(name: str, rules: NameRules) -> bool:
 
 
 def is_clause(name: str, rules: NameRules) -> bool:
-    """Too long for a concept name, or holding a clause word ('... vectors that represent ...')."""
+    """Too long for a concept name, holding a clause word ('... vectors that represent ...'), or led
+    by a pronoun ('former constrains flow'; not the acronym 'IT')."""
     ws = words(name)
+    if len(ws) > 1 and ws[0] in SUBJECT_PRONOUNS and not name.split()[0].isupper():
+        return True
     return len(ws) > rules.max_words or any(w in CLAUSE_WORDS for w in ws)
 
 

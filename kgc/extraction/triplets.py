@@ -4,7 +4,12 @@ coordinations split, generic and clause names refused, every drop counted by rea
 A name is **grounded** when it is a candidate span of the passage (kgc.extraction.spans) or occurs
 in the passage up to case, plural and hyphens; it is then written as the passage writes it. A name
 that is neither is snapped to the closest candidate when one is close enough (a model that wrote
-`neural networks model` for the span `neural network model`), and dropped otherwise.
+`neural networks model` for the span `neural network model`), and dropped otherwise. A name that
+starts or ends inside a word of the text is widened to the whole word (`-moving Lambertian object`
+-> `rigidly-moving Lambertian object`).
+
+A triplet is kept when one sentence mentions both names apart; that sentence is its evidence
+(kgc.extraction.mentions says why, and what is done with a name met only inside the other).
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from itertools import product
 
 from rapidfuzz import fuzz, process, utils
 
+from kgc.extraction.mentions import APART, NESTED, Sentences, remainder
 from kgc.extraction.names import NameRules, conjuncts, is_clause, is_generic, key
 from kgc.extraction.spans import PassageSpans
 from kgc.schema import RelationSchema
@@ -36,7 +42,7 @@ class CleanTriplet:
     head: str
     relation: str  # the schema's spelling
     tail: str
-    evidence: str  # the sentence(s) of the passage holding both names
+    evidence: str  # the sentence of the passage that mentions both names
 
     def as_tuple(self) -> tuple[str, str, str]:
         return (self.head, self.relation, self.tail)
@@ -55,12 +61,14 @@ class Grounder:
         self._words = [(m.start(), m.end()) for m in re.finditer(r"[\w'-]+", passage.text)]
 
     def candidate(self, name: str) -> str | None:
-        """The candidate `name` is, up to case, plural and hyphens."""
+        """The candidate `name` is, up to case, plural and hyphens (in whole words)."""
         found = self._by_lower.get(name.lower())
-        return found if found is not None else self._by_key.get(key(name))
+        found = found if found is not None else self._by_key.get(key(name))
+        return self.whole_words(found) if found is not None else None
 
     def ground(self, name: str) -> str | None:
-        """The passage's spelling of `name`, or None when it names nothing in the passage."""
+        """The passage's spelling of `name` (in whole words), or None when it names nothing in the
+        passage."""
         if (found := self.candidate(name)) is not None:
             return found
         k = key(name)
@@ -77,8 +85,29 @@ class Grounder:
                 score_cutoff=SNAP_THRESHOLD,
             )
             if best is not None:
-                return str(best[0])
+                return self.whole_words(str(best[0]))
         return None
+
+    def whole_words(self, name: str) -> str:
+        """`name` as the passage writes it at word boundaries: where it is written only inside words
+        (a span finder that split 'rigidly-moving' at its hyphen), widened to those whole words."""
+        text, low = self.passage.text, self.passage.text.lower()
+        first: tuple[int, int] | None = None
+        for m in re.finditer(re.escape(name.lower()), low):
+            start, end = m.span()
+            inside_start = start > 0 and _in_word(text[start - 1]) and _in_word(text[start])
+            inside_end = end < len(text) and _in_word(text[end]) and _in_word(text[end - 1])
+            if not inside_start and not inside_end:
+                return name
+            first = first or (start, end)
+        if first is None:
+            return name
+        start, end = first
+        while start > 0 and _in_word(text[start - 1]):
+            start -= 1
+        while end < len(text) and _in_word(text[end]):
+            end += 1
+        return text[start:end].strip("-'")
 
     def _in_text(self, name: str, k: str) -> str | None:
         """`name` as a run of whole words of the passage, compared by `key` (case, plural, hyphens)."""
@@ -90,20 +119,9 @@ class Grounder:
                 return text[start:end]
         return None
 
-    def evidence(self, head: str, tail: str) -> str:
-        """The first sentence holding both names, else the sentences of each (in text order): where
-        the triplet is stated."""
-        p = self.passage
-        sentences = [p.sentence_text(i) for i in range(len(p.sentences))]
-        low = [s.lower() for s in sentences]
-        h, t = head.lower(), tail.lower()
-        both = [i for i, s in enumerate(low) if h in s and t in s]
-        if both:
-            return sentences[both[0]]
-        ends = sorted(
-            {i for name in (h, t) for i in [next((i for i, s in enumerate(low) if name in s), -1)] if i >= 0}
-        )
-        return " ".join(sentences[i] for i in ends)
+
+def _in_word(c: str) -> bool:
+    return c.isalnum() or c in "_-'"
 
 
 def clean_triplets(
@@ -114,16 +132,18 @@ def clean_triplets(
     max_name_chars: int,
     *,
     ground_names: bool = True,
+    same_sentence: bool = True,
 ) -> tuple[list[CleanTriplet], Counter[str]]:
     """The triplets that may enter the graph, and the reasons for the others. A coordination is split
     into one triplet per conjunct ('GPT and BERT' Used-for X: GPT Used-for X, BERT Used-for X).
-    Evidence is the sentence of `passage` holding both names (the model is not asked to quote it:
-    fewer tokens, and always text of the passage).
+    Evidence is the sentence of `passage` that mentions both names (the model is not asked to quote
+    it: fewer tokens, and always text of the passage); with `same_sentence` False a pair mentioned
+    only in different sentences is kept too, its evidence the stretch of text between them.
 
     `ground_names` False (`extraction.candidates = "off"`): names are not checked against the text,
-    only cleaned and judged by the name rules."""
-    sentences = Grounder(passage)
-    grounder = sentences if ground_names else None
+    only cleaned and judged by the name rules (a name the text does not hold has no evidence)."""
+    grounder = Grounder(passage) if ground_names else None
+    sentences = Sentences(passage)
     kept: dict[tuple[str, str, str], CleanTriplet] = {}
     dropped: Counter[str] = Counter()
     for t in raw:
@@ -147,10 +167,57 @@ def clean_triplets(
         if not pairs:
             dropped["head equals tail"] += 1
         for h, tl in pairs:
-            kept.setdefault(
-                (h.lower(), rel.name, tl.lower()), CleanTriplet(h, rel.name, tl, sentences.evidence(h, tl))
-            )
+            stated = where_stated(h, tl, sentences, grounder, rules, same_sentence=same_sentence)
+            if isinstance(stated, str):
+                dropped[stated] += 1
+                continue
+            h, tl, evidence = stated
+            kept.setdefault((h.lower(), rel.name, tl.lower()), CleanTriplet(h, rel.name, tl, evidence))
     return list(kept.values()), dropped
+
+
+def where_stated(
+    head: str,
+    tail: str,
+    sentences: Sentences,
+    grounder: Grounder | None,
+    rules: NameRules,
+    *,
+    same_sentence: bool,
+) -> tuple[str, str, str] | str:
+    """(head, tail, evidence) as the passage states the pair, or why it states none: the names are
+    met only inside one mention and what is left is no concept (NESTED), or they are mentioned in
+    different sentences (APART, with `same_sentence`)."""
+    found = sentences.stated(head, tail)
+    if found.sentence is not None:
+        return head, tail, sentences.sentence(found.sentence)
+    if found.why_not == NESTED:
+        anchored = reanchored(head, tail, grounder, rules)
+        if anchored is not None and (again := sentences.stated(*anchored)).sentence is not None:
+            return (*anchored, sentences.sentence(again.sentence))
+        return NESTED
+    heads, tails = sentences.mentions(head), sentences.mentions(tail)
+    if not heads or not tails:
+        return head, tail, ""  # a name not grounded (`ground_names` False) that the text does not hold
+    if same_sentence:
+        return APART
+    first, last = sorted((sentences.sentence_of(heads[0][0]), sentences.sentence_of(tails[0][0])))
+    return head, tail, sentences.between(first, last)
+
+
+def reanchored(head: str, tail: str, grounder: Grounder | None, rules: NameRules) -> tuple[str, str] | None:
+    """The pair with the name that holds the other cut to the concept it adds ('accuracy of a term
+    aggregation system' Part-of 'term aggregation system' -> 'accuracy' Part-of it), when that is a
+    candidate name of the passage; None otherwise."""
+    if grounder is None:
+        return None
+    for longer, shorter in ((head, tail), (tail, head)):
+        rest = remainder(longer, shorter)
+        found = grounder.candidate(rest) if rest else None
+        if found is None or key(found) == key(shorter) or is_clause(found, rules) or is_generic(found, rules):
+            continue
+        return (found, tail) if longer is head else (head, found)
+    return None
 
 
 def concept_names(name: str, grounder: Grounder | None, rules: NameRules) -> tuple[list[str], str | None]:

@@ -13,7 +13,8 @@ What a unit does (the pure parts live in kgc.extraction):
 4. read relation cues from the passage's syntax (`cues`: 'X such as Y', 'X consists of Y', 'X and
    Y'...): a triplet whose names a cue links takes its relation and direction (`cue_retype`), and
    the cues enter as triplets of their own (`cue_add`, provenance `cue`).
-Evidence is the sentence of the passage that holds both names, so it is always text of the passage.
+A triplet is kept when one sentence mentions both its names (`extraction.same_sentence`); that
+sentence is its evidence, so evidence is always text of the passage.
 """
 
 from __future__ import annotations
@@ -179,7 +180,13 @@ def validate_triplets(
     raw = [RawTriplet(t.head, t.relation, t.tail) for t in answer.triplets[: cfg.max_triplets_per_call]]
     rules = NameRules.of(cfg.stop_concepts, cfg.max_name_words)
     kept, dropped = clean_triplets(
-        raw, passage, schema, rules, cfg.max_name_chars, ground_names=cfg.candidates != "off"
+        raw,
+        passage,
+        schema,
+        rules,
+        cfg.max_name_chars,
+        ground_names=cfg.candidates != "off",
+        same_sentence=cfg.same_sentence,
     )
     if len(answer.triplets) > cfg.max_triplets_per_call:
         dropped["over the per-call limit"] += len(answer.triplets) - cfg.max_triplets_per_call

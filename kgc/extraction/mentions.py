@@ -1,0 +1,145 @@
+"""Where a triplet is stated: the sentence of the passage that mentions both of its names apart.
+
+A relation is between two mentions, and SciERC's annotators (like the demo's gold) state each in one
+sentence (bench/results/gold_sentences.md). So a triplet is kept when one sentence of the passage
+mentions its head and its tail as two mentions, and that sentence is its evidence. Two names met
+only inside one mention ('accuracy of a term aggregation system' and 'term aggregation system') are
+one mention, not two: the longer name is re-anchored to what is left of it when that is a concept
+of its own joined by a preposition ('accuracy' of X), and the pair is dropped otherwise ('two
+parsing algorithms' and 'parsing algorithms' name one concept; 'generating referring expressions'
+and 'referring expressions' name no second one).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from kgc.extraction.span_words import DETERMINERS
+from kgc.extraction.spans import PassageSpans
+
+# What may join a concept to the one it holds ('accuracy of X', 'features for X', 'X in Y').
+PREPOSITIONS = frozenset(["of", "for", "in", "on", "from", "over", "with", "between", "among", "to", "by"])
+# Heads that name a quantity or a variant of what follows them, not a second concept: 'a set of
+# corpora' is corpora, 'a reweighted version of X' is X.
+PARTITIVES = frozenset(
+    [
+        "set",
+        "subset",
+        "number",
+        "amount",
+        "kind",
+        "type",
+        "sort",
+        "form",
+        "variety",
+        "range",
+        "series",
+        "collection",
+        "group",
+        "family",
+        "class",
+        "pair",
+        "lot",
+        "majority",
+        "version",
+        "variant",
+        "use",
+        "example",
+        "instance",
+        "part",
+    ]
+)
+APART, NESTED = "names in different sentences", "one name inside the other"
+_WORD = re.compile(r"[\w'-]+")
+
+
+def _is_word_char(c: str) -> bool:
+    return c.isalnum() or c in "_-'"
+
+
+@dataclass(frozen=True)
+class Stated:
+    """Where a pair of names is stated: a sentence mentioning both apart, or why none does."""
+
+    sentence: int | None
+    why_not: str | None = None  # APART or NESTED when `sentence` is None
+
+
+class Sentences:
+    """The sentences of one passage (split once, when the passage was read) and where each name is
+    mentioned in them: case-insensitive, at word boundaries (a hyphen joins words), plural allowed."""
+
+    def __init__(self, passage: PassageSpans):
+        self.text = passage.text
+        self.ranges = passage.sentences or [(0, len(passage.text))]
+        self._low = passage.text.lower()
+        self._mentions: dict[str, list[tuple[int, int]]] = {}
+
+    def sentence(self, i: int) -> str:
+        start, end = self.ranges[i]
+        return self.text[start:end].strip()
+
+    def between(self, first: int, last: int) -> str:
+        """The text from sentence `first` to sentence `last`: a stretch of the passage."""
+        return self.text[self.ranges[first][0] : self.ranges[last][1]].strip()
+
+    def mentions(self, name: str) -> list[tuple[int, int]]:
+        """Character ranges where `name` is written in the passage."""
+        low = name.lower().strip()
+        if low not in self._mentions:
+            pattern = re.compile(rf"(?<![\w-]){re.escape(low)}(?:e?s)?(?![\w-])") if low else None
+            self._mentions[low] = [m.span() for m in pattern.finditer(self._low)] if pattern else []
+        return self._mentions[low]
+
+    def sentence_of(self, offset: int) -> int:
+        for i, (start, end) in enumerate(self.ranges):
+            if start <= offset < end:
+                return i
+        return len(self.ranges) - 1
+
+    def stated(self, head: str, tail: str) -> Stated:
+        """The first sentence that mentions `head` and `tail` apart (neither mention overlapping the
+        other); else NESTED when some sentence holds them only overlapping, APART otherwise."""
+        heads, tails = self.mentions(head), self.mentions(tail)
+        overlapping = False
+        for i in range(len(self.ranges)):
+            hs = [m for m in heads if self.sentence_of(m[0]) == i]
+            ts = [m for m in tails if self.sentence_of(m[0]) == i]
+            if not hs or not ts:
+                continue
+            if any(h[1] <= t[0] or t[1] <= h[0] for h in hs for t in ts):
+                return Stated(i)
+            overlapping = True
+        return Stated(None, NESTED if overlapping else APART)
+
+
+def remainder(longer: str, shorter: str) -> str | None:
+    """The concept `longer` names besides `shorter` when it holds it joined by a preposition:
+    ('accuracy of a term aggregation system', 'term aggregation system') -> 'accuracy';
+    ('fast computation of lexical affinity models', 'fast computation') -> 'lexical affinity models'.
+    None when `shorter` is only modified ('two parsing algorithms', 'Web search engines'), or the
+    head is a partitive ('set of coherent corpora', 'reweighted version of X'): one concept, not two."""
+    m = re.search(rf"(?<![\w-]){re.escape(shorter.lower())}(?:e?s)?(?![\w-])", longer.lower())
+    if m is None:
+        return None
+    words = list(_WORD.finditer(longer))
+    before = [w for w in words if w.end() <= m.start()]
+    after = [w for w in words if w.start() >= m.end()]
+    if before and not after:  # X of [the] shorter: X is the head
+        while before and before[-1].group().lower() in DETERMINERS:
+            before.pop()
+        if len(before) < 2 or before[-1].group().lower() not in PREPOSITIONS:
+            return None
+        rest, head = before[:-1], before[-2].group()
+    elif after and not before:  # shorter of [the] X: shorter is the head
+        if len(after) < 2 or after[0].group().lower() not in PREPOSITIONS:
+            return None
+        rest, head = after[1:], _WORD.findall(shorter)[-1]
+        while rest and rest[0].group().lower() in DETERMINERS:
+            rest = rest[1:]
+    else:
+        return None
+    if not rest or head.lower() in PARTITIVES:
+        return None
+    return longer[rest[0].start() : rest[-1].end()]
