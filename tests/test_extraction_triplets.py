@@ -3,11 +3,15 @@ that are no concept refused, every drop counted by reason."""
 
 from __future__ import annotations
 
+from kgc.config import ExtractionConfig
+from kgc.extraction.answers import ExtractionAnswer, Triplet
 from kgc.extraction.mentions import APART, NESTED, remainder
 from kgc.extraction.names import NameRules
 from kgc.extraction.spans import ConceptSpan, PassageSpans, find_spans
 from kgc.extraction.triplets import Grounder, RawTriplet, clean_triplets
+from kgc.models import Chunk
 from kgc.schema import RelationSchema, RelationType
+from kgc.stages.extraction import ExtractionTask, candidates_of, validate_triplets
 
 TEXT = (
     "We apply GPT and neural machine translation to Named-Entity Recognition. "
@@ -181,3 +185,15 @@ def test_without_grounding_names_are_only_judged() -> None:
     )
     assert kept == [("support vector machine", "USED-FOR", "BLEU")]
     assert dropped == {"generic name": 1}
+
+
+def test_provenance_names_the_chunk_that_holds_the_evidence() -> None:
+    """A seed's passage joins chunks: both names are in both chunks, the statement in the second."""
+    texts = ["CRF models are common. Tagging is a task.", "We use CRF models for tagging."]
+    chunks = [Chunk(id=f"d{i}#0", doc_id=f"d{i}", text=t, start=0, end=len(t)) for i, t in enumerate(texts)]
+    task = ExtractionTask(key="CRF/0", seed="CRF", chunks=chunks)
+    answer = ExtractionAnswer(triplets=[Triplet(head="CRF models", relation="USED-FOR", tail="tagging")])
+    kept, dropped = validate_triplets(answer, task, SCHEMA, ExtractionConfig(candidates="rules"))
+    [candidate] = candidates_of(task, kept)
+    assert dropped == {} and candidate.provenance[0].chunk_id == "d1#0"
+    assert candidate.provenance[0].evidence == "We use CRF models for tagging."

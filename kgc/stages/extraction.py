@@ -193,13 +193,19 @@ def validate_triplets(
     return kept, dropped
 
 
+def _source_chunk(triplet: CleanTriplet, chunks: list[Chunk]) -> Chunk:
+    """The chunk that holds the triplet's evidence sentence, else the one holding both names best."""
+    holding = [c for c in chunks if triplet.evidence and triplet.evidence in c.text]
+    return holding[0] if holding else _best_chunk(triplet.head, triplet.tail, chunks)
+
+
 def candidates_of(
     task: ExtractionTask, triplets: list[CleanTriplet], cued: list[tuple[CleanTriplet, str]] | None = None
 ) -> list[Candidate]:
     """The unit's candidates: the LLM's triplets, then those of relation cues (with their pattern)."""
     out = []
     for t, cue in [*((t, None) for t in triplets), *(cued or [])]:
-        chunk = _best_chunk(t.head, t.tail, task.chunks)
+        chunk = _source_chunk(t, task.chunks)
         prov = Provenance(
             doc_id=chunk.doc_id, chunk_id=chunk.id, seed=task.seed, evidence=t.evidence or None, cue=cue
         )
