@@ -59,7 +59,18 @@ def cues(text: str) -> set[tuple[str, str, str]]:
             "We present a detection method for orthographic variants.",
             {("detection method", "used-for", "orthographic variants")},
         ),
+        ("We induce a grammar from parallel corpora.", {("parallel corpora", "used-for", "grammar")}),
+        (
+            "We present a bootstrapping approach to dependency parsing.",
+            {("bootstrapping approach", "used-for", "dependency parsing")},
+        ),
+        (
+            "The stemming model is based on statistical machine translation.",
+            {("statistical machine translation", "used-for", "stemming model")},
+        ),
+        ("The tagger uses ranking rules.", {("ranking rules", "used-for", "tagger")}),
         ("We evaluate the tagger on the Penn Treebank.", {("Penn Treebank", "evaluate-for", "tagger")}),
+        ("The accuracy of the tagger is high.", {("accuracy", "evaluate-for", "tagger")}),
         ("BERT outperforms ELMo on GLUE.", {("BERT", "compare", "ELMo")}),
         ("CRFs are more accurate than HMMs.", {("CRFs", "compare", "HMMs")}),
         ("Compared with HMMs, CRFs are more accurate.", {("CRFs", "compare", "HMMs")}),
@@ -88,6 +99,7 @@ def test_each_pattern_states_its_relation_and_direction(
         "CNNs were trained and LSTMs were tested.",  # coordinated clauses, not names
         "Coreference resolution does not require a parser.",
         "We report a significant improvement for speaker adaptation.",  # a result is no means
+        "We induce a grammar from scratch.",
     ],
 )
 def test_near_misses_state_nothing(text: str) -> None:

@@ -77,7 +77,31 @@ NOT_MEANS = _words(
     "need needs improvement improvements gain gains advantage advantages performance results result "
     "support evidence way ways step steps paradigm accuracy error errors rate rates score scores"
 )
+# 'an approach to Y': a means named by what it is for
+MEANS_NOUNS = _words(
+    "approach approaches method methods solution solutions framework frameworks algorithm algorithms "
+    "technique techniques model models system systems"
+)
+# 'the accuracy of X': a measure of X
+METRIC_NOUNS = _words(
+    "accuracy accuracies precision recall quality performance robustness error errors f-measure "
+    "f-score f1 bleu perplexity"
+)
 USE_VERBS = forms("use", "employ", "utilize", "utilise", "exploit", "adopt", "leverage", "apply")
+# 'induce a grammar from corpora': what a thing is made from is used for it
+MADE_FROM_VERBS = forms(
+    "induce",
+    "learn",
+    "extract",
+    "derive",
+    "build",
+    "construct",
+    "estimate",
+    "train",
+    "acquire",
+    "compile",
+    "obtain",
+)
 MADE_FOR_VERBS = forms("design", "develop", "propose", "tailor", "intend", "build", "train", "optimize")
 PART_VERBS = forms("contain", "comprise", "include", "incorporate")
 COMPOSED = forms("compose", "consist", "make")
@@ -222,8 +246,12 @@ def _used_for(tok: Token) -> Iterator[Statement]:
             users = (
                 subjects(tok) if passive else [y for o in children(tok, ("dobj",)) for y in with_conjuncts(o)]
             )
+            purposes = _purposes(tok)
             for x in (u for u in users if nominal(u)):
-                yield from (Statement(x, "used-for", y, "X is used for Y") for y in _purposes(tok))
+                yield from (Statement(x, "used-for", y, "X is used for Y") for y in purposes)
+            if not passive and not purposes and tok.dep_ not in ("xcomp", "advcl", "acl"):  # 'Y uses X'
+                for y in subjects(tok):
+                    yield from (Statement(x, "used-for", y, "Y uses X") for x in users if nominal(x))
         elif word in MADE_FOR_VERBS and passive:
             for x in subjects(tok):
                 for p in preps(tok, "for"):
@@ -238,6 +266,21 @@ def _used_for(tok: Token) -> Iterator[Statement]:
     if tok.lower_ == "based" and tok.dep_ == "acl" and nominal(tok.head):  # 'Y based on X'
         for p in preps(tok, "on", "upon"):
             yield from (Statement(x, "used-for", tok.head, "Y based on X") for x in objects(p))
+    if tok.lower_ == "based" and children(tok, ("auxpass",)) and not negated(tok):  # 'Y is based on X'
+        for y in subjects(tok):
+            for p in preps(tok, "on", "upon"):
+                yield from (Statement(x, "used-for", y, "Y based on X") for x in objects(p))
+    if tok.lower_ == "to" and tok.dep_ == "prep" and tok.head.lower_ in MEANS_NOUNS:  # 'an approach to Y'
+        for x in with_conjuncts(tok.head):
+            yield from (Statement(x, "used-for", y, "X to Y") for y in objects(tok))
+    if tok.pos_ == "VERB" and tok.lower_ in MADE_FROM_VERBS and not negated(tok):  # 'induce Y from X'
+        passive = bool(children(tok, ("auxpass",))) or (tok.tag_ == "VBN" and tok.dep_ == "acl")
+        made = subjects(tok) if passive else [y for o in children(tok, ("dobj",)) for y in with_conjuncts(o)]
+        for y in (m for m in made if nominal(m)):
+            for p in preps(tok, "from"):
+                yield from (
+                    Statement(x, "used-for", y, "Y from X") for x in objects(p) if x.lower_ != "scratch"
+                )
 
 
 def _evaluate_for(tok: Token) -> Iterator[Statement]:
@@ -255,6 +298,13 @@ def _evaluate_for(tok: Token) -> Iterator[Statement]:
                 by += [m for q in preps(terms, "of") for m in objects(q)]
     for x in evaluated:
         yield from (Statement(m, "evaluate-for", x, "evaluate X on Y") for m in by if m is not x)
+
+
+def _metric_of(tok: Token) -> Iterator[Statement]:
+    """'the accuracy of the parser': a measure evaluates what it measures."""
+    if tok.lower_ in METRIC_NOUNS and nominal(tok):
+        for p in preps(tok, "of"):
+            yield from (Statement(tok, "evaluate-for", y, "the accuracy of Y") for y in objects(p))
 
 
 def _compare(tok: Token) -> Iterator[Statement]:
@@ -300,7 +350,17 @@ def _prerequisite(tok: Token) -> Iterator[Statement]:
                     yield from (Statement(y, "prerequisite", x, "X requires Y") for y in with_conjuncts(o))
 
 
-PATTERNS = (_kind_of, _copula, _part_of, _used_for, _evaluate_for, _compare, _conjunction, _prerequisite)
+PATTERNS = (
+    _kind_of,
+    _copula,
+    _part_of,
+    _used_for,
+    _evaluate_for,
+    _metric_of,
+    _compare,
+    _conjunction,
+    _prerequisite,
+)
 
 
 def statements(doc: Doc) -> list[Statement]:
