@@ -7,6 +7,7 @@ import json
 import time
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -28,7 +29,11 @@ HUNG_MESSAGE = (
     r"is down, hung or failing \(2 requests failed and none succeeded in \d+\.\d s of waiting on the "
     r"server; last error: .*start the same command again once the server is up"
 )
-STORM_MESSAGE = r"is down, hung or failing \(19 of the last 19 requests failed with connection errors"
+NEVER_ANSWERED = (
+    r"is down, hung or failing \(6 requests in a row failed with connection errors, timeouts or HTTP 5xx "
+    r"and none has ever been answered; last error: .*start the same command again once the server is up"
+)
+NOW_DOWN = r"is down, hung or failing \(6 requests in a row failed .* since the last answer; last error"
 
 
 def answer_text(seed: str = "neural network") -> str:
@@ -65,18 +70,69 @@ def test_a_hung_server_opens_the_breaker_within_about_two_timeouts(tmp_path: Pat
         assert elapsed < 3.0
 
 
-def test_a_5xx_storm_opens_the_breaker(scripted_server: ScriptedServer, tmp_path: Path) -> None:
-    scripted_server.add_faults([{"status": 503}] * 50)
-    cfg = scripted_llm_config(scripted_server, max_retries=30, concurrency=1)
+@pytest.mark.parametrize("concurrency", [1, 4])
+@pytest.mark.parametrize("fault", [{"status": 503}, {"status": 500}, {"drop": True}])
+def test_a_server_that_never_answered_stops_the_run_after_six_requests(
+    scripted_server: ScriptedServer, tmp_path: Path, fault: dict[str, Any], concurrency: int
+) -> None:
+    """HTTP 5xx or connections reset from the first request on. ae0c6e1's breaker (19 of the last 20)
+    took 19 requests; 5c6714b's (5 in a row) 5."""
+    scripted_server.add_faults([fault] * 100)
+    cfg = scripted_llm_config(scripted_server, max_retries=30, concurrency=concurrency)
     with make_scripted_client(cfg, tmp_path) as client:
-        with pytest.raises(LLMUnavailableError, match=STORM_MESSAGE) as error:
+        with pytest.raises(LLMUnavailableError, match=NEVER_ANSWERED) as error:
             extract_all(client, SEEDS)
-        assert "HTTP 503" in str(error.value)
-        assert client.usage().requests == 19
+        last_error = str(error.value).split("last error: ")[1]
+        assert ("HTTP 5" in last_error) is ("status" in fault)
+        # Until a first answer settles the response format one request goes at a time: exactly six.
+        assert client.usage().requests == 6
         # Once open it stays open for this client (run): no further request is sent.
         with pytest.raises(LLMUnavailableError):
             client.complete(prompt(), ExtractionAnswer, stage="extraction")
-    assert scripted_server.stats.total == 19
+    assert scripted_server.stats.total == 6
+
+
+def test_a_server_that_goes_down_mid_run_stops_it_within_six_failed_requests(
+    scripted_server: ScriptedServer, tmp_path: Path
+) -> None:
+    answered = 12
+    scripted_server.add_faults([{}] * answered + [{"status": 503}] * 100)
+    cfg = scripted_llm_config(scripted_server, max_retries=30, concurrency=4)
+    seeds = [f"concept {i}" for i in range(40)]
+    with make_scripted_client(cfg, tmp_path) as client, pytest.raises(LLMUnavailableError, match=NOW_DOWN):
+        extract_all(client, seeds)
+    failed = scripted_server.stats.total - answered
+    # The sixth failure opens it; at most the other three threads' requests were already on their way.
+    assert 6 <= failed <= 6 + 3
+
+
+@pytest.mark.parametrize("blip", [1, 5])
+def test_a_brief_blip_costs_retries_not_the_run(
+    scripted_server: ScriptedServer, tmp_path: Path, blip: int
+) -> None:
+    scripted_server.add_faults([{}] * 8 + [{"status": 503}] * blip)
+    cfg = scripted_llm_config(scripted_server, max_retries=30, concurrency=1)
+    seeds = [f"concept {i}" for i in range(12)]
+    with make_scripted_client(cfg, tmp_path) as client:
+        assert extract_all(client, seeds) == [expected(s) for s in seeds]
+        assert counts(client.usage()) == (12 + blip, 0, blip, 0, 0)
+
+
+def test_a_server_that_failed_often_before_must_fail_longer_in_a_row(
+    scripted_server: ScriptedServer, tmp_path: Path
+) -> None:
+    """Two failures among the requests before a streak: 6 + 2 * 2 in a row open it, 9 do not."""
+    outage = [{"status": 500}] * 9
+    scripted_server.add_faults([{"status": 500}, {}, {}, {"status": 500}, {}, *outage, {}])
+    cfg = scripted_llm_config(scripted_server, max_retries=30, concurrency=1)
+    with make_scripted_client(cfg, tmp_path) as client:
+        assert extract_all(client, SEEDS[:4]) == [expected(s) for s in SEEDS[:4]]
+    scripted_server.add_faults([{"status": 500}, {}, {}, {"status": 500}, {}, *outage, {"status": 500}])
+    with (
+        make_scripted_client(cfg, tmp_path / "again") as client,
+        pytest.raises(LLMUnavailableError, match=r"\(10 requests in a row failed"),
+    ):
+        extract_all(client, [f"other {s}" for s in SEEDS[:4]])
 
 
 def test_a_server_failing_half_the_requests_costs_retries_not_the_run(tmp_path: Path) -> None:

@@ -35,6 +35,13 @@ class LimitsConfig(Section):
         "although the server said it had finished): with a server cutting 10% of the answers, one "
         "item in 100,000 fails",
     )
+    circuit_breaker_streak: int = Field(
+        6,
+        ge=1,
+        description="server failures in a row (connection errors, timeouts, HTTP 5xx; not 429) that stop "
+        "the run, two more for each failure among the circuit_breaker_window requests before them: a "
+        "server that never answered, or answered well and then went down, stops after 6 failed requests",
+    )
     circuit_breaker_failures: int = Field(
         19,
         ge=1,

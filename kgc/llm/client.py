@@ -104,6 +104,7 @@ class LLMClient:
         self._limiter = RateLimiter(cfg.limits.requests_per_minute, cfg.limits.tokens_per_minute)
         self._breaker = CircuitBreaker(
             failures=cfg.limits.circuit_breaker_failures,
+            streak=cfg.limits.circuit_breaker_streak,
             window=cfg.limits.circuit_breaker_window,
             seconds=cfg.limits.circuit_breaker_seconds or cfg.timeout,
             model=backend.model,

@@ -102,15 +102,21 @@ class CircuitBreaker:
       failed: a hung server, whose requests end only at the timeout, stops the run within about two
       timeouts. Only time with a request in flight counts, not the backoff between retries, so a flaky
       server that answers errors at once never gets there; or
-    - `failures` of the last `window` requests failed: a server that is down or answers nothing but
-      errors. A streak of failures is no sign: a server failing half the requests gives five in a row
-      every ~32 requests, while 19 of 20 at random comes about once in 50,000.
+    - `streak` requests in a row failed, two more for each failure among the `window` requests before
+      them: a server that never answered, or answered well and then went down, stops after `streak`
+      (6) failed requests, while a blip of fewer does not. A server that fails often makes streaks
+      often, so its streak must be longer: with f failures in the 20 before, 6 + 2f in a row is about
+      as unlikely (1e-10..1e-9) at any failure rate up to one half. Early in a run little is known:
+      a server failing half the requests at random stops about one run in 25 (README); or
+    - `failures` of the last `window` requests failed: a server that fails nearly everything yet
+      answers now and then (19 of 20 at a failure rate of one half: about once in 50,000).
     Failures are connection errors, timeouts and HTTP 5xx. A 429 (the server pacing us) counts as
     neither failure nor success.
     """
 
-    def __init__(self, *, failures: int, window: int, seconds: float, model: str):
+    def __init__(self, *, streak: int, failures: int, window: int, seconds: float, model: str):
         self.failures = max(1, failures)
+        self.streak = max(1, streak)
         self.seconds = seconds
         self.model = model
         self._outcomes: deque[bool] = deque(maxlen=max(window, self.failures))  # True: failed
@@ -118,6 +124,8 @@ class CircuitBreaker:
         self._busy_since = 0.0  # when the requests in flight started waiting (or the last success)
         self._waited = 0.0  # seconds waited since the last success, before _busy_since
         self._failed_since_success = 0
+        self._failed_before_streak = 0  # failures among the window's requests before the current streak
+        self._answered = False
         self._reason = ""
         self._last_error = ""
         self._open = False
@@ -140,6 +148,7 @@ class CircuitBreaker:
             now = self._end()
             self._outcomes.append(False)
             self._waited, self._busy_since, self._failed_since_success = 0.0, now, 0
+            self._answered = True
 
     def ignored(self) -> None:
         """A request ended neither failed nor succeeded (a 429, a refused request)."""
@@ -151,24 +160,32 @@ class CircuitBreaker:
         with self._lock:
             waited = self._waited_until(time.monotonic())
             self._end()
+            if self._failed_since_success == 0:
+                self._failed_before_streak = sum(self._outcomes)
             self._outcomes.append(True)
             self._failed_since_success += 1
             self._last_error = str(error)
-            failed_recently = sum(self._outcomes)
-            if not self._open and self._failed_since_success >= 2 and waited >= self.seconds:
-                self._open = True
-                self._reason = (
-                    f"{self._failed_since_success} requests failed and none succeeded in "
-                    f"{waited:.1f} s of waiting on the server"
-                )
-            elif not self._open and failed_recently >= self.failures:
-                self._open = True
-                self._reason = (
-                    f"{failed_recently} of the last {len(self._outcomes)} requests failed with "
-                    "connection errors, timeouts or HTTP 5xx"
-                )
+            if not self._open:
+                self._reason = self._why_open(waited)
+                self._open = bool(self._reason)
             if self._open:
                 raise self._error()
+
+    def _why_open(self, waited: float) -> str:
+        """Why the breaker opens after this failure; "" when it stays closed."""
+        in_a_row = self._failed_since_success
+        if in_a_row >= 2 and waited >= self.seconds:
+            return f"{in_a_row} requests failed and none succeeded in {waited:.1f} s of waiting on the server"
+        if in_a_row >= self.streak + 2 * self._failed_before_streak:
+            since = "since the last answer" if self._answered else "and none has ever been answered"
+            return f"{in_a_row} requests in a row failed with connection errors, timeouts or HTTP 5xx {since}"
+        failed_recently = sum(self._outcomes)
+        if failed_recently >= self.failures:
+            return (
+                f"{failed_recently} of the last {len(self._outcomes)} requests failed with "
+                "connection errors, timeouts or HTTP 5xx"
+            )
+        return ""
 
     def _waited_until(self, now: float) -> float:
         return self._waited + (now - self._busy_since if self._in_flight else 0.0)
