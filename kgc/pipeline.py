@@ -70,6 +70,7 @@ class Pipeline:
         self._llm: LLMClient | None = None
         self._embedder = embedder
         self._own_embedder = embedder is None  # built here from the config: closed here
+        self.ran: list[str] = []  # the stages this pipeline ran (not found up to date), in order
 
     def __enter__(self) -> Pipeline:
         self.lock.acquire()
@@ -220,6 +221,7 @@ class Pipeline:
         if usage is not None:
             rec.llm = usage.as_dict()
         self.run.record(stage.name, rec)
+        self.ran.append(stage.name)
         counts = ", ".join(f"{k}={v}" for k, v in outcome.counts.items())
         log.info("%s: done in %.1fs (%s) -> %s", stage.name, seconds, counts, self.run.path)
         if failed:

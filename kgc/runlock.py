@@ -14,6 +14,7 @@ import os
 import shlex
 import socket
 import sys
+import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -34,6 +35,7 @@ class RunLock:
         self.run = run
         self.wait = wait
         self._lock = FileLock(run / LOCK, thread_local=False)
+        self.waited = ""  # after a wait: whom for and how long ("3 s for pid 12 on host (kgc build)")
 
     @property
     def held(self) -> bool:
@@ -53,7 +55,9 @@ class RunLock:
                     "to start when it does"
                 ) from None
             log.info("waiting for %s, in use by %s", self.run.path, holder)
+            started = time.monotonic()
             self._lock.acquire()
+            self.waited = f"{time.monotonic() - started:,.0f} s for {holder}"
         self.run.write(LOCK_HOLDER, _me())
 
     def release(self) -> None:

@@ -96,6 +96,13 @@ def test_document_mode_update_equals_a_fresh_build_and_pays_only_for_new_text(tm
     )
     manifest = RunDir(run).manifest()
     assert headline(manifest).startswith("update: +2 documents, ~1 changed, -1 removed; 6 documents")
+    # Said by a command that ran only fusion: its own LLM figures, the stages it re-used, no update.
+    fusion = manifest.stages["fusion"].llm
+    assert headline(manifest, ran=["fusion"]).startswith("6 documents")
+    assert headline(manifest, ran=["fusion"]).endswith(
+        f"; {int(fusion['requests']):,} LLM requests, {int(fusion['total_tokens']):,} tokens; "
+        f"{manifest.stages['fusion'].seconds:,.0f} s; up to date: {', '.join(list(manifest.stages)[:-1])}"
+    )
     assert manifest.stages["extraction"].counts["new_tasks"] == 3
 
     fresh = build(cfg, tmp_path / "corpus", tmp_path / "fresh", ScriptedBackend())

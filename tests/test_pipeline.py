@@ -325,16 +325,13 @@ def test_killed_run_resumes_without_paying_again(tmp_path: Path) -> None:
         out, _ = run_cli(*args, cwd=tmp_path).communicate(timeout=300)
         assert server.stats.total == 0, out
         assert "up to date" in out
-        # The closing summary line speaks of the run as a whole, the requests of the stages it re-used.
-        headline = re.search(
-            r"40 documents -> (\d+) seeds -> \d+ candidates -> \d+ entities, \d+ relations "
-            r"\(\d+ merges\); (\d+) LLM requests, [\d,]+ tokens; \d+ s",
+        # The closing line says what this build did (nothing new), not what the earlier ones paid.
+        assert re.search(
+            rf"nothing new: every stage was up to date, no LLM request; 40 documents -> {n_seeds} seeds -> "
+            r"\d+ candidates -> \d+ entities, \d+ relations \(\d+ merges\) in ",
             out,
-        )
-        assert headline is not None, out
-        manifest = json.loads((tmp_path / "run" / "manifest.json").read_text())
-        requests = sum(int(stage["llm"].get("requests", 0)) for stage in manifest["stages"].values())
-        assert (int(headline.group(1)), int(headline.group(2))) == (n_seeds, requests)
+        ), out
+        assert "LLM requests," not in out
 
 
 @pytest.mark.slow

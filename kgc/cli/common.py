@@ -60,7 +60,9 @@ VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Debug logs an
 WaitOpt = Annotated[
     bool,
     typer.Option(
-        "--wait", help="When another process is writing the run directory, wait for it instead of refusing."
+        "--wait",
+        help="When another process is writing the run directory, wait for it instead of refusing "
+        "(then run only what it left to do: the closing line says whom it waited for and what was new).",
     ),
 ]
 RunDirArg = Annotated[Path, typer.Argument(help="Run directory.")]

@@ -94,7 +94,7 @@ def _run(
             return
         graph = pipeline.run_until(until)
         failed = pipeline.failed_items()
-    show_summary(out)
+    show_summary(out, ran=pipeline.ran, waited=pipeline.lock.waited)
     if graph is not None:
         view_path, report_path = write_pages(out, cfg)
         console.print(f"view: {view_path}\nreport: {report_path}", soft_wrap=True, highlight=False)

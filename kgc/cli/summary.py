@@ -3,6 +3,7 @@ what each stage reads and writes."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -74,7 +75,9 @@ def flow_table(pipeline: Pipeline) -> Table:
     return table
 
 
-def show_summary(run_dir: Path) -> None:
+def show_summary(run_dir: Path, ran: Sequence[str] | None = None, waited: str = "") -> None:
+    """The run directory's stages as a table, then its headline. `ran`: the stages the command that
+    just finished ran (the headline then says what it did); `waited`: whom it waited for first."""
     manifest = RunDir(run_dir).manifest()
     table = Table(title=f"kgc run {run_dir}", show_lines=False)
     for col in ("stage", "status", "seconds", "counts", "LLM requests", "cache hits", "tokens"):
@@ -93,30 +96,43 @@ def show_summary(run_dir: Path) -> None:
         )
     out = make_console()
     out.print(table)
-    out.print(headline(manifest), soft_wrap=True, highlight=False)
+    line = headline(manifest, ran, where=run_dir)
+    out.print(f"waited {waited}; {line}" if waited else line, soft_wrap=True, highlight=False)
     if (run_dir / GRAPHML.name).is_file():
         console.print(f"graph: {run_dir / GRAPHML.name} and {run_dir / GRAPH.name}")
 
 
-def headline(manifest: Manifest) -> str:
-    """The run in one line: what went in, what came out, what the LLM cost, how long it took."""
-    stages = manifest.stages.values()
+def headline(manifest: Manifest, ran: Sequence[str] | None = None, where: Path | None = None) -> str:
+    """The run in one line: what went in, what came out, what the LLM cost, how long it took.
+
+    `ran`: the stages a command just ran; the LLM requests, tokens and seconds are then theirs (what
+    this command did, not what earlier ones paid), and with none "nothing new" and where the run is.
+    None: the totals of every stage recorded (`kgc summary`)."""
+    stages = manifest.stages
 
     def count(key: str) -> str:
         """The count `key` of the first stage that reports it (documents, seeds, entities...)."""
-        found = next((rec.counts[key] for rec in stages if key in rec.counts), None)
+        found = next((rec.counts[key] for rec in stages.values() if key in rec.counts), None)
         return "-" if found is None else f"{found:,}"
 
-    requests = sum(int(rec.llm.get("requests", 0)) for rec in stages)
-    tokens = sum(int(rec.llm.get("total_tokens", 0)) for rec in stages)
-    seconds = sum(rec.seconds for rec in stages)
-    first = next(iter(stages), None)  # the stage that reads the corpus: its counts say what changed
-    update = ""
-    if first is not None and any(first.counts.get(k) for k in ("added", "changed", "removed")):
-        update = f"update: {describe_change(first.counts)}; "
-    return update + (
+    graph = (
         f"{count('documents')} documents -> {count('seeds')} seeds -> "
         f"{count('candidates')} candidates -> {count('entities')} entities, "
-        f"{count('relations')} relations ({count('merges')} merges); "
-        f"{requests:,} LLM requests, {tokens:,} tokens; {seconds:,.0f} s"
+        f"{count('relations')} relations ({count('merges')} merges)"
     )
+    if ran is not None and not ran:
+        place = f" in {where}" if where is not None else ""
+        return f"nothing new: every stage was up to date, no LLM request; {graph}{place}"
+    done = list(stages.values()) if ran is None else [stages[name] for name in ran if name in stages]
+    requests = sum(int(rec.llm.get("requests", 0)) for rec in done)
+    tokens = sum(int(rec.llm.get("total_tokens", 0)) for rec in done)
+    seconds = sum(rec.seconds for rec in done)
+    # The stage that reads the corpus: its counts say what changed, when it ran.
+    first = next(iter(stages), None)
+    changes = stages[first].counts if first is not None and (ran is None or first in ran) else {}
+    update = ""
+    if any(changes.get(k) for k in ("added", "changed", "removed")):
+        update = f"update: {describe_change(changes)}; "
+    reused = [name for name in stages if ran is not None and name not in ran]
+    up_to_date = f"; up to date: {', '.join(reused)}" if reused else ""
+    return update + f"{graph}; {requests:,} LLM requests, {tokens:,} tokens; {seconds:,.0f} s{up_to_date}"
