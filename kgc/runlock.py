@@ -35,7 +35,7 @@ class RunLock:
         self.run = run
         self.wait = wait
         self._lock = FileLock(run / LOCK, thread_local=False)
-        self.waited = ""  # after a wait: whom for and how long ("3 s for pid 12 on host (kgc build)")
+        self.waited = ""  # after a wait: how long and whom for ("3.2 s for pid 12 on host (kgc build ...)")
 
     @property
     def held(self) -> bool:
@@ -57,7 +57,7 @@ class RunLock:
             log.info("waiting for %s, in use by %s", self.run.path, holder)
             started = time.monotonic()
             self._lock.acquire()
-            self.waited = f"{time.monotonic() - started:,.0f} s for {holder}"
+            self.waited = f"{time.monotonic() - started:,.1f} s for {holder}"
         self.run.write(LOCK_HOLDER, _me())
 
     def release(self) -> None:

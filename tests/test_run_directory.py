@@ -9,6 +9,7 @@ import shutil
 import stat
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,7 +31,6 @@ from kgc.pipeline import Pipeline
 from kgc.rundir import RunDir
 from kgc.runlock import RunLock
 from kgc.testing import ScriptedBackend, scripted_factory
-from kgc.testing.scripted_server import ScriptedServer
 
 KGC = Path(artifacts.__file__).parent
 runner = CliRunner()
@@ -258,47 +258,59 @@ def test_kgc_build_on_a_run_directory_in_use_says_who_holds_it(tmp_path: Path) -
         holder.wait()
 
 
-@pytest.mark.slow  # a real kgc build in a subprocess: ~15 s on an idle machine
+BUILDER = """
+import sys, time
+from pathlib import Path
+from kgc.pipeline import Pipeline
+from kgc.testing import ScriptedBackend, scripted_factory
+from tests.test_run_directory import config
+cfg, run, corpus, gate = config(), Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3])
+with Pipeline(cfg, run, corpus=corpus, llm_factory=scripted_factory(ScriptedBackend(), cfg.llm)) as p:
+    print("held", flush=True)
+    p.run_until()
+    while not gate.exists():  # a build that takes its time: the other one waits for it
+        time.sleep(0.02)
+"""
+
+
+@pytest.mark.slow  # a build in another process: ~10 s on a loaded machine
 def test_build_wait_after_another_build_says_it_did_nothing_new_and_where_the_run_is(tmp_path: Path) -> None:
-    """A real `kgc build` holds the run while a second one waits with --wait: the second finds every
-    stage up to date and its headline says so, not the first build's LLM totals (7b3b064 quoted them)."""
-    corpus = tmp_path / "c.txt"
+    """Another process builds the run while `kgc build --wait` waits for it: the waiting build finds
+    every stage up to date and its closing line says so, not the other build's LLM totals (7b3b064
+    quoted them as its own)."""
+    corpus, run, gate = tmp_path / "c.txt", tmp_path / "run", tmp_path / "gate"
     corpus.write_text("\n".join(DOCS[:2]) + "\n", encoding="utf-8")
-    run = tmp_path / "run"
-    with ScriptedServer(latency=0.5) as server:  # the first build holds the run for seconds
-        cfg_file = tmp_path / "kgc.toml"
-        cfg_file.write_text(
-            f'[llm]\nbackend = "openai"\nbase_url = "{server.base_url}"\nmodel = "scripted"\n'
-            '[extraction]\nmode = "document"\n[resolve]\nembedding_merge = false\n',
-            encoding="utf-8",
-        )
-        args = ["build", str(corpus), "--out", str(run), "-c", str(cfg_file)]
-        first = subprocess.Popen(
-            [sys.executable, "-m", "kgc.cli", *args],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        try:
-            deadline = time.monotonic() + 60
-            while not (run / artifacts.LOCK_HOLDER.name).is_file() or server.stats.total == 0:
-                assert first.poll() is None and time.monotonic() < deadline, first.communicate()[0]
-                time.sleep(0.02)
-            second = runner.invoke(app, [*args, "--wait"])
-            first_out = first.communicate(timeout=60)[0]
-        finally:
-            first.kill()
-        paid = server.stats.total
-    assert first.returncode == 0 and second.exit_code == 0, second.output
-    assert re.search(rf"; {paid} LLM requests, [\d,]+ tokens; \d+ s\n", first_out), first_out
-    assert f"waited 0 s for pid {first.pid}" not in second.output  # it did wait, for seconds
-    assert re.search(
-        rf"waited \d+ s for pid {first.pid} on .*; nothing new: every stage was up to date, no LLM "
+    settings = tmp_path / "kgc.toml"  # what config() sets
+    settings.write_text(
+        '[llm]\nbackend = "openai"\nmodel = "scripted"\n[extraction]\nmode = "document"\n'
+        "[resolve]\nembedding_merge = false\n",
+        encoding="utf-8",
+    )
+    builder = subprocess.Popen(
+        [sys.executable, "-c", BUILDER, str(run), str(corpus), str(gate)],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=KGC.parent,
+    )
+    try:
+        assert builder.stdout is not None and builder.stdout.readline().strip() == "held"
+        threading.Timer(1.0, gate.touch).start()
+        waiting = runner.invoke(app, ["build", str(corpus), "--out", str(run), "-c", str(settings), "--wait"])
+        assert builder.wait(timeout=60) == 0
+    finally:
+        builder.kill()
+    assert waiting.exit_code == 0, waiting.output
+    paid = RunDir(run).manifest().stages["extraction"].llm["requests"]
+    assert paid == 2  # what the other build paid, and 7b3b064 quoted
+    waited = re.search(
+        rf"waited (\d+\.\d) s for pid {builder.pid} on .*; nothing new: every stage was up to date, no LLM "
         rf"request; 2 documents -> - seeds -> \d+ candidates -> \d+ entities, \d+ relations \(\d+ merges\) "
         rf"in {re.escape(str(run))}\n",
-        second.output,
-    ), second.output
-    assert f"graph: {run / 'graph.graphml'}" in second.output
+        waiting.output,
+    )
+    assert waited is not None and float(waited.group(1)) >= 1.0, waiting.output
+    assert "LLM requests," not in waiting.output
+    assert f"graph: {run / 'graph.graphml'}" in waiting.output
 
 
 def test_the_lock_is_reentrant_within_a_pipeline(tmp_path: Path) -> None:
