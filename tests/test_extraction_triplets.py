@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from kgc.config import ExtractionConfig
 from kgc.extraction.answers import ExtractionAnswer, Triplet
-from kgc.extraction.mentions import APART, NESTED, remainder
+from kgc.extraction.mentions import APART, NESTED, VARIANT, remainder
 from kgc.extraction.names import NameRules
 from kgc.extraction.spans import ConceptSpan, PassageSpans, find_spans
-from kgc.extraction.triplets import Grounder, RawTriplet, clean_triplets
+from kgc.extraction.triplets import Grounder, RawTriplet, clean_triplets, one_per_statement
 from kgc.models import Chunk
 from kgc.schema import RelationSchema, RelationType
 from kgc.stages.extraction import ExtractionTask, candidates_of, validate_triplets
@@ -197,3 +197,25 @@ def test_provenance_names_the_chunk_that_holds_the_evidence() -> None:
     [candidate] = candidates_of(task, kept)
     assert dropped == {} and candidate.provenance[0].chunk_id == "d1#0"
     assert candidate.provenance[0].evidence == "We use CRF models for tagging."
+
+
+def test_variants_of_one_statement_give_one_triplet_with_the_whole_mentions() -> None:
+    text = (
+        "We analyze a reweighted version of the Kikuchi approximation for estimating the log partition "
+        "function. The Kikuchi approximation is also used for counting."
+    )
+    passage = find_spans(text, finder="rules")
+    raw = [
+        RawTriplet("Kikuchi approximation", "USED-FOR", "estimating the log partition function"),
+        RawTriplet("reweighted version of the Kikuchi approximation", "USED-FOR", "log partition function"),
+        RawTriplet("Kikuchi approximation", "USED-FOR", "counting"),  # another statement
+        RawTriplet("Kikuchi approximation", "PART-OF", "log partition function"),  # another relation
+    ]
+    kept, _ = clean_triplets(raw, passage, SCHEMA, NameRules(), 80)
+    kept, dropped = one_per_statement(kept, passage)
+    assert [t.as_tuple() for t in kept] == [
+        ("reweighted version of the Kikuchi approximation", "USED-FOR", "log partition function"),
+        ("Kikuchi approximation", "USED-FOR", "counting"),
+        ("Kikuchi approximation", "PART-OF", "log partition function"),
+    ]
+    assert dropped == {VARIANT: 1}

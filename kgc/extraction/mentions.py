@@ -51,6 +51,7 @@ PARTITIVES = frozenset(
     ]
 )
 APART, NESTED = "names in different sentences", "one name inside the other"
+VARIANT = "a shorter variant of another triplet"
 _WORD = re.compile(r"[\w'-]+")
 
 
@@ -97,6 +98,12 @@ class Sentences:
             if start <= offset < end:
                 return i
         return len(self.ranges) - 1
+
+    def overlap(self, a: str, b: str) -> bool:
+        """Whether `a` and `b` are written as one mention somewhere (the same name, or overlapping)."""
+        return a.lower() == b.lower() or any(
+            x[0] < y[1] and y[0] < x[1] for x in self.mentions(a) for y in self.mentions(b)
+        )
 
     def stated(self, head: str, tail: str) -> Stated:
         """The first sentence that mentions `head` and `tail` apart (neither mention overlapping the

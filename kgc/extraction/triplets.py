@@ -21,7 +21,7 @@ from itertools import product
 
 from rapidfuzz import fuzz, process, utils
 
-from kgc.extraction.mentions import APART, NESTED, Sentences, remainder
+from kgc.extraction.mentions import APART, NESTED, VARIANT, Sentences, remainder
 from kgc.extraction.names import NameRules, conjuncts, is_clause, is_generic, key
 from kgc.extraction.spans import PassageSpans
 from kgc.schema import RelationSchema
@@ -174,6 +174,30 @@ def clean_triplets(
             h, tl, evidence = stated
             kept.setdefault((h.lower(), rel.name, tl.lower()), CleanTriplet(h, rel.name, tl, evidence))
     return list(kept.values()), dropped
+
+
+def one_per_statement(
+    triplets: list[CleanTriplet], passage: PassageSpans
+) -> tuple[list[CleanTriplet], Counter[str]]:
+    """The triplets without the variants of one statement: a model that relates 'reweighted version
+    of the Kikuchi approximation', 'version of the Kikuchi approximation' and 'Kikuchi approximation'
+    to one name states one relation, not three. Triplets of one relation and sentence whose heads are
+    one mention (overlapping in the text) and whose tails are too are variants; the one with the
+    longest names stays (annotators mark the whole mention); the others are counted as dropped."""
+    sentences = Sentences(passage)
+    longest_first = sorted(triplets, key=lambda t: -(len(t.head) + len(t.tail)))
+    stays: list[CleanTriplet] = []
+    for t in longest_first:
+        if not any(
+            o.relation == t.relation
+            and o.evidence == t.evidence
+            and sentences.overlap(o.head, t.head)
+            and sentences.overlap(o.tail, t.tail)
+            for o in stays
+        ):
+            stays.append(t)
+    kept, gone = set(map(id, stays)), len(triplets) - len(stays)
+    return [t for t in triplets if id(t) in kept], Counter({VARIANT: gone} if gone else {})
 
 
 def where_stated(

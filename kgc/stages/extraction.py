@@ -35,7 +35,7 @@ from kgc.extraction.checking import NONE, check_messages, check_model
 from kgc.extraction.cues import cue_triplets, find_cues, retype
 from kgc.extraction.names import NameRules
 from kgc.extraction.spans import PassageSpans, find_spans, finder_in_use, split_sentences
-from kgc.extraction.triplets import CleanTriplet, RawTriplet, clean_triplets
+from kgc.extraction.triplets import CleanTriplet, RawTriplet, clean_triplets, one_per_statement
 from kgc.llm.base import Message
 from kgc.llm.client import StageLLM
 from kgc.models import Candidate, Chunk, ExtractionReport, Provenance, SeedContext, Unit
@@ -188,6 +188,8 @@ def validate_triplets(
         ground_names=cfg.candidates != "off",
         same_sentence=cfg.same_sentence,
     )
+    kept, variants = one_per_statement(kept, passage)
+    dropped += variants
     if len(answer.triplets) > cfg.max_triplets_per_call:
         dropped["over the per-call limit"] += len(answer.triplets) - cfg.max_triplets_per_call
     return kept, dropped
