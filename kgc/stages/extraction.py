@@ -155,19 +155,6 @@ def answer_schema(
     )
 
 
-def _best_chunk(head: str, tail: str, chunks: list[Chunk]) -> Chunk:
-    """The passage the triplet most likely came from: the one holding both names best."""
-    if len(chunks) == 1:
-        return chunks[0]
-
-    def score(c: Chunk) -> float:
-        return fuzz.partial_ratio(head, c.text, processor=utils.default_process) + fuzz.partial_ratio(
-            tail, c.text, processor=utils.default_process
-        )
-
-    return max(chunks, key=score)  # max keeps the first of equal scores: retrieval order
-
-
 def validate_triplets(
     answer: ExtractionAnswer,
     task: ExtractionTask,
@@ -195,10 +182,17 @@ def validate_triplets(
     return kept, dropped
 
 
-def _source_chunk(triplet: CleanTriplet, chunks: list[Chunk]) -> Chunk:
-    """The chunk that holds the triplet's evidence sentence, else the one holding both names best."""
-    holding = [c for c in chunks if triplet.evidence and triplet.evidence in c.text]
-    return holding[0] if holding else _best_chunk(triplet.head, triplet.tail, chunks)
+def _source_chunk(t: CleanTriplet, chunks: list[Chunk]) -> Chunk:
+    """The chunk that holds the triplet's evidence sentence, else the one holding both names best
+    (the first of equal scores: retrieval order)."""
+    holding = [c for c in chunks if t.evidence and t.evidence in c.text]
+    if holding or len(chunks) == 1:
+        return (holding or chunks)[0]
+
+    def score(c: Chunk) -> float:
+        return sum(fuzz.partial_ratio(n, c.text, processor=utils.default_process) for n in (t.head, t.tail))
+
+    return max(chunks, key=score)
 
 
 def candidates_of(
