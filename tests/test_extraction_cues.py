@@ -3,17 +3,21 @@ relation in a schema, and what they do to extracted triplets."""
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 
 from kgc.artifacts import CANDIDATES, EXTRACTION_REPORT
 from kgc.config import load_config
+from kgc.evaluate import EvalReport, conformance, graph_health, render
 from kgc.extraction.cues import cue_triplets, find_cues, retype
 from kgc.extraction.names import NameRules
 from kgc.extraction.spans import find_spans, load_spacy
 from kgc.extraction.triplets import CleanTriplet
 from kgc.llm.factory import with_backend_defaults
+from kgc.models import KnowledgeGraph
 from kgc.pipeline import build
 from kgc.rundir import RunDir
 from kgc.schema import RelationSchema, RelationType
@@ -210,3 +214,15 @@ def test_the_stage_retypes_adds_and_reports(tmp_path: Path) -> None:
         "added": 2,
     }
     assert report.cues == {}
+
+
+def test_kgc_eval_shows_what_the_cues_did() -> None:
+    c = conformance({"dropped": {}, "failed_tasks": [], "cues": {"retyped": 2, "added": 5}}, 7)
+    assert c.cues == {"retyped": 2, "added": 5}
+    report = EvalReport(
+        run_dir="r", created_at="now", kgc_version="0", health=graph_health(KnowledgeGraph()), conformance=c
+    )
+    console = Console(record=True, width=120, file=io.StringIO())
+    console.print(render(report))
+    text = console.export_text()
+    assert "relation cues" in text and "retyped 2, added 5" in text

@@ -102,4 +102,5 @@ def conformance(
         entities=len(graph.entities) if graph is not None else 0,
         entity_names=dict(Counter((bad_names or {}).values()).most_common()),
         entity_name_examples=[names[i] for i in sorted(bad_names or {})[:SAMPLE] if i in names],
+        cues={str(k): int(v) for k, v in (extraction_report.get("cues") or {}).items()},
     )

@@ -174,6 +174,7 @@ class Conformance(BaseModel):
     entities: int = 0
     entity_names: dict[str, int] = Field(default_factory=dict)  # graph names that are no concept, by reason
     entity_name_examples: list[str] = Field(default_factory=list)
+    cues: dict[str, int] = Field(default_factory=dict)  # relation cues: retyped, flipped, added, refused
 
 
 class Offender(BaseModel):

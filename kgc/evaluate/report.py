@@ -119,6 +119,7 @@ def render(report: EvalReport) -> Group:
                     ("dropped (schema, names)", share(dropped, dropped + c.candidates_kept, c.dropped_share)),
                     ("by reason", ", ".join(f"{k} {v}" for k, v in c.dropped.items()) or "-"),
                     ("failed LLM tasks", str(c.failed_tasks)),
+                    ("relation cues", ", ".join(f"{k} {v}" for k, v in c.cues.items()) or "-"),
                     (
                         "graph names no concept",
                         f"{sum(c.entity_names.values())}/{c.entities}"
