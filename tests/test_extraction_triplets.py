@@ -3,11 +3,13 @@ that are no concept refused, every drop counted by reason."""
 
 from __future__ import annotations
 
+import pytest
+
 from kgc.config import ExtractionConfig
 from kgc.extraction.answers import ExtractionAnswer, Triplet
 from kgc.extraction.mentions import APART, NESTED, VARIANT, remainder
 from kgc.extraction.names import NameRules
-from kgc.extraction.spans import ConceptSpan, PassageSpans, find_spans
+from kgc.extraction.spans import ConceptSpan, PassageSpans, find_spans, load_spacy
 from kgc.extraction.triplets import Grounder, RawTriplet, clean_triplets, one_per_statement
 from kgc.models import Chunk
 from kgc.schema import RelationSchema, RelationType
@@ -219,3 +221,19 @@ def test_variants_of_one_statement_give_one_triplet_with_the_whole_mentions() ->
         ("Kikuchi approximation", "PART-OF", "log partition function"),
     ]
     assert dropped == {VARIANT: 1}
+
+
+@pytest.mark.skipif(load_spacy() is None, reason="kgc[nlp] not installed")
+def test_a_name_starts_where_a_noun_phrase_can() -> None:
+    text = (
+        "Video provides not only rich visual cues such as motion. The paper shows how conventional "
+        "algorithms can be adapted. Past work mainly utilized attributes of objects."
+    )
+    g = Grounder(find_spans(text, finder="spacy"))
+    assert g.ground("not only rich visual cues") == "rich visual cues"  # adverbs
+    assert g.ground("how conventional algorithms") == "conventional algorithms"  # a wh-word
+    assert g.ground("mainly utilized attributes of objects") == "utilized attributes of objects"
+    assert g.ground("Past work") == "Past work"  # an adjective starts a noun phrase
+    assert Grounder(find_spans(text, finder="rules")).ground("how conventional algorithms") == (
+        "how conventional algorithms"  # no parse: as written
+    )

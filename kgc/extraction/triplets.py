@@ -28,6 +28,11 @@ from kgc.schema import RelationSchema
 from kgc.text import clean_text
 
 SNAP_THRESHOLD = 90.0  # rapidfuzz ratio (0-100) from which a name is taken to mean a candidate
+# Penn tags of words a noun phrase never starts with: adverbs, wh-words, modals, finite verbs,
+# prepositions, conjunctions ('not only rich visual cues', 'how conventional algorithms').
+NOT_NOUN_PHRASE_START = frozenset(
+    ["RB", "RBR", "RBS", "WRB", "WDT", "WP", "MD", "VBZ", "VBD", "VBP", "IN", "CC", "TO", "EX", "UH"]
+)
 
 
 @dataclass(frozen=True)
@@ -64,7 +69,7 @@ class Grounder:
         """The candidate `name` is, up to case, plural and hyphens (in whole words)."""
         found = self._by_lower.get(name.lower())
         found = found if found is not None else self._by_key.get(key(name))
-        return self.whole_words(found) if found is not None else None
+        return self.as_written(found) if found is not None else None
 
     def ground(self, name: str) -> str | None:
         """The passage's spelling of `name` (in whole words), or None when it names nothing in the
@@ -75,7 +80,7 @@ class Grounder:
         if not k:
             return None
         if (found := self._in_text(name, k)) is not None:
-            return found
+            return self.noun_phrase(found)
         if self.candidates:
             best = process.extractOne(
                 name,
@@ -85,8 +90,28 @@ class Grounder:
                 score_cutoff=SNAP_THRESHOLD,
             )
             if best is not None:
-                return self.whole_words(str(best[0]))
+                return self.as_written(str(best[0]))
         return None
+
+    def as_written(self, name: str) -> str:
+        """`name` in whole words, without the words before it that cannot start a noun phrase."""
+        return self.noun_phrase(self.whole_words(name))
+
+    def noun_phrase(self, name: str) -> str:
+        """`name` without leading words spaCy's parse of the passage tags as adverbs, finite verbs,
+        prepositions or wh-words ('not only rich visual cues' -> 'rich visual cues', 'how
+        conventional algorithms' -> 'conventional algorithms'); as it is without a parse."""
+        doc = self.passage.doc
+        start = self.passage.text.lower().find(name.lower())
+        span = (
+            doc.char_span(start, start + len(name), alignment_mode="expand") if doc and start >= 0 else None
+        )
+        if span is None:
+            return name
+        lead = 0
+        while lead < len(span) - 1 and span[lead].tag_ in NOT_NOUN_PHRASE_START:
+            lead += 1
+        return name[span[lead].idx - start :] if lead else name
 
     def whole_words(self, name: str) -> str:
         """`name` as the passage writes it at word boundaries: where it is written only inside words
