@@ -234,6 +234,8 @@ def test_a_name_starts_where_a_noun_phrase_can() -> None:
     assert g.ground("how conventional algorithms") == "conventional algorithms"  # a wh-word
     assert g.ground("mainly utilized attributes of objects") == "utilized attributes of objects"
     assert g.ground("Past work") == "Past work"  # an adjective starts a noun phrase
+    on_line = Grounder(find_spans("It exploits on-line encyclopedias.", finder="spacy"))
+    assert on_line.ground("line encyclopedias") == "on-line encyclopedias"  # 'on' glued to 'line'
     assert Grounder(find_spans(text, finder="rules")).ground("how conventional algorithms") == (
         "how conventional algorithms"  # no parse: as written
     )

@@ -109,7 +109,8 @@ class Grounder:
         if span is None:
             return name
         lead = 0
-        while lead < len(span) - 1 and span[lead].tag_ in NOT_NOUN_PHRASE_START:
+        # a word glued to the next ('on-line': 'on', '-', 'line') is part of it
+        while lead < len(span) - 1 and span[lead].tag_ in NOT_NOUN_PHRASE_START and span[lead].whitespace_:
             lead += 1
         return name[span[lead].idx - start :] if lead else name
 
