@@ -73,6 +73,10 @@ def cues(text: str) -> set[tuple[str, str, str]]:
             {("statistical machine translation", "used-for", "stemming model")},
         ),
         ("The tagger uses ranking rules.", {("ranking rules", "used-for", "tagger")}),
+        (
+            "We use a small set of face metrics for face modeling.",
+            {("face metrics", "used-for", "face modeling")},
+        ),
         ("We evaluate the tagger on the Penn Treebank.", {("Penn Treebank", "evaluate-for", "tagger")}),
         ("The accuracy of the tagger is high.", {("accuracy", "evaluate-for", "tagger")}),
         ("BERT outperforms ELMo on GLUE.", {("BERT", "compare", "ELMo")}),
@@ -104,6 +108,7 @@ def test_each_pattern_states_its_relation_and_direction(
         "Coreference resolution does not require a parser.",
         "We report a significant improvement for speaker adaptation.",  # a result is no means
         "We induce a grammar from scratch.",
+        "The tagger can be used in situations where speech is noisy.",
     ],
 )
 def test_near_misses_state_nothing(text: str) -> None:

@@ -69,6 +69,7 @@ PART_NOUNS = _words(
 )
 # 'X for Y' where Y is a time, a quantity or a purpose word is no use of X.
 NOT_PURPOSE = _words(
+    "situation situations context contexts order "
     "time times year years while moment example instance instances reason reasons purpose purposes "
     "part most lack first all each both case cases use sake"
 )
@@ -77,6 +78,7 @@ NOT_MEANS = _words(
     "need needs improvement improvements gain gains advantage advantages performance results result "
     "support evidence way ways step steps paradigm accuracy error errors rate rates score scores"
 )
+QUANTITY_NOUNS = _words("set sets number numbers variety range lot lots pair pairs collection series amount")
 # 'an approach to Y': a means named by what it is for
 MEANS_NOUNS = _words(
     "approach approaches method methods solution solutions framework frameworks algorithm algorithms "
@@ -122,9 +124,20 @@ def nominal(tok: Token) -> bool:
     )
 
 
+def through_quantity(tok: Token) -> Token:
+    """The noun a quantity phrase is about: 'a small set of face metrics' -> metrics."""
+    if tok.lower_ in QUANTITY_NOUNS:
+        for p in children(tok, ("prep",), frozenset({"of"})):
+            for o in children(p, ("pobj",)):
+                if nominal(o):
+                    return o
+    return tok
+
+
 def with_conjuncts(tok: Token) -> list[Token]:
-    """`tok` and the nouns coordinated with it ('such as A, B and C' reaches all three)."""
-    return [tok, *(c for c in tok.conjuncts if nominal(c))]
+    """`tok` and the nouns coordinated with it ('such as A, B and C' reaches all three), each
+    through a quantity phrase."""
+    return [through_quantity(t) for t in (tok, *(c for c in tok.conjuncts if nominal(c)))]
 
 
 def children(tok: Token, deps: tuple[str, ...], words: frozenset[str] | None = None) -> list[Token]:
