@@ -148,6 +148,8 @@ class LLMClient:
                 max_tokens *= 2
                 continue
             try:
+                if reply.finish_reason == "content_filter":  # what came is not the model's whole answer
+                    raise InvalidAnswerError("the server withheld the answer (finish_reason content_filter)")
                 answer = parse_answer(reply.text, schema)
             except InvalidAnswerError as e:
                 # JSON cut short with finish_reason "stop" lands here too: a broken answer, not a

@@ -41,13 +41,17 @@ def extract_json(text: str) -> Any:
     if fenced:
         cleaned = fenced.group(1).strip()
     try:
-        return json.loads(cleaned)
+        return json.loads(cleaned, object_pairs_hook=_unique_keys)
+    except InvalidAnswerError:
+        raise
     except ValueError:
         pass
     start = _json_start(cleaned)
     if start is not None:
         try:
-            return json.JSONDecoder().raw_decode(cleaned, start)[0]  # prose after the JSON
+            return _DECODER.raw_decode(cleaned, start)[0]  # prose after the JSON
+        except InvalidAnswerError:
+            raise
         except ValueError:
             cleaned = cleaned[start:]  # repair from the outermost bracket
         if is_cut_off(cleaned):
@@ -57,6 +61,20 @@ def extract_json(text: str) -> Any:
     if isinstance(repaired, dict | list) and repaired:
         return repaired
     raise InvalidAnswerError("the reply contains no JSON object")
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object, refused when it names a key twice: which of the two values the model meant is
+    unknown, and keeping the last would keep a triplet it may not have meant."""
+    obj: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in obj:
+            raise InvalidAnswerError(f"the JSON names the key {key!r} twice in one object")
+        obj[key] = value
+    return obj
+
+
+_DECODER = json.JSONDecoder(object_pairs_hook=_unique_keys)
 
 
 def _json_start(text: str) -> int | None:

@@ -8,10 +8,12 @@ accepts; in "auto" mode the first request finds that way and the rest of the run
 from __future__ import annotations
 
 import email.utils
+import json
 import os
 import re
 import threading
 import time
+from collections.abc import Iterator
 from typing import Any, Literal
 from urllib.parse import urlparse
 
@@ -66,6 +68,7 @@ class OpenAIBackend:
                 )
             api_key = "not-needed"  # local servers ignore it, the openai client insists on one
         self._api_key = api_key
+        self._timeout = cfg.timeout
         self._configured_mode = cfg.response_format
         self._mode: FormatMode | Literal["auto"] = cfg.response_format
         self._probe_lock = threading.Lock()
@@ -145,33 +148,77 @@ class OpenAIBackend:
             # As a raw body field: json_object + schema is not in the openai types, and the client's
             # recursive transform of a large schema costs milliseconds per request.
             extra["response_format"] = response_format(mode, json_schema)
+        # The body is read here, not by the client: httpx's timeout bounds each read, so a server
+        # sending a byte now and then would hold the request for ever; llm.timeout bounds the answer.
+        deadline = time.monotonic() + self._timeout
         try:
-            completion = self._client.chat.completions.create(
+            with self._client.chat.completions.with_streaming_response.create(
                 model=self.model,
                 messages=messages,  # type: ignore[arg-type]
                 temperature=temperature,
                 max_tokens=max_tokens,
                 extra_body=extra or None,
-            )
+            ) as response:
+                body = self._read_body(response.iter_bytes(), deadline)
         except openai.APIStatusError as e:
             if probing and looks_like_format_rejection(e):
                 raise _FormatRejected(e) from e
             raise self._map_error(e) from e
         except openai.OpenAIError as e:
             raise self._map_error(e) from e
-        if not completion.choices:
+        return self._reply(body, messages)
+
+    def _read_body(self, chunks: Iterator[bytes], deadline: float) -> bytes:
+        parts = []
+        try:
+            for chunk in chunks:
+                parts.append(chunk)
+                if time.monotonic() > deadline:
+                    raise TransientLLMError(
+                        f"{self._where()}: request timed out (the answer was still arriving after "
+                        f"llm.timeout={self._timeout:g} s)",
+                        server_failure=True,
+                    )
+        except TransientLLMError:
+            raise
+        except Exception as e:  # the HTTP library's errors (httpx or httpx2, by openai's version)
             raise TransientLLMError(
-                f"{self._where()}: the server answered without any choice", server_failure=True
+                f"{self._where()}: the answer broke off ({type(e).__name__}: {self._scrub(str(e))})",
+                server_failure=True,
+            ) from e
+        return b"".join(parts)
+
+    def _reply(self, body: bytes, messages: list[Message]) -> RawReply:
+        """The text, finish reason and usage of an HTTP 200 body; a body that is no chat completion
+        (empty, not JSON, an error object, no choice, no message) is a server failure, retried."""
+        try:
+            data = json.loads(body)
+        except ValueError:
+            data = None
+        try:
+            choice = data["choices"][0]
+            text = choice["message"]["content"]
+            finish_reason = choice.get("finish_reason")
+        except (LookupError, TypeError, AttributeError):
+            error = data.get("error") if isinstance(data, dict) else None
+            said = f"an error: {str(error)[:200]}" if error else f"no chat completion: {body[:100]!r}"
+            raise TransientLLMError(
+                f"{self._where()}: the server answered HTTP 200 with {self._scrub(said)}", server_failure=True
+            ) from None
+        text = "" if text is None else text  # no content (a filtered answer): invalid, asked again
+        if not isinstance(text, str) or not isinstance(finish_reason, str | None):
+            raise TransientLLMError(
+                f"{self._where()}: the server answered HTTP 200 with a malformed choice: {body[:100]!r}",
+                server_failure=True,
             )
-        choice = completion.choices[0]
-        text = choice.message.content or ""
-        usage = completion.usage
-        if usage is None:  # some servers omit it: estimate so budgets still work
-            prompt_chars = sum(len(m.get("content", "")) for m in messages)
-            counted = Usage(prompt_chars // 4, len(text) // 4)
-        else:
-            counted = Usage(usage.prompt_tokens or 0, usage.completion_tokens or 0)
-        return RawReply(text, counted, finish_reason=choice.finish_reason)
+        usage = data.get("usage")
+        counted = [
+            usage.get(k) if isinstance(usage, dict) else None for k in ("prompt_tokens", "completion_tokens")
+        ]
+        if not all(isinstance(n, int) and n >= 0 for n in counted):  # some servers omit it: estimate,
+            prompt_chars = sum(len(m.get("content", "")) for m in messages)  # so budgets still work
+            counted = [prompt_chars // 4, len(text) // 4]
+        return RawReply(text, Usage(int(counted[0] or 0), int(counted[1] or 0)), finish_reason=finish_reason)
 
     def _where(self) -> str:
         return f"model {self.model!r} at {self.base_url}"

@@ -8,6 +8,7 @@ import json
 import socket
 import sys
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -17,8 +18,9 @@ from typing import Any
 @dataclass
 class Answer:
     status: int
-    body: dict[str, Any]
+    body: dict[str, Any] | bytes  # bytes: sent as they are (an empty or broken body)
     headers: dict[str, str] = field(default_factory=dict)
+    trickle: float = 0.0  # seconds between the body's bytes, sent one by one (a server that crawls)
 
 
 class ChatHTTPServer(ThreadingHTTPServer):
@@ -87,10 +89,16 @@ class _Handler(BaseHTTPRequestHandler):
         if answer is None:
             self.close_connection = True  # "drop": no status line at all
             return
-        self._send(answer.status, answer.body, answer.headers)
+        self._send(answer.status, answer.body, answer.headers, answer.trickle)
 
-    def _send(self, status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> None:
-        data = json.dumps(body).encode("utf-8")
+    def _send(
+        self,
+        status: int,
+        body: dict[str, Any] | bytes,
+        headers: dict[str, str] | None = None,
+        trickle: float = 0.0,
+    ) -> None:
+        data = body if isinstance(body, bytes) else json.dumps(body).encode("utf-8")
         try:
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
@@ -98,6 +106,12 @@ class _Handler(BaseHTTPRequestHandler):
             for name, value in (headers or {}).items():
                 self.send_header(name, value)
             self.end_headers()
-            self.wfile.write(data)
+            if trickle <= 0:
+                self.wfile.write(data)
+                return
+            for i in range(len(data)):
+                self.wfile.write(data[i : i + 1])
+                self.wfile.flush()
+                time.sleep(trickle)
         except (ConnectionError, TimeoutError):
             self.close_connection = True  # the client timed out and left

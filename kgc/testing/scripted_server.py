@@ -45,7 +45,11 @@ from kgc.testing.replies import Rule, check_rules, detect_task, reply_text
 # A Fault is one of: {"status": 429, "retry_after": 1, "code": "insufficient_quota"} (the last two
 # optional) | {"delay": s} | {"raw": "..."} | {"drop": True} | {"hang": True} | {"finish_reason":
 # "length"} (with or without "raw": the answer as it is, said to be cut off) | {"cut": 0.5} (the first
-# half of the answer, finish_reason "stop")
+# half of the answer, finish_reason "stop") | {"body": "..."} (HTTP 200 with this body, not a
+# completion) | {"completion": {...}} (fields replacing those of the completion's first choice, e.g.
+# {"message": {"role": "assistant", "content": None}}, or {"choices": []} for the whole body) |
+# {"trickle": s} (the answer sent a byte every s seconds) | {"redirect": "url"} (HTTP 307 there) |
+# {"status": 429, "retry_after_header": "Wed, 21 Oct 2015 07:28:00 GMT"} (sent as it is)
 
 CHARS_PER_TOKEN = 4  # the usage it reports and the max_tokens cut use the same rough count
 
@@ -245,10 +249,17 @@ class ScriptedServer:
                 return None
             if "delay" in fault:
                 time.sleep(float(fault["delay"]))
+            if "redirect" in fault:
+                return Answer(307, b"", {"Location": str(fault["redirect"])})
+            if "body" in fault:
+                return Answer(200, str(fault["body"]).encode("utf-8"))
             if "status" in fault:
-                return _error(
+                answer = _error(
                     int(fault["status"]), "scripted fault", fault.get("retry_after"), fault.get("code")
                 )
+                if "retry_after_header" in fault:
+                    answer.headers["Retry-After"] = str(fault["retry_after_header"])
+                return answer
         if self.latency > 0:
             time.sleep(self.latency)
         response_format = request.get("response_format")
@@ -271,7 +282,14 @@ class ScriptedServer:
         limit = request.get("max_completion_tokens") or request.get("max_tokens")
         if isinstance(limit, int) and len(text) > limit * CHARS_PER_TOKEN:
             text, finish_reason = text[: limit * CHARS_PER_TOKEN], "length"
-        return Answer(200, completion_body(request, text, finish_reason))
+        body = completion_body(request, text, finish_reason)
+        if fault is not None and "completion" in fault:
+            replaced = dict(fault["completion"])
+            if "choices" in replaced:
+                body["choices"] = replaced.pop("choices")
+            else:
+                body["choices"][0].update(replaced)
+        return Answer(200, body, trickle=float(fault.get("trickle", 0.0)) if fault is not None else 0.0)
 
 
 def completion_body(request: dict[str, Any], text: str, finish_reason: str = "stop") -> dict[str, Any]:
