@@ -101,7 +101,7 @@ def test_document_mode_update_equals_a_fresh_build_and_pays_only_for_new_text(tm
     assert headline(manifest, ran=["fusion"]).startswith("6 documents")
     assert headline(manifest, ran=["fusion"]).endswith(
         f"; {int(fusion['requests']):,} LLM requests, {int(fusion['total_tokens']):,} tokens; "
-        f"{manifest.stages['fusion'].seconds:,.0f} s; up to date: {', '.join(list(manifest.stages)[:-1])}"
+        f"{manifest.stages['fusion'].seconds:,.0f} s; not run now: {', '.join(list(manifest.stages)[:-1])}"
     )
     assert manifest.stages["extraction"].counts["new_tasks"] == 3
 

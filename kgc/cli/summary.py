@@ -134,5 +134,5 @@ def headline(manifest: Manifest, ran: Sequence[str] | None = None, where: Path |
     if any(changes.get(k) for k in ("added", "changed", "removed")):
         update = f"update: {describe_change(changes)}; "
     reused = [name for name in stages if ran is not None and name not in ran]
-    up_to_date = f"; up to date: {', '.join(reused)}" if reused else ""
+    up_to_date = f"; not run now: {', '.join(reused)}" if reused else ""
     return update + f"{graph}; {requests:,} LLM requests, {tokens:,} tokens; {seconds:,.0f} s{up_to_date}"

@@ -169,6 +169,7 @@ class OpenAIBackend:
         return self._reply(body, messages)
 
     def _read_body(self, chunks: Iterator[bytes], deadline: float) -> bytes:
+        """The whole body, or TransientLLMError when it is still arriving at `deadline` or breaks off."""
         parts = []
         try:
             for chunk in chunks:
@@ -212,13 +213,14 @@ class OpenAIBackend:
                 server_failure=True,
             )
         usage = data.get("usage")
-        counted = [
+        counted: list[Any] = [
             usage.get(k) if isinstance(usage, dict) else None for k in ("prompt_tokens", "completion_tokens")
         ]
-        if not all(isinstance(n, int) and n >= 0 for n in counted):  # some servers omit it: estimate,
-            prompt_chars = sum(len(m.get("content", "")) for m in messages)  # so budgets still work
+        if not all(isinstance(n, int) and n >= 0 for n in counted):
+            # Some servers omit it (or send nonsense): estimate, so budgets still work.
+            prompt_chars = sum(len(m.get("content", "")) for m in messages)
             counted = [prompt_chars // 4, len(text) // 4]
-        return RawReply(text, Usage(int(counted[0] or 0), int(counted[1] or 0)), finish_reason=finish_reason)
+        return RawReply(text, Usage(counted[0], counted[1]), finish_reason=finish_reason)
 
     def _where(self) -> str:
         return f"model {self.model!r} at {self.base_url}"
