@@ -101,47 +101,49 @@ def _score(s: dict[str, Any]) -> str:
     return f"{s['f1'] or 0:.3f} ({s['precision'] or 0:.2f}/{s['recall'] or 0:.2f}, {s['true_positives']}/{s['predicted']})"
 
 
+def _table(title: str, header: list[str], rows: list[list[object]]) -> list[str]:
+    lines = ["", f"## {title}", "", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    return lines + ["| " + " | ".join(str(v) for v in row) + " |" for row in rows]
+
+
 def render(results: list[dict[str, Any]]) -> str:
+    header = ["set", "docs", "gold", "cue triplets", "strict F1 (P/R, right/graph)", "relaxed F1", "pairs F1"]
+    rows: list[list[object]] = [
+        [r["set"], r["documents"], r["gold"], r["cue_triplets"]]
+        + [_score(r["levels"][level]) for level in ("strict", "relaxed", "relaxed_pairs")]
+        for r in results
+    ]
     lines = [
         "# Relation cues alone (no LLM) against gold",
         "",
         "Written by bench/eval_cues.py (see its docstring).",
-        "",
     ]
-    lines += [
-        "| set | docs | gold | cue triplets | strict F1 (P/R, right/graph) | relaxed F1 | pairs F1 (relaxed names) |"
-    ]
-    lines += ["|---|---|---|---|---|---|---|"]
+    lines += _table("All", header, rows)
     for r in results:
-        lv = r["levels"]
-        lines.append(
-            f"| {r['set']} | {r['documents']} | {r['gold']} | {r['cue_triplets']} | {_score(lv['strict'])} "
-            f"| {_score(lv['relaxed'])} | {_score(lv['relaxed_pairs'])} |"
+        per_relation: list[list[object]] = [
+            [
+                rel,
+                *(f"{s[k] or 0:.2f}" for k in ("precision", "recall", "f1")),
+                s["true_positives"],
+                s["predicted"],
+                s["gold"],
+            ]
+            for rel, s in r["per_relation"].items()
+        ]
+        lines += _table(
+            f"{r['set']}: per relation (relaxed)",
+            ["relation", "P", "R", "F1", "right", "graph", "gold"],
+            per_relation,
         )
-    for r in results:
-        lines += [
-            "",
-            f"## {r['set']}: per relation (relaxed)",
-            "",
-            "| relation | P | R | F1 | right | graph | gold |",
+        per_pattern: list[list[object]] = [
+            [p, c["triplets"], c.get("right", 0), c.get("reversed", 0), c.get("gold pair", 0)]
+            for p, c in r["patterns"].items()
         ]
-        lines += ["|---|---|---|---|---|---|---|"]
-        for rel, s in r["per_relation"].items():
-            lines.append(
-                f"| {rel} | {s['precision'] or 0:.2f} | {s['recall'] or 0:.2f} | {s['f1'] or 0:.3f} "
-                f"| {s['true_positives']} | {s['predicted']} | {s['gold']} |"
-            )
-        lines += [
-            "",
-            f"## {r['set']}: per pattern (names by key)",
-            "",
-            "| pattern -> relation | triplets | right | reversed | gold pair |",
-        ]
-        lines += ["|---|---|---|---|---|"]
-        for p, c in r["patterns"].items():
-            lines.append(
-                f"| {p} | {c['triplets']} | {c.get('right', 0)} | {c.get('reversed', 0)} | {c.get('gold pair', 0)} |"
-            )
+        lines += _table(
+            f"{r['set']}: per pattern (names by key)",
+            ["pattern -> relation", "triplets", "right", "reversed", "gold pair"],
+            per_pattern,
+        )
     return "\n".join(lines) + "\n"
 
 
