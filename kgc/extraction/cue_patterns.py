@@ -7,13 +7,19 @@ relation kinds of scientific text (`X consists of Y`, `X is used for Y`, `we eva
 text, so `X, such as the Y and Z` reaches Y and Z whatever words stand between. Each statement
 reads `head CLASS tail` in the class's own direction:
 
-    kind-of       head is a kind of tail            'Y such as X', 'X and other Y', 'X is a Y'
-    part-of       head is a part of tail            'Y consists of X', 'X is part of Y'
-    used-for      head is used for tail             'X for Y', 'X is used for Y', 'X-based Y'
-    evaluate-for  head evaluates tail               'we evaluate Y on X', 'Y measured by X'
-    compare       head is compared with tail        'X outperforms Y', 'X is faster than Y'
+    kind-of       head is a kind of tail            'Y such as X', 'X and other Y', 'X is a Y', 'X, a Y'
+    part-of       head is a part of tail            'Y consists of X', 'Y contains X', 'X is part of Y'
+    used-for      head is used for tail             'X for Y', 'X is used for Y', 'Y uses X',
+                                                    'Y using X', 'Y (is) based on X', 'Y from X',
+                                                    'an approach to Y'
+    evaluate-for  head evaluates tail               'we evaluate Y on X', 'the accuracy of Y'
+    compare       head is compared with tail        'X outperforms Y', 'X is faster than Y',
+                                                    'compared with Y, X'
     conjunction   the two are coordinated           'X and Y', 'X or Y', 'X as well as Y'
     prerequisite  head must be known before tail    'Y requires X', 'X is a prerequisite of Y'
+
+Measured and left out (0 right on SciERC's tune abstracts): 'X-based Y', 'X, including Y', 'Y via
+X', and 'the property of Y' for feature-of (SciERC annotates those names as one mention).
 
 A negated statement ('X is not a kind of Y') gives nothing. The parser may be wrong; patterns ask
 for the arcs that make the reading unambiguous rather than guess, so they state little but state it
