@@ -3,17 +3,25 @@ that are no concept refused, every drop counted by reason."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from kgc.artifacts import CANDIDATES, EXTRACTION_REPORT
 from kgc.config import ExtractionConfig
+from kgc.evaluate import evaluate_run
 from kgc.extraction.answers import ExtractionAnswer, Triplet
 from kgc.extraction.mentions import APART, NESTED, VARIANT, remainder
 from kgc.extraction.names import NameRules
 from kgc.extraction.spans import ConceptSpan, PassageSpans, find_spans, load_spacy
 from kgc.extraction.triplets import Grounder, RawTriplet, clean_triplets, one_per_statement
 from kgc.models import Chunk
+from kgc.pipeline import build
+from kgc.rundir import RunDir
 from kgc.schema import RelationSchema, RelationType
 from kgc.stages.extraction import ExtractionTask, candidates_of, validate_triplets
+from kgc.testing.scripted_server import ScriptedServer
+from tests.test_pipeline import server_config
 
 TEXT = (
     "We apply GPT and neural machine translation to Named-Entity Recognition. "
@@ -239,3 +247,28 @@ def test_a_name_starts_where_a_noun_phrase_can() -> None:
     assert Grounder(find_spans(text, finder="rules")).ground("how conventional algorithms") == (
         "how conventional algorithms"  # no parse: as written
     )
+
+
+def test_the_stage_and_kgc_eval_count_pairs_across_sentences(tmp_path: Path) -> None:
+    """Over HTTP to the scripted server, document mode: a pair stated in one sentence enters the graph
+    with that sentence, a pair mentioned only in two is dropped and counted where users read drops."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "d1.txt").write_text(
+        "We use a CRF for named entity recognition. BLEU scores are reported.", encoding="utf-8"
+    )
+    reply = {
+        "triplets": [
+            {"head": "CRF", "relation": "Used-for", "tail": "named entity recognition"},
+            {"head": "BLEU scores", "relation": "Evaluate-for", "tail": "CRF"},
+        ]
+    }
+    with ScriptedServer(rules=[{"task": "extraction", "reply": reply}]) as server:
+        build(corpus, tmp_path / "run", server_config(server, **{"extraction.mode": "document"}))
+    run = RunDir(tmp_path / "run", create=False)
+    assert [(c.head, c.tail, c.provenance[0].evidence) for c in run.read(CANDIDATES)] == [
+        ("CRF", "named entity recognition", "We use a CRF for named entity recognition.")
+    ]
+    assert run.read(EXTRACTION_REPORT).dropped == {APART: 1}
+    report = evaluate_run(tmp_path / "run")
+    assert report.conformance is not None and report.conformance.dropped == {APART: 1}
