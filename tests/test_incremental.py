@@ -286,7 +286,10 @@ def test_an_update_killed_during_extraction_resumes_without_paying_again(tmp_pat
         assert server.stats.by_task["extraction"] < new_chunks
 
         out, _ = run_cli(*args, cwd=tmp_path).communicate(timeout=300)
-        assert "update: +16 documents, ~4 changed, -3 removed" in out, out
+        # The resumed command's closing line says what it did: the corpus stage had already run.
+        assert "not run now: corpus" in out, out
+        summary, _ = run_cli("summary", str(run), cwd=tmp_path).communicate(timeout=60)
+        assert "update: +16 documents, ~4 changed, -3 removed" in summary, summary
         # What was answered before the kill is not asked again; at most the call in flight is.
         assert new_chunks <= server.stats.by_task["extraction"] <= new_chunks + 1
 
