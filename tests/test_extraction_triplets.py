@@ -14,7 +14,7 @@ from kgc.extraction.answers import ExtractionAnswer, Triplet
 from kgc.extraction.mentions import APART, NESTED, VARIANT, remainder
 from kgc.extraction.names import NameRules
 from kgc.extraction.spans import ConceptSpan, PassageSpans, find_spans, load_spacy
-from kgc.extraction.triplets import Grounder, RawTriplet, clean_triplets, one_per_statement
+from kgc.extraction.triplets import Grounder, RawTriplet, clean_triplets, not_a_noun, one_per_statement
 from kgc.models import Chunk
 from kgc.pipeline import build
 from kgc.rundir import RunDir
@@ -247,6 +247,32 @@ def test_a_name_starts_where_a_noun_phrase_can() -> None:
     assert Grounder(find_spans(text, finder="rules")).ground("how conventional algorithms") == (
         "how conventional algorithms"  # no parse: as written
     )
+
+
+@pytest.mark.skipif(load_spacy() is None, reason="kgc[nlp] not installed")
+def test_a_word_the_passage_uses_only_as_adjective_or_verb_is_no_name() -> None:
+    text = (
+        "Subword tokenization splits rare words into smaller, frequent pieces. We report accuracy, "
+        "perplexity, precision and recall of BERT, LSTM and GloVe after parsing and lemmatization. "
+        "Annotators often forget rare senses."
+    )
+    passage = find_spans(text, finder="spacy")
+    for modifier_or_action in ("smaller", "frequent", "forget", "often"):
+        assert not_a_noun(modifier_or_action, passage), modifier_or_action
+    technical = ("accuracy", "perplexity", "precision", "recall", "BERT", "LSTM", "GloVe", "parsing")
+    for name in (*technical, "tokenization", "lemmatization", "rare words", "frequent pieces"):
+        assert not not_a_noun(name, passage), name
+    kept, dropped = clean_triplets(
+        [RawTriplet("smaller", "PART-OF", "rare words"), RawTriplet("parsing", "USED-FOR", "accuracy")],
+        passage,
+        SCHEMA,
+        NameRules(),
+        80,
+    )
+    assert [t.as_tuple() for t in kept] == [("parsing", "USED-FOR", "accuracy")]
+    assert dropped == {"generic name": 1}
+    # without a parse (the rules finder) nothing is refused on part of speech
+    assert not not_a_noun("smaller", find_spans(text, finder="rules"))
 
 
 def test_the_stage_and_kgc_eval_count_pairs_across_sentences(tmp_path: Path) -> None:

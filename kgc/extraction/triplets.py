@@ -8,6 +8,9 @@ that is neither is snapped to the closest candidate when one is close enough (a 
 starts or ends inside a word of the text is widened to the whole word (`-moving Lambertian object`
 -> `rigidly-moving Lambertian object`).
 
+A one-word name the passage uses only as an adjective, adverb or verb (`smaller` of `smaller, frequent
+pieces`) is refused as a generic name: a modifier or an action cut from a phrase (spaCy's parse).
+
 A triplet is kept when one sentence mentions both names apart; that sentence is its evidence
 (kgc.extraction.mentions says why, and what is done with a name met only inside the other).
 """
@@ -33,6 +36,9 @@ SNAP_THRESHOLD = 90.0  # rapidfuzz ratio (0-100) from which a name is taken to m
 NOT_NOUN_PHRASE_START = frozenset(
     ["RB", "RBR", "RBS", "WRB", "WDT", "WP", "MD", "VBZ", "VBD", "VBP", "IN", "CC", "TO", "EX", "UH"]
 )
+
+# Penn tags of a word that names no concept on its own: adjectives, adverbs, bare and finite verbs.
+NOT_A_NOUN = frozenset(["JJ", "JJR", "JJS", "RB", "RBR", "RBS", "VB", "VBD", "VBP", "VBZ"])
 
 
 @dataclass(frozen=True)
@@ -287,6 +293,18 @@ def concept_names(name: str, grounder: Grounder | None, rules: NameRules) -> tup
     for n in names:
         if is_clause(n, rules):
             return [], "clause name"
-        if is_generic(n, rules):
+        if is_generic(n, rules) or (grounder is not None and not_a_noun(n, grounder.passage)):
             return [], "generic name"
     return names, None
+
+
+def not_a_noun(name: str, passage: PassageSpans) -> bool:
+    """A one-word lower-case name the passage only ever uses as an adjective, adverb or finite or
+    bare verb ('smaller', 'semantic', 'past'): a modifier or an action cut from a phrase, not
+    a concept. Gerunds and participles stay ('parsing', 'clustering'); so do names written with a
+    capital or a digit ('BERT', 'GloVe'). Needs the passage's parse; without it nothing is refused."""
+    word = name.strip()
+    if passage.doc is None or " " in word or "-" in word or word != word.lower() or not word.isalpha():
+        return False
+    tags = [t.tag_ for t in passage.doc if t.lower_ == word]
+    return bool(tags) and all(tag in NOT_A_NOUN for tag in tags)
