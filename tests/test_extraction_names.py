@@ -22,6 +22,9 @@ RULES = NameRules()
         "42",
         "---",
         "state-of-the-art techniques",
+        "form",  # a classifier noun: 'a form of tokenization', 'types such as date'
+        "types",
+        "the other kinds",
     ],
 )
 def test_generic_names(name: str) -> None:
@@ -40,6 +43,14 @@ def test_generic_names(name: str) -> None:
         "method of moments",
         "language model",
         "system combination",
+        "part-of-speech tagging",  # a classifier noun inside a name
+        "type inference",
+        "accuracy",
+        "tokenization",
+        "perplexity",
+        "precision",
+        "recall",
+        "lemmatization",
     ],
 )
 def test_specific_names(name: str) -> None:

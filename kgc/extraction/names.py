@@ -62,6 +62,15 @@ STOP_CONCEPTS: tuple[str, ...] = (
     "tool",
     "way",
     "work",
+    # classifier nouns: they name a concept only with what they classify ('a form of tokenization',
+    # 'types such as person and date')
+    "form",
+    "kind",
+    "part",
+    "piece",
+    "sort",
+    "type",
+    "variety",
 )
 # Modifiers that say nothing about what a thing is: 'proposed method' is still just 'method'.
 EVALUATIVE: frozenset[str] = frozenset(
