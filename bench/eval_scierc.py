@@ -4,6 +4,7 @@
     nice -n 10 .venv/bin/python bench/eval_scierc.py --backend embedded    # the offline model (~1 h)
     .venv/bin/python bench/eval_scierc.py --score RUN_DIR --label before   # a run built elsewhere
     .venv/bin/python bench/eval_scierc.py --table                      # the before/after table only
+    ... --ids FILE                     # only the abstracts FILE lists (a subset both runs answered)
 
 The eval set is SciERC's 50 dev abstracts plus the last 50 train abstracts (file order); rules and
 prompts were tuned only on the first 300 train abstracts (`--split tune`); the test split is never
@@ -182,6 +183,11 @@ def main() -> None:
     ap.add_argument("--label", help="results name (default: the backend)")
     ap.add_argument("--split", choices=["eval", "tune"], default="eval")
     ap.add_argument("--limit", type=int, help="only the first N abstracts of the split")
+    ap.add_argument(
+        "--ids",
+        type=Path,
+        help="only the abstracts whose ids this file lists (one per line), e.g. those a run answered",
+    )
     ap.add_argument("--cpu-seconds", type=float, help="with --score: CPU seconds the build took (time -v)")
     ap.add_argument("--seconds", type=float, help="with --score: wall seconds the build's extraction took")
     ap.add_argument("--table", action="store_true", help="only rewrite eval_scierc.md from the results")
@@ -198,6 +204,9 @@ def main() -> None:
         return
 
     abstracts = (eval_set() if args.split == "eval" else tune_set())[: args.limit]
+    if args.ids is not None:
+        wanted = set(args.ids.read_text(encoding="utf-8").split())
+        abstracts = [a for a in abstracts if a.doc_id in wanted]
     label = args.label or args.backend
     run_dir = args.score or args.run or ROOT / "runs" / f"scierc-{label}"
     timing = None
