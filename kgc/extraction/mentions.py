@@ -15,6 +15,7 @@ tails are too are variants of one statement (kgc.extraction.triplets.one_per_sta
 from __future__ import annotations
 
 import re
+from collections import defaultdict
 from dataclasses import dataclass
 
 from kgc.extraction.span_words import DETERMINERS
@@ -66,36 +67,31 @@ class Stated:
 
 
 class Sentences:
-    """The sentences of one passage (split once, when the passage was read) and where each name is
-    mentioned in them: case-insensitive, at word boundaries (a hyphen joins words), plural allowed."""
+    """Where each name is mentioned in the sentences of one passage (split once, when the passage was
+    read): case-insensitive, at word boundaries (a hyphen joins words), plural allowed."""
 
     def __init__(self, passage: PassageSpans):
-        self.text = passage.text
-        self.ranges = passage.sentences or [(0, len(passage.text))]
+        self.passage = passage
         self._low = passage.text.lower()
         self._mentions: dict[str, list[tuple[int, int]]] = {}
 
     def sentence(self, i: int) -> str:
-        start, end = self.ranges[i]
-        return self.text[start:end].strip()
+        return self.passage.sentence_text(i)
+
+    def sentence_of(self, offset: int) -> int:
+        return self.passage.sentence_of(offset)
 
     def between(self, first: int, last: int) -> str:
         """The text from sentence `first` to sentence `last`: a stretch of the passage."""
-        return self.text[self.ranges[first][0] : self.ranges[last][1]].strip()
+        ranges = self.passage.sentences
+        return self.passage.text[ranges[first][0] : ranges[last][1]].strip()
 
     def mentions(self, name: str) -> list[tuple[int, int]]:
         """Character ranges where `name` is written in the passage."""
         low = name.lower().strip()
         if low not in self._mentions:
-            pattern = re.compile(rf"(?<![\w-]){re.escape(low)}(?:e?s)?(?![\w-])") if low else None
-            self._mentions[low] = [m.span() for m in pattern.finditer(self._low)] if pattern else []
+            self._mentions[low] = [m.span() for m in mention_pattern(low).finditer(self._low)] if low else []
         return self._mentions[low]
-
-    def sentence_of(self, offset: int) -> int:
-        for i, (start, end) in enumerate(self.ranges):
-            if start <= offset < end:
-                return i
-        return len(self.ranges) - 1
 
     def overlap(self, a: str, b: str) -> bool:
         """Whether `a` and `b` are written as one mention somewhere (the same name, or overlapping)."""
@@ -106,17 +102,26 @@ class Sentences:
     def stated(self, head: str, tail: str) -> Stated:
         """The first sentence that mentions `head` and `tail` apart (neither mention overlapping the
         other); else NESTED when some sentence holds them only overlapping, APART otherwise."""
-        heads, tails = self.mentions(head), self.mentions(tail)
+        heads, tails = self._by_sentence(head), self._by_sentence(tail)
         overlapping = False
-        for i in range(len(self.ranges)):
-            hs = [m for m in heads if self.sentence_of(m[0]) == i]
-            ts = [m for m in tails if self.sentence_of(m[0]) == i]
-            if not hs or not ts:
-                continue
-            if any(h[1] <= t[0] or t[1] <= h[0] for h in hs for t in ts):
+        for i in sorted(heads.keys() & tails.keys()):
+            if any(h[1] <= t[0] or t[1] <= h[0] for h in heads[i] for t in tails[i]):
                 return Stated(i)
             overlapping = True
         return Stated(None, NESTED if overlapping else APART)
+
+    def _by_sentence(self, name: str) -> dict[int, list[tuple[int, int]]]:
+        """The mentions of `name`, by the sentence each starts in."""
+        out: dict[int, list[tuple[int, int]]] = defaultdict(list)
+        for m in self.mentions(name):
+            out[self.sentence_of(m[0])].append(m)
+        return out
+
+
+def mention_pattern(name: str) -> re.Pattern[str]:
+    """`name` as a mention in lower-cased text: at word boundaries (a hyphen joins words), plural
+    allowed."""
+    return re.compile(rf"(?<![\w-]){re.escape(name.lower())}(?:e?s)?(?![\w-])")
 
 
 def remainder(longer: str, shorter: str) -> str | None:
@@ -125,7 +130,7 @@ def remainder(longer: str, shorter: str) -> str | None:
     ('fast computation of lexical affinity models', 'fast computation') -> 'lexical affinity models'.
     None when `shorter` is only modified ('two parsing algorithms', 'Web search engines'), or the
     head is a partitive ('set of coherent corpora', 'reweighted version of X'): one concept, not two."""
-    m = re.search(rf"(?<![\w-]){re.escape(shorter.lower())}(?:e?s)?(?![\w-])", longer.lower())
+    m = mention_pattern(shorter).search(longer.lower())
     if m is None:
         return None
     words = list(_WORD.finditer(longer))
