@@ -437,11 +437,6 @@ def test_cost_budget(scripted_server: ScriptedServer, tmp_path: Path) -> None:
     assert scripted_server.stats.total == 1
 
 
-def max_in_window(timestamps: list[float], window: float) -> int:
-    ts = sorted(timestamps)
-    return max(sum(1 for t in ts[i:] if t - start <= window) for i, start in enumerate(ts))
-
-
 def test_requests_per_minute_spaces_requests(scripted_server: ScriptedServer, tmp_path: Path) -> None:
     cfg = scripted_llm_config(scripted_server, requests_per_minute=600, concurrency=4)  # one per 100 ms
     seeds = [f"seed {i}" for i in range(8)]
@@ -450,9 +445,10 @@ def test_requests_per_minute_spaces_requests(scripted_server: ScriptedServer, tm
     ts = sorted(scripted_server.stats.timestamps)
     gaps = [round(b - a, 3) for a, b in itertools.pairwise(ts)]
     assert len(ts) == 8
-    # Evenly spaced at 100 ms: a 0.3 s window holds 4 arrivals (one more allowed for network jitter);
-    # without the limit all 8 arrive within a few milliseconds.
-    assert max_in_window(ts, 0.3) <= 5, gaps
+    # Eight slots 100 ms apart span 0.7 s; without the limit all 8 arrive within a few milliseconds.
+    # Only the span is asserted: a stall of the loaded test machine delays some arrivals and bunches
+    # them (CI at df26545 saw 4 arrive within 10 ms after a 0.8 s stall), which can only lengthen it.
+    # The even spacing itself is asserted on the bucket, without a clock race, below.
     assert ts[-1] - ts[0] >= 0.6, gaps
 
 
