@@ -35,19 +35,22 @@ def remove_documents(
     """
     RunDir(run_dir, create=False)  # a run directory, not a new folder
     with Pipeline(cfg, run_dir, llm_factory=llm_factory, reread_corpus=False, wait=wait) as pipeline:
-        run = pipeline.run
-        documents = run.read_optional(DOCUMENTS)
-        if documents is None:
-            raise KgcError(f"{run.path} has no corpus yet: build it first")
-        removed = run.removed()
-        unknown = [i for i in doc_ids if i not in {d.id for d in documents} | set(removed)]
-        if unknown:
-            raise KgcError(f"no document {', '.join(map(repr, unknown[:5]))} in {run.path}")
-        kept = [d for d in documents if d.id not in set(doc_ids)]
-        if not kept:
-            raise CorpusError(
-                "removing these documents would leave the run without any: build afresh instead"
-            )
-        run.write(REMOVED, sorted(set(removed) | set(doc_ids)))
-        pipeline.run_until()
-        return diff_documents(documents, run.read(DOCUMENTS), how="remove")
+        return remove_from(pipeline, doc_ids)
+
+
+def remove_from(pipeline: Pipeline, doc_ids: list[str]) -> CorpusChange:
+    """`remove_documents` in a pipeline the caller holds (to report what it ran: `pipeline.ran`)."""
+    run = pipeline.run
+    documents = run.read_optional(DOCUMENTS)
+    if documents is None:
+        raise KgcError(f"{run.path} has no corpus yet: build it first")
+    removed = run.removed()
+    unknown = [i for i in doc_ids if i not in {d.id for d in documents} | set(removed)]
+    if unknown:
+        raise KgcError(f"no document {', '.join(map(repr, unknown[:5]))} in {run.path}")
+    kept = [d for d in documents if d.id not in set(doc_ids)]
+    if not kept:
+        raise CorpusError("removing these documents would leave the run without any: build afresh instead")
+    run.write(REMOVED, sorted(set(removed) | set(doc_ids)))
+    pipeline.run_until()
+    return diff_documents(documents, run.read(DOCUMENTS), how="remove")

@@ -240,12 +240,16 @@ def test_remove_says_what_it_removed_and_what_was_removed_already(tmp_path: Path
         assert build(tmp_path, write_config(tmp_path, server)).exit_code == 0
         run = str(tmp_path / "run")
 
+        built = server.stats.total
         first = runner.invoke(app, ["remove", run, "d1"])
         assert first.exit_code == 0, first.output
+        # The closing lines say what this command paid, not the run's totals (main at cdcdbc2 did).
+        assert f"; {server.stats.total - built} LLM requests, " in first.output
         assert first.output.splitlines()[-1] == "removed 1 document (d1)"
 
         again = runner.invoke(app, ["remove", run, "d1"])
         assert again.exit_code == 0, again.output
+        assert "nothing new: every stage was up to date, no LLM request" in again.output
         assert again.output.splitlines()[-1] == "nothing removed: 1 document (d1) had been removed already"
 
         both = runner.invoke(app, ["remove", run, "d1", "d2"])

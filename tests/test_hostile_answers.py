@@ -42,6 +42,10 @@ CASES: dict[str, tuple[dict[str, Any], tuple[int, ...]]] = {
         {"raw": '{"triplets": [{"head": "a", "relation": "Used-for", "tail": "b", "tail": "c"}]}'},
         ASKED_AGAIN,
     ),
+    "a key twice in an answer that needs repair (a trailing comma)": (
+        {"raw": '{"triplets": [{"head": "a", "relation": "Used-for", "tail": "b", "tail": "c"},]}'},
+        ASKED_AGAIN,
+    ),
     "an enormous answer": (
         {"raw": json.dumps({"triplets": [json.loads(ONE)] * 100_000})},  # 8 MB, far past max_tokens
         ASKED_AGAIN,
@@ -101,10 +105,30 @@ def test_an_answer_sent_a_byte_at_a_time_times_out_at_llm_timeout(
     assert time.monotonic() - started < 6.0
 
 
-def test_a_key_named_twice_is_refused_not_resolved_silently() -> None:
-    with pytest.raises(InvalidAnswerError, match="the JSON names the key 'tail' twice in one object"):
-        extract_json('Here: {"head": "a", "tail": "b", "tail": "c"} done')
+@pytest.mark.parametrize(
+    "text",
+    [
+        'Here: {"head": "a", "tail": "b", "tail": "c"} done',
+        # JSON that needs repair: json_repair keeps the last value (or splits the object in two)
+        '{"head": "a", "tail": "b", "tail": "c",}',
+        '[{"head": "a", "tail": "b", "head": "c", "tail": "d"}',
+        "{'head': 'a', 'tail': 'b', tail: 'c'}",
+        '{"head": "a", "tail": "b", "t\\u0061il": "c",}',
+    ],
+)
+def test_a_key_named_twice_is_refused_not_resolved_silently(text: str) -> None:
+    """On cdcdbc2 the repaired ones kept the last value without a word."""
+    with pytest.raises(InvalidAnswerError, match=r"names the key '(tail|head)' twice in one object"):
+        extract_json(text)
+
+
+def test_keys_named_again_in_other_objects_or_inside_strings_are_no_repeat() -> None:
     assert extract_json('{"a": {"k": 1}, "b": {"k": 2}}') == {"a": {"k": 1}, "b": {"k": 2}}
+    assert extract_json('{"a": {"k": 1}, "b": [{"k": 2}, {"k": 3}],}') == {
+        "a": {"k": 1},
+        "b": [{"k": 2}, {"k": 3}],
+    }
+    assert extract_json('{"a": "a: 1, a: 2", "b": 1,}') == {"a": "a: 1, a: 2", "b": 1}
 
 
 def test_retry_after_beyond_an_hour_or_in_the_past_is_ignored() -> None:

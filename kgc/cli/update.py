@@ -31,13 +31,16 @@ def remove(
     """
 
     def body() -> None:
+        from kgc.pipeline import Pipeline
         from kgc.rundir import RunDir
-        from kgc.update import remove_documents
+        from kgc.update import remove_from
 
         recorded = RunDir(run_dir, create=False).config() if config is None else None
         cfg = recorded if recorded is not None else load(config)
-        change = remove_documents(cfg, run_dir, doc_ids, wait=wait)
-        show_summary(run_dir)
+        with Pipeline(cfg, run_dir, reread_corpus=False, wait=wait) as pipeline:
+            change = remove_from(pipeline, doc_ids)
+        # What this command ran and paid, not the run's totals (`kgc summary` has those).
+        show_summary(run_dir, ran=pipeline.ran, waited=pipeline.lock.waited)
         console.print(describe_removal(change.removed, doc_ids), highlight=False)
 
     guarded(verbose, body)

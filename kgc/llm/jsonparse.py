@@ -10,6 +10,7 @@ would invent its end (an entity named "machine transl"), so it is reported as cu
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 import re
 from typing import Any, TypeVar
@@ -41,7 +42,7 @@ def extract_json(text: str) -> Any:
     if fenced:
         cleaned = fenced.group(1).strip()
     try:
-        return json.loads(cleaned, object_pairs_hook=_unique_keys)
+        return _DECODER.decode(cleaned)
     except InvalidAnswerError:
         raise
     except ValueError:
@@ -56,6 +57,8 @@ def extract_json(text: str) -> Any:
             cleaned = cleaned[start:]  # repair from the outermost bracket
         if is_cut_off(cleaned):
             raise CutOffAnswerError("the JSON stops before its end: the answer was cut short")
+    # json_repair keeps the last of two values of a key (or splits the object in two): refused first.
+    _refuse_repeated_keys(cleaned)
     repaired = json_repair.loads(cleaned)
     # json_repair turns text without any JSON into "" (or a bare string): that is not an answer.
     if isinstance(repaired, dict | list) and repaired:
@@ -75,6 +78,38 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 _DECODER = json.JSONDecoder(object_pairs_hook=_unique_keys)
+
+# The pieces of JSON as models mangle it: strings in double or single quotes, bare words (unquoted
+# keys, numbers, true), brackets, colons and commas.
+_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"?|\'(?:[^\'\\]|\\.)*\'?|[^\s"\'{}\[\]:,]+|[{}\[\]:,]')
+
+
+def _refuse_repeated_keys(text: str) -> None:
+    """InvalidAnswerError when an object of the JSON-like `text` names a key twice, read as loosely
+    as json_repair reads it (keys in double, single or no quotes)."""
+    objects: list[set[str] | None] = []  # per open bracket: the keys of an object, None for a list
+    tokens = _TOKEN.findall(text)
+    for token, following in itertools.zip_longest(tokens, tokens[1:], fillvalue=""):
+        if token in ("{", "["):
+            objects.append(set() if token == "{" else None)
+        elif token in ("}", "]"):
+            if objects:
+                objects.pop()
+        elif following == ":" and objects and objects[-1] is not None:
+            key = _key_text(token)
+            if key in objects[-1]:
+                raise InvalidAnswerError(f"the JSON names the key {key!r} twice in one object")
+            objects[-1].add(key)
+
+
+def _key_text(token: str) -> str:
+    """A key as written, unquoted and unescaped ("t\\u0061il" is "tail") where it can be."""
+    if token.startswith('"'):
+        try:
+            return str(json.loads(token))
+        except ValueError:
+            return token.strip('"')
+    return token.strip("'")
 
 
 def _json_start(text: str) -> int | None:
