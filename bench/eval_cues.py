@@ -32,6 +32,7 @@ from kgc.evaluate import GoldTriplet, read_triplets, score_triplets
 from kgc.extraction.cues import cue_triplets, find_cues
 from kgc.extraction.names import NameRules, key
 from kgc.extraction.spans import find_spans
+from kgc.extraction.triplets import PassageIndex
 from kgc.models import Entity, KnowledgeGraph, Relation
 from kgc.resources import demo_dir
 from kgc.schema import RelationSchema
@@ -62,7 +63,7 @@ def measure(name: str) -> dict[str, Any]:
     triplets: list[tuple[str, str, str, str]] = []  # head, relation, tail, pattern
     for _, text in docs:
         passage = find_spans(text)
-        found, _ = cue_triplets(find_cues(passage), passage, schema, rules, 80, known=[])
+        found, _ = cue_triplets(find_cues(passage), PassageIndex(passage), schema, rules, 80, known=[])
         triplets += [(t.head, t.relation, t.tail, pattern) for t, pattern in found]
     entities: dict[str, Entity] = {}
     relations: dict[frozenset[str], Relation] = {}

@@ -15,7 +15,7 @@ from kgc.evaluate import EvalReport, conformance, graph_health, render
 from kgc.extraction.cues import cue_triplets, find_cues, retype
 from kgc.extraction.names import NameRules
 from kgc.extraction.spans import find_spans, load_spacy
-from kgc.extraction.triplets import CleanTriplet
+from kgc.extraction.triplets import CleanTriplet, PassageIndex
 from kgc.llm.factory import with_backend_defaults
 from kgc.models import KnowledgeGraph
 from kgc.pipeline import build
@@ -138,9 +138,11 @@ def test_a_schema_without_cue_kinds_gets_no_cue_triplets() -> None:
     text = "NLP applications such as machine translation need large lexicons."
     passage = find_spans(text, finder="spacy")
     custom = RelationSchema(types=[RelationType(name="treats"), RelationType(name="causes")])
-    found, counts = cue_triplets(find_cues(passage), passage, custom, NameRules(), 80, known=[])
+    found, counts = cue_triplets(find_cues(passage), PassageIndex(passage), custom, NameRules(), 80, known=[])
     assert found == [] and not counts
-    found, counts = cue_triplets(find_cues(passage), passage, GRAPHUSION, NameRules(), 80, known=[])
+    found, counts = cue_triplets(
+        find_cues(passage), PassageIndex(passage), GRAPHUSION, NameRules(), 80, known=[]
+    )
     assert [(t.as_tuple(), pattern) for t, pattern in found] == [
         (("machine translation", "Hyponym-Of", "NLP applications"), "X such as Y")
     ]
@@ -169,14 +171,18 @@ def test_a_pair_the_llm_relates_is_not_added_again() -> None:
     text = "NLP applications such as machine translation need large lexicons."
     passage = find_spans(text, finder="spacy")
     known = [CleanTriplet("machine translation", "Used-for", "NLP applications", text)]
-    found, counts = cue_triplets(find_cues(passage), passage, GRAPHUSION, NameRules(), 80, known)
+    found, counts = cue_triplets(
+        find_cues(passage), PassageIndex(passage), GRAPHUSION, NameRules(), 80, known
+    )
     assert found == [] and counts == {}
 
 
 def test_generic_names_of_cues_are_refused_by_the_name_rules() -> None:
     text = "Methods such as CRFs label words."
     passage = find_spans(text, finder="spacy")
-    found, counts = cue_triplets(find_cues(passage), passage, GRAPHUSION, NameRules(), 80, known=[])
+    found, counts = cue_triplets(
+        find_cues(passage), PassageIndex(passage), GRAPHUSION, NameRules(), 80, known=[]
+    )
     assert found == [] and counts == {"refused": 1}
 
 

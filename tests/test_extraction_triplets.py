@@ -14,7 +14,14 @@ from kgc.extraction.answers import ExtractionAnswer, Triplet
 from kgc.extraction.mentions import APART, NESTED, VARIANT, remainder
 from kgc.extraction.names import NameRules
 from kgc.extraction.spans import ConceptSpan, PassageSpans, find_spans, load_spacy
-from kgc.extraction.triplets import Grounder, RawTriplet, clean_triplets, not_a_noun, one_per_statement
+from kgc.extraction.triplets import (
+    Grounder,
+    PassageIndex,
+    RawTriplet,
+    clean_triplets,
+    not_a_noun,
+    one_per_statement,
+)
 from kgc.models import Chunk
 from kgc.pipeline import build
 from kgc.rundir import RunDir
@@ -49,11 +56,10 @@ def clean(
     passage = PASSAGE if text is None else find_spans(text, finder="rules")
     kept, dropped = clean_triplets(
         [RawTriplet(*r) for r in raw],
-        passage,
+        PassageIndex(passage, ground_names=ground_names),
         SCHEMA,
         NameRules(),
         80,
-        ground_names=ground_names,
         same_sentence=same_sentence,
     )
     return [t.as_tuple() for t in kept], dict(dropped)
@@ -101,7 +107,7 @@ def test_a_pair_is_kept_only_in_one_sentence_which_is_its_evidence() -> None:
         RawTriplet("CRFs", "USED-FOR", "BLEU scores"),  # in two sentences
         RawTriplet("GPT", "USED-FOR", "named entity recognition"),
     ]
-    kept, dropped = clean_triplets(raw, PASSAGE, SCHEMA, NameRules(), 80)
+    kept, dropped = clean_triplets(raw, PassageIndex(PASSAGE), SCHEMA, NameRules(), 80)
     assert [(t.as_tuple(), t.evidence) for t in kept] == [
         (
             ("GPT", "USED-FOR", "Named-Entity Recognition"),
@@ -110,7 +116,7 @@ def test_a_pair_is_kept_only_in_one_sentence_which_is_its_evidence() -> None:
     ]
     assert dropped == {APART: 1}
     # extraction.same_sentence = false: kept, its evidence the stretch of text from one to the other
-    kept, dropped = clean_triplets(raw, PASSAGE, SCHEMA, NameRules(), 80, same_sentence=False)
+    kept, dropped = clean_triplets(raw, PassageIndex(PASSAGE), SCHEMA, NameRules(), 80, same_sentence=False)
     assert (
         kept[0].evidence
         == "Our proposed method uses conditional random fields (CRFs). BLEU scores are reported."
@@ -221,8 +227,9 @@ def test_variants_of_one_statement_give_one_triplet_with_the_whole_mentions() ->
         RawTriplet("Kikuchi approximation", "USED-FOR", "counting"),  # another statement
         RawTriplet("Kikuchi approximation", "PART-OF", "log partition function"),  # another relation
     ]
-    kept, _ = clean_triplets(raw, passage, SCHEMA, NameRules(), 80)
-    kept, dropped = one_per_statement(kept, passage)
+    index = PassageIndex(passage)
+    kept, _ = clean_triplets(raw, index, SCHEMA, NameRules(), 80)
+    kept, dropped = one_per_statement(kept, index.sentences)
     assert [t.as_tuple() for t in kept] == [
         ("reweighted version of the Kikuchi approximation", "USED-FOR", "log partition function"),
         ("Kikuchi approximation", "USED-FOR", "counting"),
@@ -264,7 +271,7 @@ def test_a_word_the_passage_uses_only_as_adjective_or_verb_is_no_name() -> None:
         assert not not_a_noun(name, passage), name
     kept, dropped = clean_triplets(
         [RawTriplet("smaller", "PART-OF", "rare words"), RawTriplet("parsing", "USED-FOR", "accuracy")],
-        passage,
+        PassageIndex(passage),
         SCHEMA,
         NameRules(),
         80,

@@ -22,7 +22,7 @@ from kgc.export.graph_files import read_graph
 from kgc.models import Chunk, KnowledgeGraph, Seed
 from kgc.pipeline import Pipeline
 from kgc.rundir import RunDir
-from kgc.stages.extraction import content_batches
+from kgc.stages.extraction_tasks import content_batches
 from kgc.stages.seed_updates import update_seeds
 from kgc.testing import ScriptedBackend, scripted_factory
 from kgc.testing.scripted_server import ScriptedServer

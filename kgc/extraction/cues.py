@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 from kgc.extraction.cue_patterns import statements
 from kgc.extraction.names import EVALUATIVE, NameRules, key
 from kgc.extraction.spans import PassageSpans
-from kgc.extraction.triplets import CleanTriplet, RawTriplet, clean_triplets
+from kgc.extraction.triplets import CleanTriplet, PassageIndex, RawTriplet, clean_triplets
 from kgc.schema import CueClass, RelationSchema
 
 if TYPE_CHECKING:
@@ -129,7 +129,7 @@ def retype(
 
 def cue_triplets(
     cues: list[Cue],
-    passage: PassageSpans,
+    index: PassageIndex,
     schema: RelationSchema,
     rules: NameRules,
     max_name_chars: int,
@@ -146,7 +146,7 @@ def cue_triplets(
         if relation is not None:
             raw.append(RawTriplet(cue.head, relation.name, cue.tail))
             by_pair.setdefault((cue.head.lower(), cue.tail.lower()), cue)
-    kept, dropped = clean_triplets(raw, passage, schema, rules, max_name_chars)
+    kept, dropped = clean_triplets(raw, index, schema, rules, max_name_chars)
     counts["refused"] = sum(dropped.values())
     taken = {frozenset((key(t.head), key(t.tail))) for t in known}
     out = []

@@ -69,6 +69,7 @@ class Grounder:
         self._by_key: dict[str, str] = {}
         for n in self.candidates:
             self._by_key.setdefault(key(n), n)
+        self._low = passage.text.lower()  # lower-cased once: every name is looked up in it
         self._words = [(m.start(), m.end()) for m in re.finditer(r"[\w'-]+", passage.text)]
 
     def candidate(self, name: str) -> str | None:
@@ -108,7 +109,7 @@ class Grounder:
         prepositions or wh-words ('not only rich visual cues' -> 'rich visual cues', 'how
         conventional algorithms' -> 'conventional algorithms'); as it is without a parse."""
         doc = self.passage.doc
-        start = self.passage.text.lower().find(name.lower())
+        start = self._low.find(name.lower())
         span = (
             doc.char_span(start, start + len(name), alignment_mode="expand") if doc and start >= 0 else None
         )
@@ -123,7 +124,7 @@ class Grounder:
     def whole_words(self, name: str) -> str:
         """`name` as the passage writes it at word boundaries: where it is written only inside words
         (a span finder that split 'rigidly-moving' at its hyphen), widened to those whole words."""
-        text, low = self.passage.text, self.passage.text.lower()
+        text, low = self.passage.text, self._low
         first: tuple[int, int] | None = None
         for m in re.finditer(re.escape(name.lower()), low):
             start, end = m.span()
@@ -156,26 +157,35 @@ def _in_word(c: str) -> bool:
     return c.isalnum() or c in "_-'"
 
 
+class PassageIndex:
+    """A passage indexed once for the triplet rules: where each name is mentioned (`sentences`) and,
+    when names are grounded, the passage's own spelling of a name (`grounder`). One per passage,
+    shared by its LLM triplets, their variants and its cue triplets.
+
+    `ground_names` False (`extraction.candidates = "off"`): names are not checked against the text,
+    only cleaned and judged by the name rules (a name the text does not hold has no evidence)."""
+
+    def __init__(self, passage: PassageSpans, *, ground_names: bool = True):
+        self.passage = passage
+        self.sentences = Sentences(passage)
+        self.grounder = Grounder(passage) if ground_names else None
+
+
 def clean_triplets(
     raw: list[RawTriplet],
-    passage: PassageSpans,
+    index: PassageIndex,
     schema: RelationSchema,
     rules: NameRules,
     max_name_chars: int,
     *,
-    ground_names: bool = True,
     same_sentence: bool = True,
 ) -> tuple[list[CleanTriplet], Counter[str]]:
     """The triplets that may enter the graph, and the reasons for the others. A coordination is split
     into one triplet per conjunct ('GPT and BERT' Used-for X: GPT Used-for X, BERT Used-for X).
     Evidence is the sentence of `passage` that mentions both names (the model is not asked to quote
     it: fewer tokens, and always text of the passage); with `same_sentence` False a pair mentioned
-    only in different sentences is kept too, its evidence the stretch of text between them.
-
-    `ground_names` False (`extraction.candidates = "off"`): names are not checked against the text,
-    only cleaned and judged by the name rules (a name the text does not hold has no evidence)."""
-    grounder = Grounder(passage) if ground_names else None
-    sentences = Sentences(passage)
+    only in different sentences is kept too, its evidence the stretch of text between them."""
+    grounder, sentences = index.grounder, index.sentences
     kept: dict[tuple[str, str, str], CleanTriplet] = {}
     dropped: Counter[str] = Counter()
     for t in raw:
@@ -209,14 +219,13 @@ def clean_triplets(
 
 
 def one_per_statement(
-    triplets: list[CleanTriplet], passage: PassageSpans
+    triplets: list[CleanTriplet], sentences: Sentences
 ) -> tuple[list[CleanTriplet], Counter[str]]:
     """The triplets without the variants of one statement: a model that relates 'reweighted version
     of the Kikuchi approximation', 'version of the Kikuchi approximation' and 'Kikuchi approximation'
     to one name states one relation, not three. Triplets of one relation and sentence whose heads are
     one mention (overlapping in the text) and whose tails are too are variants; the one with the
     longest names stays (annotators mark the whole mention); the others are counted as dropped."""
-    sentences = Sentences(passage)
     longest_first = sorted(triplets, key=lambda t: -(len(t.head) + len(t.tail)))
     stays: list[CleanTriplet] = []
     for t in longest_first:

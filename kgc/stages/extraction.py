@@ -1,7 +1,8 @@
 """Stage 2: the LLM extracts candidate triplets, one call per batch of a seed's retrieved chunks or per chunk.
 
-Each call is a unit keyed by its content (kgc.stages.units): an update pays only for the units whose
-text is new, and a removed document's units (and so its candidates) are dropped.
+The calls are built by kgc.stages.extraction_tasks. Each is a unit keyed by its content
+(kgc.stages.units): an update pays only for the units whose text is new, and a removed document's
+units (and so its candidates) are dropped.
 
 What a unit does (the pure parts live in kgc.extraction):
 1. find the passage's candidate concept spans without an LLM (`spans`) and offer them to the model,
@@ -35,63 +36,17 @@ from kgc.extraction.checking import NONE, check_messages, check_model
 from kgc.extraction.cues import cue_triplets, find_cues, retype
 from kgc.extraction.names import NameRules
 from kgc.extraction.spans import PassageSpans, find_spans, finder_in_use, split_sentences
-from kgc.extraction.triplets import CleanTriplet, RawTriplet, clean_triplets, one_per_statement
+from kgc.extraction.triplets import CleanTriplet, PassageIndex, RawTriplet, clean_triplets, one_per_statement
 from kgc.llm.base import Message
 from kgc.llm.client import StageLLM
-from kgc.models import Candidate, Chunk, ExtractionReport, Provenance, SeedContext, Unit
+from kgc.models import Candidate, Chunk, ExtractionReport, Provenance, Unit
 from kgc.prompts import prompt_files, render
 from kgc.schema import RelationSchema
 from kgc.stages.base import Stage, StageContext, StageOutcome
+from kgc.stages.extraction_tasks import ExtractionTask, read_tasks
 from kgc.stages.units import UnitLog
 
 __all__ = ["ExtractionAnswer", "ExtractionTask", "Triplet", "build_messages", "validate_triplets"]
-
-
-@dataclass
-class ExtractionTask:
-    """One LLM call: the passages to read and, in seed mode, the seed they were retrieved for."""
-
-    key: str  # "seed/batch number" or chunk id
-    seed: str | None
-    chunks: list[Chunk]
-
-
-def seed_tasks(
-    contexts: list[SeedContext], chunks: list[Chunk], batch_chunks: int = 0
-) -> list[ExtractionTask]:
-    """One task per batch of a seed's retrieved chunks (see `content_batches`), or per seed when
-    `batch_chunks` is 0."""
-    by_id = {c.id: c for c in chunks}
-    tasks = []
-    for ctx in contexts:
-        retrieved = [by_id[i] for i in ctx.chunk_ids]
-        batches = content_batches(retrieved, batch_chunks) if batch_chunks else [retrieved]
-        tasks += [
-            ExtractionTask(key=f"{ctx.seed}/{n}", seed=ctx.seed, chunks=batch)
-            for n, batch in enumerate(batches)
-            if batch
-        ]
-    return tasks
-
-
-def content_batches(chunks: list[Chunk], size: int) -> list[list[Chunk]]:
-    """`chunks` in the order of their content hashes, cut after every chunk whose hash is 0 modulo
-    `size` (batches of `size` chunks on average).
-
-    Where a batch ends depends only on the chunks in it, never on their neighbours or number, so a
-    chunk added to a seed's context changes the one batch it falls in (or splits it in two) and
-    leaves the prompts of the others untouched: an update pays for the batches new text enters.
-    """
-    batches: list[list[Chunk]] = [[]]
-    for chunk in sorted(chunks, key=lambda c: (c.hash, c.id)):
-        batches[-1].append(chunk)
-        if int(chunk.hash, 16) % size == 0:
-            batches.append([])
-    return [b for b in batches if b]
-
-
-def chunk_tasks(chunks: list[Chunk]) -> list[ExtractionTask]:
-    return [ExtractionTask(key=c.id, seed=None, chunks=[c]) for c in chunks]
 
 
 # --- one unit ----------------------------------------------------------------------------------
@@ -155,27 +110,26 @@ def answer_schema(
     )
 
 
+def index_of(passage: PassageSpans, cfg: ExtractionConfig) -> PassageIndex:
+    """The passage indexed once for the rules its answer's triplets and its cues pass."""
+    return PassageIndex(passage, ground_names=cfg.candidates != "off")
+
+
 def validate_triplets(
     answer: ExtractionAnswer,
     task: ExtractionTask,
     schema: RelationSchema,
     cfg: ExtractionConfig,
-    passage: PassageSpans | None = None,
+    index: PassageIndex | None = None,
 ) -> tuple[list[CleanTriplet], Counter[str]]:
     """The triplets of one answer that may enter the graph, and the reasons for the others."""
-    passage = passage or passage_of(task, cfg)
+    index = index or index_of(passage_of(task, cfg), cfg)
     raw = [RawTriplet(t.head, t.relation, t.tail) for t in answer.triplets[: cfg.max_triplets_per_call]]
     rules = NameRules.of(cfg.stop_concepts, cfg.max_name_words)
     kept, dropped = clean_triplets(
-        raw,
-        passage,
-        schema,
-        rules,
-        cfg.max_name_chars,
-        ground_names=cfg.candidates != "off",
-        same_sentence=cfg.same_sentence,
+        raw, index, schema, rules, cfg.max_name_chars, same_sentence=cfg.same_sentence
     )
-    kept, variants = one_per_statement(kept, passage)
+    kept, variants = one_per_statement(kept, index.sentences)
     dropped += variants
     if len(answer.triplets) > cfg.max_triplets_per_call:
         dropped["over the per-call limit"] += len(answer.triplets) - cfg.max_triplets_per_call
@@ -228,21 +182,6 @@ def unit_key(task: ExtractionTask, ctx_cfg: KgcConfig, prompt_hashes: list[str])
 # --- the stage --------------------------------------------------------------------------------
 
 
-def tasks_for(
-    cfg: KgcConfig, contexts: list[SeedContext] | None, chunks: list[Chunk]
-) -> list[ExtractionTask]:
-    """The extraction calls of a run: per batch of a seed's chunks (seed mode) or per chunk
-    (document mode). The run and `--dry-run`'s estimate both build them here."""
-    if cfg.extraction.mode == "seed":
-        return seed_tasks(contexts or [], chunks, cfg.extraction.seed_batch_chunks)
-    return chunk_tasks(chunks)
-
-
-def read_tasks(ctx: StageContext) -> list[ExtractionTask]:
-    contexts = ctx.run.read(CONTEXTS) if ctx.cfg.extraction.mode == "seed" else None
-    return tasks_for(ctx.cfg, contexts, ctx.run.read(CHUNKS))
-
-
 def stage_prompts(cfg: KgcConfig) -> list[Path]:
     files = prompt_files(cfg.prompts_path(), cfg.extraction.prompt)
     if cfg.extraction.relation_check:
@@ -279,6 +218,7 @@ def plan_calls(ctx: StageContext) -> tuple[list[ExtractionTask], list[str], list
 @dataclass
 class _Extracted:
     call: Call
+    index: PassageIndex  # the passage's mention index and grounder, built once for all its rules
     triplets: list[CleanTriplet]
     dropped: Counter[str]
     cued: list[tuple[CleanTriplet, str]] = field(default_factory=list)  # from relation cues, with the pattern
@@ -291,8 +231,9 @@ def _extract(llm: StageLLM, cfg: KgcConfig, call: Call) -> _Extracted | None:
     answer = llm.complete(messages, answer_schema(passage, cfg.relations, cfg.extraction))
     if answer is None:
         return None
-    kept, dropped = validate_triplets(answer, task, cfg.relations, cfg.extraction, passage)
-    return _Extracted(call, kept, dropped)
+    index = index_of(passage, cfg.extraction)
+    kept, dropped = validate_triplets(answer, task, cfg.relations, cfg.extraction, index)
+    return _Extracted(call, index, kept, dropped)
 
 
 def _check(llm: StageLLM, cfg: KgcConfig, triplet: CleanTriplet) -> CleanTriplet | bool | None:
@@ -314,14 +255,13 @@ def _with_cues(e: _Extracted, cfg: ExtractionConfig, schema: RelationSchema) -> 
     cues' own triplets, as `cue_retype` and `cue_add` say."""
     if not (cfg.cue_retype or cfg.cue_add):
         return
-    passage = e.call.passage
-    cues = find_cues(passage)
+    cues = find_cues(e.index.passage)
     if cfg.cue_retype:
         e.triplets, counts = retype(e.triplets, cues, schema)
         e.cues.update(counts)
     if cfg.cue_add:
         rules = NameRules.of(cfg.stop_concepts, cfg.max_name_words)
-        e.cued, counts = cue_triplets(cues, passage, schema, rules, cfg.max_name_chars, e.triplets)
+        e.cued, counts = cue_triplets(cues, e.index, schema, rules, cfg.max_name_chars, e.triplets)
         e.cues.update(counts)
 
 
