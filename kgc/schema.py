@@ -79,6 +79,13 @@ class RelationType(BaseModel):
         return v
 
     @property
+    def cue_kind(self) -> CueClass | None:
+        """The kind of cue this relation takes: its `cue`, else the kind its name says, else None."""
+        if self.cue == "none":
+            return None
+        return self.cue or CUE_NAMES.get(_key(self.name))
+
+    @property
     def cypher_type(self) -> str:
         """UPPER_SNAKE form used as Neo4j relationship type ('Is-a-Prerequisite-of' -> IS_A_PREREQUISITE_OF)."""
         return re.sub(r"[-]+", "_", self.name).upper()
@@ -174,7 +181,7 @@ class RelationSchema(BaseModel):
     def for_cue(self, cue: CueClass) -> RelationType | None:
         """The relation type that takes the cues of kind `cue`, or None."""
         for t in self.types:
-            if (t.cue or CUE_NAMES.get(_key(t.name))) == cue:
+            if t.cue_kind == cue:
                 return t
         return None
 

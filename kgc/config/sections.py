@@ -215,7 +215,8 @@ class ExtractionConfig(Section):
         None,
         description="an LLM triplet whose two names a relation cue links ('X such as Y', 'X consists of "
         "Y', 'X outperforms Y', 'X and Y': kgc.extraction.cues, read from spaCy's parse) takes the cue's "
-        "relation and direction; None: the backend's choice",
+        "relation and direction, and one whose names a preposition joins the direction it states ('X for "
+        "Y', 'Y is produced by X': kgc.extraction.direction); None: the backend's choice",
     )
     cue_add: bool | None = Field(
         None,

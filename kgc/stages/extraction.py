@@ -12,8 +12,9 @@ What a unit does (the pure parts live in kgc.extraction):
 3. optionally ask a second, small question per triplet: which relation and direction its sentence
    states, or none (`checking`);
 4. read relation cues from the passage's syntax (`cues`: 'X such as Y', 'X consists of Y', 'X and
-   Y'...): a triplet whose names a cue links takes its relation and direction (`cue_retype`), and
-   the cues enter as triplets of their own (`cue_add`, provenance `cue`).
+   Y'...): a triplet whose names a cue links takes its relation and direction, one whose names a
+   preposition joins the direction it states (`cue_retype`, `direction`), and the cues enter as
+   triplets of their own (`cue_add`, provenance `cue`).
 A triplet is kept when one sentence mentions both its names (`extraction.same_sentence`); that
 sentence is its evidence, so evidence is always text of the passage.
 """
@@ -34,6 +35,7 @@ from kgc.config import ExtractionConfig, KgcConfig
 from kgc.extraction.answers import ExtractionAnswer, Triplet, answer_model
 from kgc.extraction.checking import NONE, check_messages, check_model
 from kgc.extraction.cues import cue_triplets, find_cues, retype
+from kgc.extraction.direction import orient
 from kgc.extraction.names import NameRules
 from kgc.extraction.spans import PassageSpans, find_spans, finder_in_use, split_sentences
 from kgc.extraction.triplets import CleanTriplet, PassageIndex, RawTriplet, clean_triplets, one_per_statement
@@ -251,14 +253,15 @@ def _check(llm: StageLLM, cfg: KgcConfig, triplet: CleanTriplet) -> CleanTriplet
 
 
 def _with_cues(e: _Extracted, cfg: ExtractionConfig, schema: RelationSchema) -> None:
-    """Pass 3 (no LLM): the unit's triplets retyped by the relation cues of its passage, and the
-    cues' own triplets, as `cue_retype` and `cue_add` say."""
+    """Pass 3 (no LLM): the unit's triplets turned round where a preposition says so, then retyped
+    by the relation cues of its passage, and the cues' own triplets, as `cue_retype` and `cue_add` say."""
     if not (cfg.cue_retype or cfg.cue_add):
         return
     cues = find_cues(e.index.passage)
     if cfg.cue_retype:
+        e.triplets, oriented = orient(e.triplets, passage, schema)
         e.triplets, counts = retype(e.triplets, cues, schema)
-        e.cues.update(counts)
+        e.cues.update(oriented + counts)
     if cfg.cue_add:
         rules = NameRules.of(cfg.stop_concepts, cfg.max_name_words)
         e.cued, counts = cue_triplets(cues, e.index, schema, rules, cfg.max_name_chars, e.triplets)
