@@ -38,6 +38,7 @@ from kgc.extraction.cues import cue_triplets, find_cues, retype
 from kgc.extraction.direction import orient
 from kgc.extraction.names import NameRules
 from kgc.extraction.spans import PassageSpans, find_spans, finder_in_use, split_sentences
+from kgc.extraction.specificity import drop_common_words, english_frequency
 from kgc.extraction.triplets import CleanTriplet, PassageIndex, RawTriplet, clean_triplets, one_per_statement
 from kgc.llm.base import Message
 from kgc.llm.client import StageLLM
@@ -314,6 +315,9 @@ def _run(ctx: StageContext) -> StageOutcome:
         candidates += unit.candidates
         dropped.update(unit.dropped)
         cues.update(unit.cues)
+    # the one name rule that needs the whole corpus: common words no concept name is built from
+    candidates, common = drop_common_words(candidates, cfg.extraction.common_word_zipf, english_frequency())
+    dropped.update(common)
     ctx.run.write(CANDIDATES, candidates)
     report = ExtractionReport(dropped=dict(dropped), failed_tasks=failed, cues=dict(cues))
     ctx.run.write(EXTRACTION_REPORT, report)

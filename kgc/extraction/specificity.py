@@ -1,0 +1,94 @@
+"""Names that are everyday English words used in passing, not concepts of the corpus.
+
+A one-word lower-case name ('date', 'location', 'king', 'events') is a **common word** when both
+- English uses it often: its Zipf frequency (wordfreq's log10 of uses per billion words: 'date'
+  5.2, 'translation' 4.4, 'parsing' 2.9, 'tokenization' 1.7) is at least `extraction.common_word_zipf`;
+- and the corpus never builds a concept name from it: no name of two words or more among all the
+  run's candidates holds it ('translation' of 'machine translation', 'tokenization' of 'subword
+  tokenization', 'event' of 'event extraction' stay), and it is no seed.
+
+Frequency alone is no measure of a domain's terms: on SciERC's tune split (relation cues), Zipf >= 4.5
+alone dropped 194 relations of which 35 were gold pairs (domain words its annotators mark:
+'learning', 'speech', 'translation', 'accuracy'); a word the corpus builds longer names from is what
+a domain term looks like (C-value's nested terms), and with that check 35 relations went, 4 of them
+gold pairs: F1 unchanged, the lowest threshold where it is (bench/results/specificity.md).
+The check needs every document's candidates, so it runs once over the whole extraction output
+(its drops counted as `common word`). Acronyms, capitalised names ('GloVe') and names of several
+words are never at issue here; the stop concepts of kgc.extraction.names are.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterable
+from functools import cache
+
+from kgc.extraction.names import key
+from kgc.models import Candidate
+from kgc.text import singular
+
+COMMON_WORD = "common word"  # the reason counted in the extraction report
+
+WordFrequency = Callable[[str], float]  # word -> Zipf frequency in general English (0: unknown)
+
+
+@cache
+def english_frequency() -> WordFrequency | None:
+    """wordfreq's English Zipf frequency (`pip install 'kgc[nlp]'`), or None when not installed."""
+    try:
+        from wordfreq import zipf_frequency
+    except ImportError:
+        return None
+    return lambda word: float(zipf_frequency(word, "en"))
+
+
+def name_words(names: Iterable[str]) -> set[str]:
+    """The words (singular, lower case) that names of two words or more are built from."""
+    out: set[str] = set()
+    for name in names:
+        ws = key(name).split()
+        if len(ws) > 1:
+            out.update(singular(w) for w in ws)
+    return out
+
+
+def one_word(name: str) -> bool:
+    """A lower-case name of letters only: not an acronym, a capitalised name or a compound."""
+    return name.isalpha() and name == name.lower()
+
+
+class CommonWords:
+    """Which one-word names of a corpus's candidates are common words (see the module's docstring)."""
+
+    def __init__(self, candidates: list[Candidate], threshold: float, frequency: WordFrequency):
+        self.threshold = threshold
+        self.frequency = frequency
+        self.domain = name_words(n for c in candidates for n in (c.head, c.tail))
+        self.seeds = {key(p.seed) for c in candidates for p in c.provenance if p.seed}
+        self._seen: dict[str, bool] = {}
+
+    def __contains__(self, name: str) -> bool:
+        if name not in self._seen:
+            self._seen[name] = self._judge(name)
+        return self._seen[name]
+
+    def _judge(self, name: str) -> bool:
+        if not one_word(name) or key(name) in self.seeds:
+            return False
+        word = singular(name)
+        if word in self.domain:
+            return False
+        return max(self.frequency(name), self.frequency(word)) >= self.threshold
+
+
+def drop_common_words(
+    candidates: list[Candidate], threshold: float | None, frequency: WordFrequency | None
+) -> tuple[list[Candidate], Counter[str]]:
+    """`candidates` without those whose head or tail is a common word, and how many went; all of
+    them when the check is off (`threshold` None) or no word frequencies are installed."""
+    if threshold is None or frequency is None:
+        return candidates, Counter()
+    common = CommonWords(candidates, threshold, frequency)
+    kept = [c for c in candidates if c.head not in common and c.tail not in common]
+    gone = len(candidates) - len(kept)
+    return kept, Counter({COMMON_WORD: gone} if gone else {})
