@@ -186,6 +186,20 @@ def test_generic_names_of_cues_are_refused_by_the_name_rules() -> None:
     assert found == [] and counts == {"refused": 1}
 
 
+def test_a_cue_whose_name_grounding_respells_is_still_added() -> None:
+    # The span 'not only rich visual cues' is written 'rich visual cues' once grounded (leading
+    # adverbs cut): the cue's triplet keeps its cue (looked up by the names as written, it vanished).
+    text = "Video provides not only rich visual cues such as motion and color."
+    passage = find_spans(text, finder="spacy")
+    found, counts = cue_triplets(find_cues(passage), PassageIndex(passage), GRAPHUSION, NameRules(), 80, [])
+    assert [(t.as_tuple(), pattern) for t, pattern in found] == [
+        (("motion", "Hyponym-Of", "rich visual cues"), "X such as Y"),
+        (("color", "Hyponym-Of", "rich visual cues"), "X such as Y"),
+        (("motion", "Conjunction", "color"), "X and Y"),
+    ]
+    assert all(t.evidence == text for t, _ in found) and counts == {"added": 3}
+
+
 def test_the_backends_choose_the_cue_defaults_and_the_config_overrides_them() -> None:
     embedded = with_backend_defaults(load_config(None, {"llm.backend": "embedded"})).extraction
     assert (embedded.cue_retype, embedded.cue_add) == (True, True)

@@ -136,26 +136,26 @@ def cue_triplets(
     known: list[CleanTriplet],
 ) -> tuple[list[tuple[CleanTriplet, str]], Counter[str]]:
     """The cues as triplets of the schema (with the pattern that stated each), names judged by the
-    rules LLM triplets pass (kgc.extraction.triplets); a pair `known` already relates is left to it.
+    rules LLM triplets pass (kgc.extraction.triplets) and written as grounding writes them ('not
+    only rich visual cues' -> 'rich visual cues'); a pair `known` already relates is left to it.
     Counts 'added' and 'refused' (a name the rules refuse: generic, a clause...)."""
     counts: Counter[str] = Counter()
-    raw: list[RawTriplet] = []
-    by_pair: dict[tuple[str, str], Cue] = {}
-    for cue in cues:
-        relation = schema.for_cue(cue.cue)
-        if relation is not None:
-            raw.append(RawTriplet(cue.head, relation.name, cue.tail))
-            by_pair.setdefault((cue.head.lower(), cue.tail.lower()), cue)
-    kept, dropped = clean_triplets(raw, index, schema, rules, max_name_chars)
-    counts["refused"] = sum(dropped.values())
     taken = {frozenset((key(t.head), key(t.tail))) for t in known}
     out = []
-    for t in kept:
-        pair = frozenset((key(t.head), key(t.tail)))
-        stated = by_pair.get((t.head.lower(), t.tail.lower()))
-        if pair in taken or stated is None:
+    for cue in cues:
+        relation = schema.for_cue(cue.cue)
+        if relation is None:
             continue
-        taken.add(pair)
-        out.append((CleanTriplet(t.head, t.relation, t.tail, stated.sentence), stated.pattern))
+        # one cue at a time: a triplet keeps its cue (sentence, pattern) when grounding respells a name
+        kept, dropped = clean_triplets(
+            [RawTriplet(cue.head, relation.name, cue.tail)], index, schema, rules, max_name_chars
+        )
+        counts["refused"] += sum(dropped.values())
+        for t in kept:
+            pair = frozenset((key(t.head), key(t.tail)))
+            if pair in taken:
+                continue
+            taken.add(pair)
+            out.append((CleanTriplet(t.head, t.relation, t.tail, cue.sentence), cue.pattern))
     counts["added"] = len(out)
     return out, +counts
