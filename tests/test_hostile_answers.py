@@ -55,10 +55,7 @@ CASES: dict[str, tuple[dict[str, Any], tuple[int, ...]]] = {
         {"status": 503, "retry_after_header": "Wed, 21 Oct 2099 07:28:00 GMT"},
         RETRIED,
     ),
-    "a redirect to a port nobody listens on": (
-        {"redirect": "http://127.0.0.1:9/v1/chat/completions"},
-        RETRIED,
-    ),
+    "a Retry-After on an answer": ({"headers": {"Retry-After": "3600"}}, (1, 0, 0, 0, 0)),
 }
 
 

@@ -120,7 +120,17 @@ class LLMConfig(Section):
         description="how JSON answers are asked of a server: 'json_schema' (strict), 'json_object' "
         "(with the schema in the prompt), 'none'; 'auto' tries them in that order",
     )
-    timeout: float = Field(120.0, description="seconds per request to a server")
+    timeout: float = Field(
+        120.0,
+        description="seconds one request to a server may take in all: connecting, sending, waiting, "
+        "and reading the whole answer",
+    )
+    max_answer_bytes: int = Field(
+        4 * 2**20,
+        ge=2**16,
+        description="bytes an answer's body may have once decoded (4 MiB: a thousand times a "
+        "1024-token answer); a larger one is not read further and counts as a failed request",
+    )
     cache: bool = Field(
         True, description="keep answers in the run directory (llm_cache.sqlite): a rerun asks nothing twice"
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import email.utils
 import json
+import logging
 import os
 import re
 import threading
@@ -22,6 +23,9 @@ import openai
 from kgc.config import LLMConfig
 from kgc.errors import ConfigError, LLMError
 from kgc.llm.base import Message, RawReply, TransientLLMError, Usage
+from kgc.llm.deadline import bound_by_deadline, deadline
+
+log = logging.getLogger(__name__)
 
 FormatMode = Literal["json_schema", "json_object", "none"]
 # Tried in this order by "auto": llama-cpp-python's server answers json_schema with HTTP 500 but
@@ -73,8 +77,21 @@ class OpenAIBackend:
         self._mode: FormatMode | Literal["auto"] = cfg.response_format
         self._probe_lock = threading.Lock()
         self._failed_probes = 0  # probes that ended in an error (no answer, so no mode found)
+        self._max_bytes = cfg.max_answer_bytes
+        # No redirects: an LLM API that answers elsewhere is misconfigured or hostile, and httpx
+        # would follow it to any host (see _map_error).
+        http_client = openai.DefaultHttpxClient(timeout=cfg.timeout, follow_redirects=False)
+        if not bound_by_deadline(http_client):
+            log.warning(
+                "this httpx version's connection pool is not the expected one: llm.timeout bounds each "
+                "read of the status line and headers, not their sum (the body stays bounded)"
+            )
         self._client = openai.OpenAI(
-            base_url=self.base_url, api_key=api_key, timeout=cfg.timeout, max_retries=0
+            base_url=self.base_url,
+            api_key=api_key,
+            timeout=cfg.timeout,
+            max_retries=0,
+            http_client=http_client,
         )
 
     @property
@@ -148,46 +165,63 @@ class OpenAIBackend:
             # As a raw body field: json_object + schema is not in the openai types, and the client's
             # recursive transform of a large schema costs milliseconds per request.
             extra["response_format"] = response_format(mode, json_schema)
-        # The body is read here, not by the client: httpx's timeout bounds each read, so a server
-        # sending a byte now and then would hold the request for ever; llm.timeout bounds the answer.
-        deadline = time.monotonic() + self._timeout
-        try:
-            with self._client.chat.completions.with_streaming_response.create(
-                model=self.model,
-                messages=messages,  # type: ignore[arg-type]
-                temperature=temperature,
-                max_tokens=max_tokens,
-                extra_body=extra or None,
-            ) as response:
-                body = self._read_body(response.iter_bytes(), deadline)
-        except openai.APIStatusError as e:
-            if probing and looks_like_format_rejection(e):
-                raise _FormatRejected(e) from e
-            raise self._map_error(e) from e
-        except openai.OpenAIError as e:
-            raise self._map_error(e) from e
+        # llm.timeout bounds the whole request (connect, headers, body: kgc.llm.deadline), and the
+        # body is read here, not by the client, so that its size can be capped as it arrives.
+        with deadline(self._timeout) as at:
+            try:
+                with self._client.chat.completions.with_streaming_response.create(
+                    model=self.model,
+                    messages=messages,  # type: ignore[arg-type]
+                    temperature=temperature,
+                    max_tokens=max_tokens,
+                    extra_body=extra or None,
+                ) as response:
+                    body = self._read_body(response.iter_bytes(), at)
+            except openai.APIStatusError as e:
+                if probing and looks_like_format_rejection(e):
+                    raise _FormatRejected(e) from e
+                raise self._map_error(e) from e
+            except openai.OpenAIError as e:
+                if time.monotonic() >= at:  # cut by the deadline, whatever the HTTP library called it
+                    raise self._timed_out("") from e
+                raise self._map_error(e) from e
         return self._reply(body, messages)
 
-    def _read_body(self, chunks: Iterator[bytes], deadline: float) -> bytes:
-        """The whole body, or TransientLLMError when it is still arriving at `deadline` or breaks off."""
+    def _read_body(self, chunks: Iterator[bytes], at: float) -> bytes:
+        """The whole body (decoded, if compressed), or TransientLLMError when it is still arriving at
+        the deadline `at`, grows past llm.max_answer_bytes or breaks off."""
         parts = []
+        size = 0
         try:
             for chunk in chunks:
                 parts.append(chunk)
-                if time.monotonic() > deadline:
+                size += len(chunk)
+                if size > self._max_bytes:
                     raise TransientLLMError(
-                        f"{self._where()}: request timed out (the answer was still arriving after "
-                        f"llm.timeout={self._timeout:g} s)",
+                        f"{self._where()}: the answer is larger than llm.max_answer_bytes={self._max_bytes:,} "
+                        "bytes (decoded); stopped reading it. If this server's answers are really that "
+                        "large, raise llm.max_answer_bytes",
                         server_failure=True,
                     )
+                if time.monotonic() > at:
+                    raise self._timed_out(" (the answer was still arriving)")
         except TransientLLMError:
             raise
         except Exception as e:  # the HTTP library's errors (httpx or httpx2, by openai's version)
+            if time.monotonic() >= at:
+                raise self._timed_out(" (the answer was still arriving)") from e
             raise TransientLLMError(
                 f"{self._where()}: the answer broke off ({type(e).__name__}: {self._scrub(str(e))})",
                 server_failure=True,
             ) from e
         return b"".join(parts)
+
+    def _timed_out(self, detail: str) -> TransientLLMError:
+        return TransientLLMError(
+            f"{self._where()}: request timed out{detail}: llm.timeout={self._timeout:g} s bounds the whole "
+            "request, from connecting to the answer's last byte",
+            server_failure=True,
+        )
 
     def _reply(self, body: bytes, messages: list[Message]) -> RawReply:
         """The text, finish reason and usage of an HTTP 200 body; a body that is no chat completion
@@ -234,9 +268,14 @@ class OpenAIBackend:
     def _map_error(self, e: openai.OpenAIError) -> LLMError:
         where = self._where()
         if isinstance(e, openai.APITimeoutError):
-            return TransientLLMError(f"{where}: request timed out", server_failure=True)
+            return self._timed_out("")
         if isinstance(e, openai.APIConnectionError):
-            return TransientLLMError(f"{where}: cannot connect ({self._scrub(str(e))})", server_failure=True)
+            # openai says only "Connection error."; the HTTP library's error says which.
+            cause = e.__cause__
+            detail = self._scrub(f"{type(cause).__name__}: {cause}" if cause is not None else str(e))
+            connecting = cause is None or "Connect" in type(cause).__name__  # ConnectError, ConnectTimeout
+            what = "cannot connect" if connecting else "the connection failed"
+            return TransientLLMError(f"{where}: {what} ({detail})", server_failure=True)
         if isinstance(e, openai.AuthenticationError | openai.PermissionDeniedError):
             # The body of a 401 quotes the key partly: say nothing from it.
             return LLMError(
@@ -260,6 +299,13 @@ class OpenAIBackend:
                 f"{where}: HTTP {e.status_code} ({self._scrub(e.message)})",
                 retry_after=retry_after_seconds(e.response.headers),
                 server_failure=e.status_code in FAILING_STATUS or e.status_code >= 500,
+            )
+        if isinstance(e, openai.APIStatusError) and 300 <= e.status_code < 400:
+            location = self._scrub(e.response.headers.get("location", "(no Location header)"))
+            return LLMError(
+                f"{where}: the server redirects (HTTP {e.status_code}) to {location}. kgc follows no "
+                "redirect of an LLM API (the prompts and the API key would go there): if that is the "
+                "right server, set llm.base_url to it"
             )
         if isinstance(e, openai.APIStatusError):
             return LLMError(f"{where}: HTTP {e.status_code} ({self._scrub(e.message)})")

@@ -32,26 +32,30 @@ import hashlib
 import json
 import threading
 import time
-import zlib
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from kgc.testing.faults import Fault, FaultMix
-from kgc.testing.http_server import Answer, ChatHTTPServer
+from kgc.testing.http_server import CHARS_PER_TOKEN, Answer, ChatHTTPServer, completion_body, error_answer
 from kgc.testing.replies import Rule, check_rules, detect_task, reply_text
 
-# A Fault is one of: {"status": 429, "retry_after": 1, "code": "insufficient_quota"} (the last two
-# optional) | {"delay": s} | {"raw": "..."} | {"drop": True} | {"hang": True} | {"finish_reason":
-# "length"} (with or without "raw": the answer as it is, said to be cut off) | {"cut": 0.5} (the first
-# half of the answer, finish_reason "stop") | {"body": "..."} (HTTP 200 with this body, not a
-# completion) | {"completion": {...}} (fields replacing those of the completion's first choice, e.g.
-# {"message": {"role": "assistant", "content": None}}, or {"choices": []} for the whole body) |
-# {"trickle": s} (the answer sent a byte every s seconds) | {"redirect": "url"} (HTTP 307 there) |
-# {"status": 429, "retry_after_header": "Wed, 21 Oct 2015 07:28:00 GMT"} (sent as it is)
-
-CHARS_PER_TOKEN = 4  # the usage it reports and the max_tokens cut use the same rough count
+# A queued Fault is a dict; its keys say what goes wrong (kgc.testing.faults draws the common ones):
+#   what answers instead of a completion
+#     {"status": 429} HTTP error; with "retry_after": s, "retry_after_header": "as sent", "code": "...",
+#         "message": "..." (the error object's message)
+#     {"body": str | bytes} HTTP 200 with this body;  {"redirect": url} HTTP 307 there
+#     {"wire": bytes} these bytes instead of an HTTP response, then the connection closed
+#     {"drop": True} the connection closed, no status line;  {"hang": True} no answer at all
+#   what alters the completion
+#     {"raw": "..."} its content;  {"cut": 0.5} its first half, finish_reason still "stop"
+#     {"finish_reason": "length"};  {"completion": {...}} fields of its first choice, or of the whole
+#         body for "choices", "usage" and "model" (e.g. {"choices": []})
+#   how any answer is sent (combine with the above)
+#     {"delay": s} first;  {"headers": {...}} added to (or replacing) Content-Type/Content-Length
+#     {"trickle": s} the body a byte every s seconds;  {"trickle_headers": s} the status line and headers
+#   {"task": "extraction"} limits a fault to requests of that task.
 
 
 @dataclass(frozen=True)
@@ -244,22 +248,45 @@ class ScriptedServer:
         if self.hang or (fault is not None and fault.get("hang")):
             self._stopping.wait()  # never answer; the connection closes when the server stops
             return None
-        if fault is not None:
-            if fault.get("drop"):
-                return None
-            if "delay" in fault:
-                time.sleep(float(fault["delay"]))
-            if "redirect" in fault:
-                return Answer(307, b"", {"Location": str(fault["redirect"])})
-            if "body" in fault:
-                return Answer(200, str(fault["body"]).encode("utf-8"))
-            if "status" in fault:
-                answer = _error(
-                    int(fault["status"]), "scripted fault", fault.get("retry_after"), fault.get("code")
-                )
-                if "retry_after_header" in fault:
-                    answer.headers["Retry-After"] = str(fault["retry_after_header"])
-                return answer
+        if fault is None:
+            return self._completion(request, task, prompt, None, rules)
+        if fault.get("drop"):
+            return None
+        if "delay" in fault:
+            time.sleep(float(fault["delay"]))
+        answer = self._misbehaviour(fault) or self._completion(request, task, prompt, fault, rules)
+        answer.headers.update(fault.get("headers", {}))
+        answer.trickle = float(fault.get("trickle", 0.0))
+        answer.trickle_headers = float(fault.get("trickle_headers", 0.0))
+        return answer
+
+    @staticmethod
+    def _misbehaviour(fault: Fault) -> Answer | None:
+        """The answer of a fault that replaces the completion; None for one that alters it."""
+        if "wire" in fault:
+            wire = fault["wire"]
+            return Answer(200, b"", wire=wire if isinstance(wire, bytes) else str(wire).encode("utf-8"))
+        if "redirect" in fault:
+            return Answer(307, b"", {"Location": str(fault["redirect"])})
+        if "body" in fault:
+            body = fault["body"]
+            return Answer(200, body if isinstance(body, bytes) else str(body).encode("utf-8"))
+        if "status" in fault:
+            answer = error_answer(
+                int(fault["status"]),
+                str(fault.get("message", "scripted fault")),
+                fault.get("retry_after"),
+                fault.get("code"),
+            )
+            if "retry_after_header" in fault:
+                answer.headers["Retry-After"] = str(fault["retry_after_header"])
+            return answer
+        return None
+
+    def _completion(
+        self, request: dict[str, Any], task: str, prompt: str, fault: Fault | None, rules: list[Rule]
+    ) -> Answer:
+        """The chat completion for `request`, as `fault` ("raw", "cut", "finish_reason", "completion") alters it."""
         if self.latency > 0:
             time.sleep(self.latency)
         response_format = request.get("response_format")
@@ -269,59 +296,30 @@ class ScriptedServer:
             and response_format.get("type") == "json_schema"
         ):
             # What llama-cpp-python's server does: json_object (+ schema) is the way it accepts.
-            return _error(
+            return error_answer(
                 500, 'response_format type must be one of "text" or "json_object", but got: json_schema'
             )
-        if fault is not None and "raw" in fault:
-            text = str(fault["raw"])
-        else:
-            text = reply_text(request.get("messages") or [], task, prompt, rules)
-        if fault is not None and "cut" in fault:
+        fault = fault or {}
+        text = (
+            str(fault["raw"])
+            if "raw" in fault
+            else reply_text(request.get("messages") or [], task, prompt, rules)
+        )
+        if "cut" in fault:
             text = text[: int(len(text) * float(fault["cut"]))]
-        finish_reason = str(fault.get("finish_reason", "stop")) if fault is not None else "stop"
+        finish_reason = str(fault.get("finish_reason", "stop"))
         limit = request.get("max_completion_tokens") or request.get("max_tokens")
         if isinstance(limit, int) and len(text) > limit * CHARS_PER_TOKEN:
             text, finish_reason = text[: limit * CHARS_PER_TOKEN], "length"
         body = completion_body(request, text, finish_reason)
-        if fault is not None and "completion" in fault:
+        if "completion" in fault:
             replaced = dict(fault["completion"])
-            if "choices" in replaced:
-                body["choices"] = replaced.pop("choices")
-            else:
+            for key in ("choices", "usage", "model"):  # fields of the whole body
+                if key in replaced:
+                    body[key] = replaced.pop(key)
+            if replaced:
                 body["choices"][0].update(replaced)
-        return Answer(200, body, trickle=float(fault.get("trickle", 0.0)) if fault is not None else 0.0)
-
-
-def completion_body(request: dict[str, Any], text: str, finish_reason: str = "stop") -> dict[str, Any]:
-    prompt_chars = sum(len(str(m.get("content", ""))) for m in request.get("messages") or [])
-    prompt_tokens, completion_tokens = prompt_chars // CHARS_PER_TOKEN, len(text) // CHARS_PER_TOKEN
-    return {
-        "id": f"chatcmpl-scripted-{zlib.crc32(text.encode('utf-8')):08x}",
-        "object": "chat.completion",
-        "created": int(time.time()),
-        "model": str(request.get("model", "scripted")),
-        "choices": [
-            {
-                "index": 0,
-                "message": {"role": "assistant", "content": text},
-                "finish_reason": finish_reason,
-                "logprobs": None,
-            }
-        ],
-        "usage": {
-            "prompt_tokens": prompt_tokens,
-            "completion_tokens": completion_tokens,
-            "total_tokens": prompt_tokens + completion_tokens,
-        },
-    }
-
-
-def _error(status: int, message: str, retry_after: float | None = None, code: str | None = None) -> Answer:
-    kind = {400: "invalid_request_error", 404: "not_found_error", 429: "rate_limit_exceeded"}.get(
-        status, "server_error"
-    )
-    headers = {"Retry-After": f"{retry_after:g}"} if retry_after is not None else {}
-    return Answer(status, {"error": {"message": message, "type": kind, "code": code or status}}, headers)
+        return Answer(200, body)
 
 
 def _fault_mix(text: str) -> FaultMix:

@@ -1,0 +1,135 @@
+"""A hostile server at the HTTP level, over real sockets through the openai client: a response that
+crawls from its status line, bodies too large (plain or gzip), redirects, a body that breaks off or
+is longer than it said. Each ends as a retry, a clear stop, or the answer; never a hang or an
+answer nobody asked for."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import time
+from pathlib import Path
+
+import openai
+import pytest
+
+from kgc.errors import LLMError
+from kgc.llm.deadline import bound_by_deadline
+from kgc.stages.extraction import ExtractionAnswer
+from kgc.testing.http_server import completion_body
+from kgc.testing.scripted_server import ScriptedServer
+from tests.fixtures_llm import make_scripted_client, scripted_llm_config
+from tests.test_llm_client import counts, expected, failures, prompt
+
+RETRIED = (2, 0, 1, 0, 0)  # requests, cache hits, retries, invalid, failed
+OTHER = {"triplets": [{"head": "bomb", "relation": "Used-for", "tail": "memory"}]}
+
+
+def completion(answer: dict, padding: int = 0) -> bytes:
+    """A valid chat completion whose content is `answer`, with `padding` spaces of JSON whitespace."""
+    body = json.dumps(completion_body({"messages": prompt()}, json.dumps(answer)))
+    return (body[:-1] + " " * padding + "}").encode("utf-8")
+
+
+def test_a_response_crawling_from_its_status_line_ends_at_llm_timeout(
+    scripted_server: ScriptedServer, tmp_path: Path
+) -> None:
+    """Every byte of the headers comes well within the read timeout, all of them far past it. On
+    cdcdbc2 httpx bounded each read only: the request lasted as long as the headers (~25 s here)."""
+    scripted_server.add_faults([{"trickle_headers": 0.25}])  # ~100 bytes of status line and headers
+    cfg = scripted_llm_config(scripted_server, timeout=1.0, concurrency=1)
+    started = time.monotonic()
+    with make_scripted_client(cfg, tmp_path) as client:
+        assert client.complete(prompt(), ExtractionAnswer, stage="extraction") == expected()
+        assert counts(client.usage()) == RETRIED
+    assert time.monotonic() - started < 10.0  # 1 s and a retry; the headers alone would take 25 s
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        {"body": completion(OTHER, padding=300_000)},
+        # 30 MB of whitespace, 30 kB on the wire: the cap counts what is decoded
+        {
+            "body": gzip.compress(completion(OTHER, padding=30_000_000)),
+            "headers": {"Content-Encoding": "gzip"},
+        },
+    ],
+    ids=["plain", "gzip"],
+)
+def test_an_answer_larger_than_max_answer_bytes_is_not_read_and_counts_as_failed(
+    scripted_server: ScriptedServer, tmp_path: Path, fault: dict
+) -> None:
+    """On cdcdbc2 any size was read into memory and, valid JSON, taken as the answer."""
+    scripted_server.add_faults([fault])
+    cfg = scripted_llm_config(scripted_server, max_answer_bytes=2**16, max_retries=0)
+    with make_scripted_client(cfg, tmp_path) as client:
+        assert client.complete(prompt(), ExtractionAnswer, stage="extraction") is None
+        assert client.complete(prompt(), ExtractionAnswer, stage="extraction") == expected()
+    [failure] = failures(tmp_path)
+    assert (
+        "the answer is larger than llm.max_answer_bytes=65,536 bytes (decoded); stopped reading it"
+        in (failure["attempts"][0]["error"])
+    )
+
+
+@pytest.mark.parametrize("where", ["another host", "the same server"])
+def test_a_redirect_stops_the_run_naming_where_it_points(
+    scripted_server: ScriptedServer, tmp_path: Path, where: str
+) -> None:
+    """On cdcdbc2 the openai client followed a redirect to any host (httpx dropped the key there,
+    the prompts went all the same)."""
+    target = "http://192.0.2.1/v1/chat/completions"
+    if where == "the same server":
+        target = scripted_server.base_url + "/chat/completions/"
+    scripted_server.add_faults([{"redirect": target}])
+    with (
+        make_scripted_client(scripted_llm_config(scripted_server), tmp_path) as client,
+        pytest.raises(LLMError, match=rf"redirects \(HTTP 307\) to {target}\. kgc follows no redirect"),
+    ):
+        client.complete(prompt(), ExtractionAnswer, stage="extraction")
+    assert scripted_server.stats.total == 1
+
+
+HEAD = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        # the connection closes half-way through the body it announced
+        {"wire": HEAD + b"Content-Length: 4000\r\n\r\n" + completion(OTHER)[:200]},
+        # garbage instead of a status line
+        {"wire": b"SSH-2.0-OpenSSH_9.6\r\n"},
+        # a Content-Length shorter than the body: the rest stays on the kept-alive connection, where
+        # the next request must not read it as its answer
+        {"body": completion(OTHER) + completion(OTHER), "headers": {"Content-Length": "40"}},
+    ],
+    ids=["cut mid-body", "no HTTP", "wrong Content-Length"],
+)
+def test_a_broken_response_costs_a_retry_and_leaves_nothing_behind(
+    scripted_server: ScriptedServer, tmp_path: Path, fault: dict
+) -> None:
+    """The stale bytes of a wrong Content-Length may cost a second retry (httpcore may reuse the
+    connection and meet them); never an answer that belongs to another request."""
+    scripted_server.add_faults([fault])
+    cfg = scripted_llm_config(scripted_server, concurrency=1)
+    with make_scripted_client(cfg, tmp_path) as client:
+        assert client.complete(prompt(), ExtractionAnswer, stage="extraction") == expected()
+        requests, _, retries, invalid, failed = counts(client.usage())
+        assert (invalid, failed) == (0, 0) and 1 <= retries <= 2 and requests == retries + 1
+        second = prompt("machine translation")
+        assert client.complete(second, ExtractionAnswer, stage="extraction") == expected(
+            "machine translation"
+        )
+
+
+def test_the_deadline_reaches_the_connection_pools_of_the_installed_openai_client() -> None:
+    """kgc.llm.deadline wraps httpx's pools by their (private) attributes: an httpx that moved them
+    must fail here, not leave llm.timeout bounding each read only."""
+    http_client = openai.DefaultHttpxClient()
+    assert bound_by_deadline(http_client)
+    assert bound_by_deadline(http_client)  # a second call wraps nothing twice
+    backend = http_client._transport._pool._network_backend  # type: ignore[attr-defined]
+    assert type(backend).__module__ == "kgc.llm.deadline"
+    assert type(backend._inner).__module__ != "kgc.llm.deadline"
