@@ -13,9 +13,11 @@ relation schema, document mode, fusion without the LLM), so the graph holds what
 
 Measured: `kgc eval` (strict, relaxed and pair levels, per relation, the error breakdown), the share
 of abstracts with a triplet, grounding, names that are no concept (by kgc's rules and by SciERC's
-annotators: a graph name annotated only as "Generic"), tokens per triplet, seconds and CPU seconds
-per abstract of extraction. Writes bench/results/eval_scierc_<label>.{json,md} and eval_scierc.md,
-the table of every label measured.
+annotators: a graph name annotated only as "Generic"), tokens per triplet, and the wall and CPU
+seconds of extraction, in all and per abstract the model answered in this run (abstracts answered
+from the LLM cache, or by an earlier run, cost next to nothing and are not counted: a rebuild from
+cached answers shows "n/a (0 answered)" and its total). Writes
+bench/results/eval_scierc_<label>.{json,md} and eval_scierc.md, the table of every label measured.
 """
 
 from __future__ import annotations
@@ -58,8 +60,9 @@ def cpu_seconds() -> float:
 def build(
     abstracts: list[Abstract], run_dir: Path, backend: str, settings: dict[str, str] | None = None
 ) -> dict[str, float]:
-    """Build the run (resuming it) and return the wall and CPU seconds its extraction took;
-    `settings` are config keys set on top of data/scierc/kgc.toml (`--set extraction.cue_add=false`)."""
+    """Build the run (resuming it) and return the wall and CPU seconds its extraction took, and how
+    many abstracts the model answered in it (0 when extraction was up to date); `settings` are config
+    keys set on top of data/scierc/kgc.toml (`--set extraction.cue_add=false`)."""
     corpus = run_dir / "scierc_corpus.jsonl"
     run_dir.mkdir(parents=True, exist_ok=True)
     write_corpus(abstracts, corpus)
@@ -70,6 +73,9 @@ def build(
         wall, cpu = time.perf_counter(), cpu_seconds()
         pipeline.run_until("extraction")
         timing = {"seconds": time.perf_counter() - wall, "cpu_seconds": cpu_seconds() - cpu}
+        stage = pipeline.run.manifest().stages["extraction"]
+        ran = "extraction" in pipeline.ran
+        timing["answered"] = answered_abstracts(stage.counts, stage.llm) if ran else 0
         pipeline.run_until("fusion")
         return timing
 
@@ -114,9 +120,22 @@ def measure(
         "report": report.model_dump(mode="json"),
     }
     if timing is not None and timing.get("seconds"):
-        out["seconds_per_abstract"] = round(timing["seconds"] / n, 1)
-        out["cpu_seconds_per_abstract"] = round(timing["cpu_seconds"] / n, 1)
+        answered = int(timing.get("answered", answered_abstracts(stage.counts, llm)))
+        out["abstracts_answered"] = answered
+        out["extraction_seconds"] = round(timing["seconds"], 1)
+        out["extraction_cpu_seconds"] = round(timing["cpu_seconds"], 1)
+        if answered:
+            out["seconds_per_answered_abstract"] = round(timing["seconds"] / answered, 1)
+            out["cpu_seconds_per_answered_abstract"] = round(timing["cpu_seconds"] / answered, 1)
     return out
+
+
+def answered_abstracts(counts: dict[str, int], llm: dict[str, float]) -> int:
+    """Abstracts the model answered in the extraction stage's last run: its new units less those
+    answered from the LLM cache or failed (document mode: one unit, one question per abstract; with
+    `extraction.relation_check` on, cached checks are subtracted too, so this is then a lower bound)."""
+    answered = counts.get("new_tasks", 0) - counts.get("failed_tasks", 0) - llm.get("cache_hits", 0)
+    return max(int(answered), 0)
 
 
 def summary_row(label: str, m: dict[str, Any]) -> dict[str, str]:
@@ -147,8 +166,19 @@ def summary_row(label: str, m: dict[str, Any]) -> dict[str, str]:
         "generic/clause names (kgc)": f"{sum(names.values()) / entities:.3f}",
         "generic names (SciERC)": f"{m['scierc_generic_share'] or 0:.3f}",
         "tokens/triplet (out)": f"{m['tokens_per_triplet']} ({m['completion_tokens_per_triplet']})",
-        "s (CPU s)/abstract": f"{m.get('seconds_per_abstract', 'n/a')} ({m.get('cpu_seconds_per_abstract', 'n/a')})",
+        "s (CPU s) per answered abstract": per_answered(m),
     }
+
+
+def per_answered(m: dict[str, Any]) -> str:
+    """Extraction's wall (CPU) seconds per abstract the model answered in the run; 'n/a' with the
+    reason when it answered none (a rebuild from cached answers) or the run was not timed."""
+    if "seconds_per_answered_abstract" in m:
+        return f"{m['seconds_per_answered_abstract']} ({m['cpu_seconds_per_answered_abstract']})"
+    if m.get("abstracts_answered") == 0:
+        total = f"; {m['extraction_cpu_seconds']} CPU s in all" if "extraction_cpu_seconds" in m else ""
+        return f"n/a (0 answered{total})"
+    return "n/a"
 
 
 def markdown_table(rows: list[dict[str, str]]) -> str:
