@@ -2,7 +2,7 @@
 
 import pytest
 
-from kgc.extraction.names import NameRules, conjuncts, is_clause, is_generic, judge, key
+from kgc.extraction.names import NameRules, classified, conjuncts, is_clause, is_generic, judge, key
 
 RULES = NameRules()
 
@@ -111,3 +111,24 @@ def test_relation_examples_are_shown_with_their_definitions() -> None:
     )
     for relation, example in schema.examples():
         assert example.head in example.text and example.tail in example.text, relation.name
+
+
+@pytest.mark.parametrize(
+    ("name", "concept"),
+    [
+        ("form of tokenization", "tokenization"),
+        ("a type of recurrent neural network", "recurrent neural network"),
+        ("various types of linguistic structures", "linguistic structures"),
+        ("two kinds of information", "information"),
+        ("a wide variety of Tasks", "Tasks"),
+        # no classifier noun in the lead: the name stays whole
+        ("part of speech", "part of speech"),
+        ("archetypes of grammar", "archetypes of grammar"),
+        ("accuracy of parsers", "accuracy of parsers"),
+        ("recurrent type of network", "recurrent type of network"),  # 'recurrent' says what it is
+        ("type of", "type of"),
+        ("types", "types"),
+    ],
+)
+def test_a_classifier_noun_names_what_it_classifies(name: str, concept: str) -> None:
+    assert classified(name) == concept

@@ -305,3 +305,16 @@ def test_the_stage_and_kgc_eval_count_pairs_across_sentences(tmp_path: Path) -> 
     assert run.read(EXTRACTION_REPORT).dropped == {APART: 1}
     report = evaluate_run(tmp_path / "run")
     assert report.conformance is not None and report.conformance.dropped == {APART: 1}
+
+
+def test_a_classifier_name_becomes_what_it_classifies() -> None:
+    """'a type of recurrent neural network' names the network; 'a form of tokenization' Part-of
+    'tokenization' is then one concept twice, no relation."""
+    text = "An LSTM is a type of recurrent neural network. Subword tokenization is a form of tokenization."
+    kept, dropped = clean(
+        ("LSTM", "HYPONYM-OF", "type of recurrent neural network"),
+        ("form of tokenization", "PART-OF", "tokenization"),
+        text=text,
+    )
+    assert kept == [("LSTM", "HYPONYM-OF", "recurrent neural network")]
+    assert dropped == {"head equals tail": 1}

@@ -25,7 +25,7 @@ from itertools import product
 from rapidfuzz import fuzz, process, utils
 
 from kgc.extraction.mentions import APART, NESTED, VARIANT, Sentences, remainder
-from kgc.extraction.names import NameRules, conjuncts, is_clause, is_generic, key
+from kgc.extraction.names import NameRules, classified, conjuncts, is_clause, is_generic, key
 from kgc.extraction.spans import PassageSpans
 from kgc.schema import RelationSchema
 from kgc.text import clean_text
@@ -299,6 +299,7 @@ def concept_names(name: str, grounder: Grounder | None, rules: NameRules) -> tup
         if grounded is None:
             return [], "name not in the text"
         names = [grounded]
+    names = [classified(n) for n in names]  # 'a form of tokenization' names tokenization
     for n in names:
         if is_clause(n, rules):
             return [], "clause name"
