@@ -6,7 +6,7 @@ Each document is read as extraction reads it (spaCy's candidate spans, relation 
 names judged by the name rules: bench/eval_cues.py); the cue triplets of the whole set are the
 corpus's candidates, and the rule drops those with a common word at each Zipf threshold, with the
 corpus check ('a longer name holds it') and without it (frequency alone). Scored as pairs: a triplet
-is right when its two names (kgc.extraction.names.key) are a gold pair of its document. Thresholds
+is right when its two names (kgc.extraction.names.key) are a gold pair of the set (as eval_cues.py). Thresholds
 are chosen on the tune split (SciERC's first 300 train abstracts); eval and the demo are reported.
 Writes bench/results/specificity.md and specificity.json.
 """
