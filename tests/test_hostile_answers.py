@@ -11,9 +11,11 @@ from typing import Any
 
 import pytest
 
+from kgc.llm.http_status import retry_after_seconds
 from kgc.llm.jsonparse import InvalidAnswerError, extract_json
-from kgc.llm.openai_backend import retry_after_seconds
 from kgc.stages.extraction import ExtractionAnswer
+from kgc.testing.http_server import completion_body
+from kgc.testing.replies import default_extraction
 from kgc.testing.scripted_server import ScriptedServer
 from tests.fixtures_llm import make_scripted_client, scripted_llm_config
 from tests.test_llm_client import counts, expected, prompt
@@ -135,3 +137,130 @@ def test_retry_after_beyond_an_hour_or_in_the_past_is_ignored() -> None:
     assert retry_after_seconds({"retry-after": "Wed, 21 Oct 2015 07:28:00 GMT"}) is None
     soon = time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime(time.time() + 30))
     assert 25 <= (retry_after_seconds({"retry-after": soon}) or 0) <= 31
+
+
+def chat_body(text: str, **fields: Any) -> dict[str, Any]:
+    """A chat completion answering `prompt()` with `text`; `fields` replace the body's own."""
+    return {**completion_body({"messages": prompt()}, text), **fields}
+
+
+def events(text: str, done: bool = True) -> str:
+    """`text` as a server streaming it would send it (three chunks), ended by 'data: [DONE]'."""
+    cuts = [text[:10], text[10:30], text[30:]]
+    chunks = [
+        {
+            "object": "chat.completion.chunk",
+            "model": "scripted",
+            "choices": [{"index": 0, "delta": {"content": part}, "finish_reason": None}],
+        }
+        for part in cuts
+    ]
+    chunks[-1]["choices"][0]["finish_reason"] = "stop"
+    lines = [f"data: {json.dumps(c)}\n\n" for c in chunks]
+    return "".join(lines) + ("data: [DONE]\n\n" if done else "")
+
+
+ANSWER = json.dumps(default_extraction(prompt()[1]["content"]))
+FRENCH = {"triplets": [{"head": "réseau neuronal", "relation": "Used-for", "tail": "traduction"}]}
+FRENCH_BODY = json.dumps(chat_body(json.dumps(FRENCH, ensure_ascii=False)), ensure_ascii=False)
+
+# fault -> (the answer, requests, retries) for the faults kgc reads through
+READ_THROUGH: dict[str, tuple[dict[str, Any], ExtractionAnswer, int, int]] = {
+    "an event stream nobody asked for": (
+        {"body": events(ANSWER), "headers": {"Content-Type": "text/event-stream"}},
+        expected(),
+        1,
+        0,
+    ),
+    "an event stream cut before [DONE]": ({"body": events(ANSWER, done=False)}, expected(), 2, 1),
+    "the answer in a tool call": (
+        {
+            "completion": {
+                "message": {
+                    "role": "assistant",
+                    "content": None,
+                    "tool_calls": [
+                        {"id": "1", "type": "function", "function": {"name": "a", "arguments": ANSWER}}
+                    ],
+                },
+                "finish_reason": "tool_calls",
+            }
+        },
+        expected(),
+        1,
+        0,
+    ),
+    "Latin-1, declared": (
+        {
+            "body": FRENCH_BODY.encode("latin-1"),
+            "headers": {"Content-Type": "application/json; charset=iso-8859-1"},
+        },
+        ExtractionAnswer.model_validate(FRENCH),
+        1,
+        0,
+    ),
+    "UTF-8 declared as Latin-1": (
+        {
+            "body": FRENCH_BODY.encode("utf-8"),
+            "headers": {"Content-Type": "application/json; charset=iso-8859-1"},
+        },
+        ExtractionAnswer.model_validate(FRENCH),
+        1,
+        0,
+    ),
+    "bytes that are no text": ({"body": FRENCH_BODY.encode("latin-1")}, expected(), 2, 1),
+}
+
+
+@pytest.mark.parametrize("case", list(READ_THROUGH))
+def test_a_body_in_another_shape_or_encoding_is_read_as_the_model_meant_it(
+    scripted_server: ScriptedServer, tmp_path: Path, case: str
+) -> None:
+    """On cdcdbc2 an event stream, a tool call and Latin-1 text cost every retry or re-ask (a
+    server answering so always made the run stop or every item fail)."""
+    fault, answer, requests, retries = READ_THROUGH[case]
+    scripted_server.add_faults([fault])
+    with make_scripted_client(scripted_llm_config(scripted_server, concurrency=1), tmp_path) as client:
+        assert client.complete(prompt(), ExtractionAnswer, stage="extraction") == answer
+        assert counts(client.usage()) == (requests, 0, retries, 0, 0)
+
+
+@pytest.mark.parametrize(
+    "usage",
+    [
+        {"prompt_tokens": 10**15, "completion_tokens": 10**15},
+        {"prompt_tokens": True, "completion_tokens": True},
+        {"prompt_tokens": -5, "completion_tokens": 3},
+        {"prompt_tokens": "12", "completion_tokens": None},
+        {"prompt_tokens": 12.5, "completion_tokens": 3},
+    ],
+)
+def test_token_counts_no_server_could_mean_are_estimated(
+    scripted_server: ScriptedServer, tmp_path: Path, usage: dict[str, Any]
+) -> None:
+    """On cdcdbc2 10**15 tokens were booked (a budget spent by one answer) and true counted as 1."""
+    scripted_server.add_faults([{"completion": {"usage": usage}}])
+    with make_scripted_client(scripted_llm_config(scripted_server), tmp_path) as client:
+        assert client.complete(prompt(), ExtractionAnswer, stage="extraction") == expected()
+        # the estimate, 4 characters a token: what the scripted server itself reports
+        sent = completion_body({"messages": prompt()}, ANSWER)["usage"]
+        assert (client.usage().prompt_tokens, client.usage().completion_tokens) == (
+            sent["prompt_tokens"],
+            sent["completion_tokens"],
+        )
+
+
+def test_an_answer_from_another_model_is_said_once(
+    scripted_server: ScriptedServer, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    scripted_server.add_faults(
+        [{"completion": {"model": "other-model"}}] * 2 + [{"completion": {"model": "scripted-2025-01-01"}}]
+    )
+    with make_scripted_client(scripted_llm_config(scripted_server, concurrency=1), tmp_path) as client:
+        for seed in ("a", "b", "c"):
+            assert client.complete(prompt(seed), ExtractionAnswer, stage="extraction") == expected(seed)
+    said = [r.getMessage() for r in caplog.records if "answered as model" in r.getMessage()]
+    assert (
+        len(said) == 1
+        and "answered as model 'other-model'; its answers are cached under llm.model='scripted'" in said[0]
+    )

@@ -133,3 +133,45 @@ def test_the_deadline_reaches_the_connection_pools_of_the_installed_openai_clien
     backend = http_client._transport._pool._network_backend  # type: ignore[attr-defined]
     assert type(backend).__module__ == "kgc.llm.deadline"
     assert type(backend._inner).__module__ != "kgc.llm.deadline"
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        {"status": 413, "message": "Request Entity Too Large"},
+        {
+            "status": 400,
+            "code": "context_length_exceeded",
+            "message": "This model's maximum context length is 4096 tokens.",
+        },
+        {"status": 400, "message": "the request exceeds the available context size, try increasing it"},
+    ],
+    ids=["413", "OpenAI", "llama.cpp"],
+)
+def test_a_prompt_too_large_for_the_context_fails_its_item_once_naming_the_settings(
+    scripted_server: ScriptedServer, tmp_path: Path, fault: dict, caplog: pytest.LogCaptureFixture
+) -> None:
+    """On cdcdbc2 "auto" took the 400 for a refusal of the response format (3 requests), then
+    stopped the whole run with 'HTTP 400 (...)'; a 413 stopped it too. Now the item fails without a
+    retry, the next goes on, and the message says which settings make prompts smaller."""
+    scripted_server.add_faults([fault])
+    with make_scripted_client(scripted_llm_config(scripted_server), tmp_path) as client:  # "auto"
+        assert client.complete(prompt(), ExtractionAnswer, stage="extraction") is None
+        assert scripted_server.stats.total == 1
+        assert client.complete(prompt("b"), ExtractionAnswer, stage="extraction") == expected("b")
+    [failure] = failures(tmp_path)
+    said = "the request is too large for the model's context (HTTP {}: ".format(fault["status"])
+    assert said in failure["attempts"][0]["error"]
+    assert "lower extraction.max_chars (the text of one prompt) or llm.max_output_tokens" in caplog.text
+
+
+def test_a_refused_access_stops_at_once_saying_so(scripted_server: ScriptedServer, tmp_path: Path) -> None:
+    scripted_server.add_faults([{"status": 403}])
+    with (
+        make_scripted_client(scripted_llm_config(scripted_server), tmp_path) as client,
+        pytest.raises(
+            LLMError, match=r"refused access \(HTTP 403\); check OPENAI_API_KEY and that it may use"
+        ),
+    ):
+        client.complete(prompt(), ExtractionAnswer, stage="extraction")
+    assert scripted_server.stats.total == 1

@@ -17,9 +17,10 @@ from kgc.errors import BudgetExceededError, ConfigError, LLMError, LLMUnavailabl
 from kgc.llm.base import Message
 from kgc.llm.client import LLMClient
 from kgc.llm.factory import make_backend
+from kgc.llm.http_status import retry_after_seconds
 from kgc.llm.jsonparse import InvalidAnswerError, extract_json, parse_answer
 from kgc.llm.limits import TokenBucket
-from kgc.llm.openai_backend import OpenAIBackend, is_strict_compatible, retry_after_seconds
+from kgc.llm.openai_backend import OpenAIBackend, is_strict_compatible
 from kgc.llm.usage import UsageReport
 from kgc.stages.extraction import ExtractionAnswer, Triplet
 from kgc.testing.replies import default_extraction

@@ -57,6 +57,12 @@ class TransientLLMError(LLMError):
         self.sent = sent
 
 
+class RequestTooLargeError(LLMError):
+    """The server refused one request as too large for the model's context (HTTP 413, or a 400 that
+    says so). Not retried and not the run's end: that item fails and is recorded, the others go on;
+    the message says which settings make prompts smaller."""
+
+
 class ChatBackend(Protocol):
     """Turns messages into a reply. `json_schema`, when given, is the JSON Schema the reply must follow;
     a backend enforces it as well as its server allows (response_format, grammar) or ignores it."""

@@ -10,8 +10,8 @@ What `complete` does with each outcome:
   twice the budget; cut off again, the item fails. A cut answer's JSON is never repaired and kept;
 - an invalid answer (not JSON, not schema-valid, or JSON cut short although the server said "stop",
   as a flaky proxy or server does): asked again with a correction, up to `max_invalid_retries` times;
-- still invalid after that, or transient errors after `max_retries` retries: None, and the attempts
-  are appended to the failures file;
+- still invalid after that, transient errors after `max_retries` retries, or a request too large for
+  the model's context (HTTP 413; not retried): None, and the attempts are appended to the failures file;
 - the token/cost budget or the deadline is spent: BudgetExceededError (DeadlineExceededError); the
   server is unreachable, hangs or keeps failing: LLMUnavailableError (all resumable: answers so far
   are cached);
@@ -44,7 +44,7 @@ from rich.progress import (
 
 from kgc.config import LLMConfig
 from kgc.errors import BudgetExceededError, ConfigError, DeadlineExceededError
-from kgc.llm.base import ChatBackend, Message, RawReply, TransientLLMError, Usage
+from kgc.llm.base import ChatBackend, Message, RawReply, RequestTooLargeError, TransientLLMError, Usage
 from kgc.llm.cache import AnswerCache, request_key
 from kgc.llm.executors import LocalExecutor, RequestExecutor
 from kgc.llm.jsonparse import InvalidAnswerError, corrective_turn, json_schema_of, parse_answer
@@ -67,8 +67,8 @@ class _Attempt:
     cut_off: bool = False
 
 
-class _RetriesExhausted(Exception):
-    pass
+class _NoAnswer(Exception):
+    """No answer for this request: its retries ran out, or the server refused it as too large."""
 
 
 class LLMClient:
@@ -135,7 +135,7 @@ class LLMClient:
         while True:
             try:
                 reply = self._request(conversation, json_schema, stage, max_tokens)
-            except _RetriesExhausted as e:
+            except _NoAnswer as e:
                 attempts.append(_Attempt(raw=None, error=str(e)))
                 break
             if reply.truncated:
@@ -239,7 +239,7 @@ class LLMClient:
     def _request(
         self, messages: list[Message], json_schema: dict[str, Any], stage: str, max_tokens: int
     ) -> RawReply:
-        """One answer from the backend, retrying transient errors; raises _RetriesExhausted."""
+        """One answer from the backend, retrying transient errors; raises _NoAnswer."""
         for attempt in range(self.cfg.limits.max_retries + 1):
             self._breaker.check()
             estimate = self.estimate_tokens(messages) + max_tokens
@@ -261,13 +261,15 @@ class LLMClient:
                 else:
                     self._breaker.ignored()
                 if attempt == self.cfg.limits.max_retries:
-                    raise _RetriesExhausted(f"gave up after {attempt + 1} attempts: {e}") from e
+                    raise _NoAnswer(f"gave up after {attempt + 1} attempts: {e}") from e
                 self._count(stage, retries=1)
                 self._sleep(self.retry_policy.delay(attempt, e.retry_after))
                 continue
-            except BaseException:
+            except BaseException as e:
                 self._count(stage, requests=1)
                 self._breaker.ignored()
+                if isinstance(e, RequestTooLargeError):  # this item fails, not the run
+                    raise _NoAnswer(str(e)) from e
                 raise
             self._count(stage, requests=1)
             self._breaker.succeeded()

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, cast
 from kgc.assets import GGUF_MODEL, ensure_assembled, verify_gguf
 from kgc.config import LLMConfig
 from kgc.errors import LLMError, ModelAssetError
-from kgc.llm.base import Message, RawReply, Usage
+from kgc.llm.base import Message, RawReply, RequestTooLargeError, Usage
 
 if TYPE_CHECKING:
     from llama_cpp import Llama, LlamaGrammar
@@ -139,8 +139,8 @@ class EmbeddedBackend:
         )
         n_ctx = llama.n_ctx()
         needed = min(max_tokens, self._cfg.max_output_tokens)
-        if prompt_tokens + needed > n_ctx:
-            raise LLMError(
+        if prompt_tokens + needed > n_ctx:  # this item fails (recorded), not the run
+            raise RequestTooLargeError(
                 f"prompt of about {prompt_tokens} tokens plus {needed} answer tokens exceeds the "
                 f"embedded model's context of {n_ctx}; raise llm.embedded.n_ctx or lower extraction.max_chars"
             )

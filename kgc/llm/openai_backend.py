@@ -7,7 +7,6 @@ accepts; in "auto" mode the first request finds that way and the rest of the run
 
 from __future__ import annotations
 
-import email.utils
 import json
 import logging
 import os
@@ -22,8 +21,16 @@ import openai
 
 from kgc.config import LLMConfig
 from kgc.errors import ConfigError, LLMError
-from kgc.llm.base import Message, RawReply, TransientLLMError, Usage
+from kgc.llm.base import Message, RawReply, RequestTooLargeError, TransientLLMError, Usage
+from kgc.llm.completion import NotACompletion, plausible_usage, read_completion
 from kgc.llm.deadline import bound_by_deadline, deadline
+from kgc.llm.http_status import (
+    FAILING_STATUS,
+    TRANSIENT_STATUS,
+    looks_like_format_rejection,
+    retry_after_seconds,
+    too_large_for_context,
+)
 
 log = logging.getLogger(__name__)
 
@@ -33,12 +40,6 @@ FormatMode = Literal["json_schema", "json_object", "none"]
 AUTO_ORDER: tuple[FormatMode, ...] = ("json_schema", "json_object", "none")
 OPENAI_DEFAULT_BASE_URL = "https://api.openai.com/v1"
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", "0.0.0.0", "host.docker.internal"}
-TRANSIENT_STATUS = {408, 409, 429}  # plus every 5xx
-# Of the transient statuses, the ones that say the server is failing (for the circuit breaker): 408
-# and 5xx. A 429 means it is alive and pacing us; a 409 is about one request.
-FAILING_STATUS = {408}
-FORMAT_WORDS = ("response_format", "json_schema", "json_object", "schema")
-MAX_RETRY_AFTER_HEADER = 3600.0  # ignore absurd hints; LLMClient caps the actual wait further
 
 
 class _FormatRejected(Exception):
@@ -78,6 +79,8 @@ class OpenAIBackend:
         self._probe_lock = threading.Lock()
         self._failed_probes = 0  # probes that ended in an error (no answer, so no mode found)
         self._max_bytes = cfg.max_answer_bytes
+        self._other_models: set[str] = set()  # models the server answered as besides self.model
+        self._warned_too_large = False
         # No redirects: an LLM API that answers elsewhere is misconfigured or hostile, and httpx
         # would follow it to any host (see _map_error).
         http_client = openai.DefaultHttpxClient(timeout=cfg.timeout, follow_redirects=False)
@@ -177,15 +180,17 @@ class OpenAIBackend:
                     extra_body=extra or None,
                 ) as response:
                     body = self._read_body(response.iter_bytes(), at)
+                    charset = response.http_response.charset_encoding
             except openai.APIStatusError as e:
-                if probing and looks_like_format_rejection(e):
+                if probing and looks_like_format_rejection(e) and not too_large_for_context(e):
                     raise _FormatRejected(e) from e
                 raise self._map_error(e) from e
             except openai.OpenAIError as e:
                 if time.monotonic() >= at:  # cut by the deadline, whatever the HTTP library called it
                     raise self._timed_out("") from e
                 raise self._map_error(e) from e
-        return self._reply(body, messages)
+        request = {"messages": messages, "max_tokens": max_tokens, **extra}
+        return self._reply(body, charset, request)
 
     def _read_body(self, chunks: Iterator[bytes], at: float) -> bytes:
         """The whole body (decoded, if compressed), or TransientLLMError when it is still arriving at
@@ -223,38 +228,40 @@ class OpenAIBackend:
             server_failure=True,
         )
 
-    def _reply(self, body: bytes, messages: list[Message]) -> RawReply:
+    def _reply(self, body: bytes, charset: str | None, request: dict[str, Any]) -> RawReply:
         """The text, finish reason and usage of an HTTP 200 body; a body that is no chat completion
-        (empty, not JSON, an error object, no choice, no message) is a server failure, retried."""
+        (empty, not JSON or not text, an error object, no choice, no message) is a server failure,
+        retried."""
         try:
-            data = json.loads(body)
-        except ValueError:
-            data = None
-        try:
-            choice = data["choices"][0]
-            text = choice["message"]["content"]
-            finish_reason = choice.get("finish_reason")
-        except (LookupError, TypeError, AttributeError):
-            error = data.get("error") if isinstance(data, dict) else None
-            said = f"an error: {str(error)[:200]}" if error else f"no chat completion: {body[:100]!r}"
+            completion = read_completion(body, charset)
+        except NotACompletion as e:
             raise TransientLLMError(
-                f"{self._where()}: the server answered HTTP 200 with {self._scrub(said)}", server_failure=True
-            ) from None
-        text = "" if text is None else text  # no content (a filtered answer): invalid, asked again
-        if not isinstance(text, str) or not isinstance(finish_reason, str | None):
-            raise TransientLLMError(
-                f"{self._where()}: the server answered HTTP 200 with a malformed choice: {body[:100]!r}",
+                f"{self._where()}: the server answered HTTP 200 with {self._scrub(str(e))}",
                 server_failure=True,
-            )
-        usage = data.get("usage")
-        counted: list[Any] = [
-            usage.get(k) if isinstance(usage, dict) else None for k in ("prompt_tokens", "completion_tokens")
-        ]
-        if not all(isinstance(n, int) and n >= 0 for n in counted):
-            # Some servers omit it (or send nonsense): estimate, so budgets still work.
-            prompt_chars = sum(len(m.get("content", "")) for m in messages)
-            counted = [prompt_chars // 4, len(text) // 4]
-        return RawReply(text, Usage(counted[0], counted[1]), finish_reason=finish_reason)
+            ) from None
+        if completion.model is not None:
+            self._note_model(completion.model)
+        usage = plausible_usage(
+            completion.usage, request_chars=len(json.dumps(request)), max_tokens=request["max_tokens"]
+        )
+        if usage is None:  # omitted (some servers) or nonsense: estimated, so budgets still work
+            prompt_chars = sum(len(m.get("content", "")) for m in request["messages"])
+            usage = (prompt_chars // 4, len(completion.text) // 4)
+        return RawReply(completion.text, Usage(*usage), finish_reason=completion.finish_reason)
+
+    def _note_model(self, answered: str) -> None:
+        """Say once per name when the server answers as a model other than the one asked for (a
+        dated version of it, "gpt-4o-2024-08-06" for "gpt-4o", is the same): the answers are cached
+        under the name asked for, so a server that swaps models mixes them silently otherwise."""
+        if answered.startswith(self.model) or answered in self._other_models:
+            return
+        self._other_models.add(answered)
+        log.warning(
+            "%s answered as model %r; its answers are cached under llm.model=%r",
+            self._where(),
+            answered,
+            self.model,
+        )
 
     def _where(self) -> str:
         return f"model {self.model!r} at {self.base_url}"
@@ -276,10 +283,13 @@ class OpenAIBackend:
             connecting = cause is None or "Connect" in type(cause).__name__  # ConnectError, ConnectTimeout
             what = "cannot connect" if connecting else "the connection failed"
             return TransientLLMError(f"{where}: {what} ({detail})", server_failure=True)
-        if isinstance(e, openai.AuthenticationError | openai.PermissionDeniedError):
-            # The body of a 401 quotes the key partly: say nothing from it.
+        # The body of a 401 quotes the key partly: say nothing from it.
+        if isinstance(e, openai.AuthenticationError):
+            return LLMError(f"{where}: the server refused the API key (HTTP 401); check OPENAI_API_KEY")
+        if isinstance(e, openai.PermissionDeniedError):
             return LLMError(
-                f"{where}: the server refused the API key (HTTP {e.status_code}); check OPENAI_API_KEY"
+                f"{where}: the server refused access (HTTP 403); check OPENAI_API_KEY and that it may use "
+                "llm.model"
             )
         if isinstance(e, openai.RateLimitError) and e.code == "insufficient_quota":
             # OpenAI's 429 for an account out of credit: waiting will not help, and would make every
@@ -288,6 +298,16 @@ class OpenAIBackend:
                 f"{where}: the account's quota is used up (HTTP 429 insufficient_quota); check its plan "
                 "and billing, then run the same command again (answers received so far are cached)"
             )
+        if isinstance(e, openai.APIStatusError) and too_large_for_context(e):
+            refused = RequestTooLargeError(
+                f"{where}: the request is too large for the model's context (HTTP {e.status_code}: "
+                f"{self._scrub(e.message)[:200]}): lower extraction.max_chars (the text of one prompt) or "
+                "llm.max_output_tokens, or give the model a larger context"
+            )
+            if not self._warned_too_large:  # said once while the run goes on; each item is recorded
+                self._warned_too_large = True
+                log.warning("%s. Such items fail (see llm_failures.jsonl), the others go on", refused)
+            return refused
         if isinstance(e, openai.NotFoundError):
             return LLMError(
                 f"{where}: not found (HTTP 404): check llm.model and llm.base_url ({self._scrub(e.message)})"
@@ -310,16 +330,6 @@ class OpenAIBackend:
         if isinstance(e, openai.APIStatusError):
             return LLMError(f"{where}: HTTP {e.status_code} ({self._scrub(e.message)})")
         return LLMError(f"{where}: {self._scrub(str(e))}")
-
-
-def looks_like_format_rejection(e: openai.APIStatusError) -> bool:
-    """A 400/422 refuses the request as sent; a 500 counts only when it names the format (llama.cpp
-    servers answer 500 'response_format type must be one of "text" or "json_object"'), so a
-    transient 500 on the first request does not downgrade the whole run."""
-    if e.status_code in (400, 422):
-        return True
-    text = str(e).lower()
-    return e.status_code == 500 and any(word in text for word in FORMAT_WORDS)
 
 
 def response_format(mode: FormatMode, json_schema: dict[str, Any]) -> dict[str, Any]:
@@ -353,29 +363,3 @@ def is_strict_compatible(node: Any) -> bool:
     if isinstance(node, list):
         return all(is_strict_compatible(v) for v in node)
     return True
-
-
-def retry_after_seconds(headers: Any) -> float | None:
-    """The server's wait hint: retry-after-ms, retry-after in seconds, or retry-after as an HTTP date."""
-    millis = headers.get("retry-after-ms")
-    if millis is not None:
-        try:
-            return _plausible(float(millis) / 1000.0)
-        except ValueError:
-            pass
-    value = headers.get("retry-after")
-    if value is None:
-        return None
-    try:
-        return _plausible(float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return _plausible(when.timestamp() - time.time())
-
-
-def _plausible(seconds: float) -> float | None:
-    return seconds if 0 <= seconds <= MAX_RETRY_AFTER_HEADER else None
