@@ -27,6 +27,7 @@ from kgc.extraction.cues import cue_triplets, find_cues
 from kgc.extraction.names import NameRules, key
 from kgc.extraction.spans import find_spans
 from kgc.extraction.specificity import CommonWords, drop_common_words, english_frequency
+from kgc.extraction.triplets import PassageIndex
 from kgc.models import Candidate, Provenance
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -39,7 +40,7 @@ def cue_candidates(name: str) -> tuple[list[Candidate], set[frozenset[str]]]:
     candidates: list[Candidate] = []
     for doc_id, text in docs:
         passage = find_spans(text)
-        found, _ = cue_triplets(find_cues(passage), passage, schema, NameRules(), 80, known=[])
+        found, _ = cue_triplets(find_cues(passage), PassageIndex(passage), schema, NameRules(), 80, known=[])
         seen: set[frozenset[str]] = set()
         for t, _ in found:
             if (pair := frozenset((key(t.head), key(t.tail)))) not in seen:
