@@ -79,7 +79,30 @@ def cues(text: str) -> set[tuple[str, str, str]]:
         ),
         ("We evaluate the tagger on the Penn Treebank.", {("Penn Treebank", "evaluate-for", "tagger")}),
         ("The accuracy of the tagger is high.", {("accuracy", "evaluate-for", "tagger")}),
-        ("BERT outperforms ELMo on GLUE.", {("BERT", "compare", "ELMo")}),
+        (
+            "BERT outperforms ELMo on GLUE.",
+            {("BERT", "compare", "ELMo"), ("GLUE", "evaluate-for", "BERT"), ("GLUE", "evaluate-for", "ELMo")},
+        ),
+        (
+            "The s-VSM model outperforms the VSM model in the song classification task.",
+            {
+                ("s-VSM model", "compare", "VSM model"),
+                ("song classification task", "evaluate-for", "s-VSM model"),
+                ("song classification task", "evaluate-for", "VSM model"),
+            },
+        ),
+        (
+            "The system uses a meaning representation called a semantic frame.",
+            {
+                ("meaning representation", "used-for", "system"),
+                ("semantic frame", "kind-of", "meaning representation"),
+            },
+        ),
+        (
+            "We use a smoothing technique known as Kneser-Ney smoothing.",
+            {("Kneser-Ney smoothing", "kind-of", "smoothing technique")},
+        ),
+        ("The HDAG kernel is superior to string kernels.", {("HDAG kernel", "compare", "string kernels")}),
         ("CRFs are more accurate than HMMs.", {("CRFs", "compare", "HMMs")}),
         ("Compared with HMMs, CRFs are more accurate.", {("CRFs", "compare", "HMMs")}),
         ("We combine CNNs and LSTMs.", {("CNNs", "conjunction", "LSTMs")}),
@@ -106,6 +129,9 @@ def test_each_pattern_states_its_relation_and_direction(
         "Stemming is not faster than lemmatization.",
         "CNNs were trained and LSTMs were tested.",  # coordinated clauses, not names
         "Coreference resolution does not require a parser.",
+        "The parser is not superior to the tagger.",
+        "The tagger was named after its author.",  # 'named after': no name given
+        "BERT does not outperform ELMo on GLUE.",
         "We report a significant improvement for speaker adaptation.",  # a result is no means
         "We induce a grammar from scratch.",
         "The tagger can be used in situations where speech is noisy.",
