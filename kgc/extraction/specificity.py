@@ -19,6 +19,7 @@ words are never at issue here; the stop concepts of kgc.extraction.names are.
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from collections.abc import Callable, Iterable
 from functools import cache
@@ -27,6 +28,7 @@ from kgc.extraction.names import key
 from kgc.models import Candidate
 from kgc.text import singular
 
+log = logging.getLogger(__name__)
 COMMON_WORD = "common word"  # the reason counted in the extraction report
 
 WordFrequency = Callable[[str], float]  # word -> Zipf frequency in general English (0: unknown)
@@ -37,7 +39,8 @@ def english_frequency() -> WordFrequency | None:
     """wordfreq's English Zipf frequency (`pip install 'kgc[nlp]'`), or None when not installed."""
     try:
         from wordfreq import zipf_frequency
-    except ImportError:
+    except ImportError as e:
+        log.info("wordfreq not installed (%s): the common-word name rule is off", e)
         return None
     return lambda word: float(zipf_frequency(word, "en"))
 
