@@ -76,7 +76,7 @@ def test_drops_are_counted_and_the_check_can_be_off() -> None:
     kept, dropped = drop_common_words(corpus, 4.0, frequency)
     assert [(c.head, c.tail) for c in kept] == [("tokenization", "parsing")]
     assert dropped == {COMMON_WORD: 2}
-    assert drop_common_words(corpus, None, frequency) == (corpus, {})
+    assert drop_common_words(corpus, "off", frequency) == (corpus, {})
     assert drop_common_words(corpus, 4.0, None) == (corpus, {})
 
 

@@ -232,12 +232,12 @@ class ExtractionConfig(Section):
     max_name_words: int = Field(
         8, ge=1, description="a longer name is a clause or a definition, not a concept"
     )
-    common_word_zipf: float | None = Field(
+    common_word_zipf: float | Literal["off"] = Field(
         4.5,
         description="a one-word lower-case name is a common word, not a concept, when general English "
         "uses it this often (wordfreq's Zipf frequency: 'date' 5.2, 'translation' 4.4, 'parsing' 2.9) "
         "and no longer name of the run's candidates holds it ('translation' of 'machine translation' "
-        "stays) and it is no seed (kgc.extraction.specificity; needs kgc[nlp]); None: off",
+        "stays) and it is no seed (kgc.extraction.specificity; needs kgc[nlp]); 'off': no such rule",
     )
 
 

@@ -23,6 +23,7 @@ import logging
 from collections import Counter
 from collections.abc import Callable, Iterable
 from functools import cache
+from typing import Literal
 
 from kgc.extraction.names import key
 from kgc.models import Candidate
@@ -85,11 +86,11 @@ class CommonWords:
 
 
 def drop_common_words(
-    candidates: list[Candidate], threshold: float | None, frequency: WordFrequency | None
+    candidates: list[Candidate], threshold: float | Literal["off"], frequency: WordFrequency | None
 ) -> tuple[list[Candidate], Counter[str]]:
     """`candidates` without those whose head or tail is a common word, and how many went; all of
-    them when the check is off (`threshold` None) or no word frequencies are installed."""
-    if threshold is None or frequency is None:
+    them when the check is "off" or no word frequencies are installed."""
+    if threshold == "off" or frequency is None:
         return candidates, Counter()
     common = CommonWords(candidates, threshold, frequency)
     kept = [c for c in candidates if c.head not in common and c.tail not in common]
