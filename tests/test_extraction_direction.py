@@ -9,6 +9,7 @@ import pytest
 
 from kgc.artifacts import CANDIDATES, EXTRACTION_REPORT
 from kgc.config import load_config
+from kgc.export.graph_files import read_graph
 from kgc.extraction.direction import link, orient
 from kgc.extraction.spans import find_spans, load_spacy
 from kgc.extraction.triplets import CleanTriplet
@@ -151,3 +152,29 @@ def test_the_stage_orients_the_models_triplets_and_reports(tmp_path: Path) -> No
     assert rows[True] == [("neural networks", "USED-FOR", "Reaching movements")]
     assert rows[False] == [("Reaching movements", "USED-FOR", "neural networks")]
     assert reports[True] == {"oriented": 1} and reports[False] == {}
+
+
+def test_a_run_turns_a_tied_direction_to_the_one_a_sentence_states(tmp_path: Path) -> None:
+    """Over HTTP to the scripted server: one document's model answer gives 'alpha parser Used-for beta
+    tagger' (its sentence states no direction); another's sentence says the alpha parser uses the beta
+    tagger (a relation cue, added by cue_add). The documents tie; fusion keeps the stated direction."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "d1.txt").write_text("The alpha parser helps the beta tagger.", encoding="utf-8")
+    (corpus / "d2.txt").write_text("The alpha parser uses the beta tagger.", encoding="utf-8")
+    said = {"triplets": [{"head": "alpha parser", "relation": "Used-for", "tail": "beta tagger"}]}
+    rules = [
+        {"task": "extraction", "contains": "helps", "reply": said},
+        {"task": "extraction", "reply": {"triplets": []}},
+    ]
+    with ScriptedServer(rules=rules) as server:
+        settings = {"extraction.mode": "document", "extraction.cue_retype": True, "extraction.cue_add": True}
+        build(corpus, tmp_path / "run", server_config(server, **settings), until="fusion")
+    run = RunDir(tmp_path / "run", create=False)
+    assert sorted((c.head, c.tail, c.provenance[0].cue) for c in run.read(CANDIDATES)) == [
+        ("alpha parser", "beta tagger", None),
+        ("beta tagger", "alpha parser", "Y uses X"),
+    ]
+    [rel] = read_graph(tmp_path / "run").relations
+    assert (rel.head, rel.relation, rel.tail) == ("beta-tagger", "Used-for", "alpha-parser")
+    assert (rel.sources, rel.reversed_sources) == (["d2"], ["d1"])

@@ -247,3 +247,26 @@ def test_an_acronym_of_two_meanings_is_repointed_document_by_document() -> None:
         ("LM", "linear model", ["d2"]),
     ]
     assert result.counts["resolve_acronyms_split_by_documents"] == 1
+
+
+def test_a_direction_tie_goes_to_the_direction_syntax_stated_then_to_more_units() -> None:
+    """Two documents give one relation in opposite directions: the one a relation cue stated (its
+    provenance names the pattern) wins over the model's, though the model's sorts first."""
+    stated = cand("beta tagger", "Used-for", "alpha parser", "d2")
+    stated.provenance[0].cue = "Y uses X"
+    candidates = [cand("alpha parser", "Used-for", "beta tagger", "d1"), stated]
+    for ordered in (candidates, candidates[::-1]):
+        [rel] = fuse(
+            ordered, SCHEMA, NO_LLM, NO_EMBEDDING, llm=None, prompts_dir=prompts_dir()
+        ).graph.relations
+        assert (rel.head, rel.tail, rel.sources, rel.reversed_sources) == (
+            "beta-tagger",
+            "alpha-parser",
+            ["d2"],
+            ["d1"],
+        )
+    # One document read by two units one way and by one unit the other (seed mode): two units win.
+    units = [cand("beta tagger", "Used-for", "alpha parser", "d1")] * 2
+    units.append(cand("alpha parser", "Used-for", "beta tagger", "d1"))
+    [rel] = fuse(units, SCHEMA, NO_LLM, NO_EMBEDDING, llm=None, prompts_dir=prompts_dir()).graph.relations
+    assert (rel.head, rel.tail) == ("beta-tagger", "alpha-parser")

@@ -4,7 +4,9 @@ break ties).
 
 A directed relation given in both directions ('A Used-for B' in three documents, 'B Used-for A' in
 one) is one option whose support is both directions together; the direction with more documents
-wins and the other is kept on the relation as provenance (`reversed_sources`).
+wins and the other is kept on the relation as provenance (`reversed_sources`). When the documents
+tie, the direction a sentence's syntax stated (a relation cue's triplet, `provenance.cue`) wins over
+the model's; then the one more extraction units gave (seed mode reads a document more than once).
 """
 
 from __future__ import annotations
@@ -42,6 +44,12 @@ class PairEvidence:
     b: str
     edges: dict[Edge, set[str]] = field(default_factory=dict)
     evidence: dict[Edge, list[str]] = field(default_factory=dict)
+    stated: dict[Edge, set[str]] = field(default_factory=dict)  # documents whose syntax stated the edge
+    units: dict[Edge, int] = field(default_factory=dict)  # candidates (extraction units) giving it
+
+    def _direction_rank(self, e: Edge) -> tuple[int, int, int, Edge]:
+        """Documents first, then documents whose syntax stated it, then units; the edge breaks ties."""
+        return (-len(self.edges[e]), -len(self.stated.get(e, ())), -self.units.get(e, 0), e)
 
     @property
     def pair_id(self) -> str:
@@ -54,7 +62,7 @@ class PairEvidence:
             by_relation.setdefault(e[1], []).append(e)
         out = []
         for directions in by_relation.values():
-            ranked = sorted(directions, key=lambda e: (-len(self.edges[e]), e))
+            ranked = sorted(directions, key=self._direction_rank)
             win = ranked[0]
             lost = set().union(*(self.edges[e] for e in ranked[1:])) - self.edges[win]
             out.append(Option(edge=win, docs=self.edges[win], reversed_docs=lost))
@@ -88,8 +96,11 @@ def collect_pairs(
         edge = (h, rel.name, t)
         docs = pe.edges.setdefault(edge, set())
         kept = pe.evidence.setdefault(edge, [])
+        pe.units[edge] = pe.units.get(edge, 0) + 1
         for p in cand.provenance:
             docs.add(p.doc_id)
+            if p.cue is not None:
+                pe.stated.setdefault(edge, set()).add(p.doc_id)
             if p.evidence and len(kept) < cfg.max_evidence and p.evidence not in kept:
                 kept.append(p.evidence)
         for ent in (h, t):
