@@ -216,7 +216,9 @@ class ExtractionConfig(Section):
         description="an LLM triplet whose two names a relation cue links ('X such as Y', 'X consists of "
         "Y', 'X outperforms Y', 'X and Y': kgc.extraction.cues, read from spaCy's parse) takes the cue's "
         "relation and direction, and one whose names a preposition joins the direction it states ('X for "
-        "Y', 'Y is produced by X': kgc.extraction.direction); None: the backend's choice",
+        "Y', 'Y is produced by X': kgc.extraction.direction); one between members of one list ('A, B and C' "
+        "in spaCy's parse: kgc.extraction.coordination) becomes the schema's conjunction when they are "
+        "adjacent and is dropped when they are apart; None: the backend's choice",
     )
     cue_add: bool | None = Field(
         None,

@@ -13,8 +13,9 @@ What a unit does (the pure parts live in kgc.extraction):
    states, or none (`checking`);
 4. read relation cues from the passage's syntax (`cues`: 'X such as Y', 'X consists of Y', 'X and
    Y'...): a triplet whose names a cue links takes its relation and direction, one whose names a
-   preposition joins the direction it states (`cue_retype`, `direction`), and the cues enter as
-   triplets of their own (`cue_add`, provenance `cue`).
+   preposition joins the direction it states, one between members of one list a conjunction or
+   nothing (`cue_retype`, `direction`, `coordination`), and the cues enter as triplets of their own
+   (`cue_add`, provenance `cue`).
 A triplet is kept when one sentence mentions both its names (`extraction.same_sentence`); that
 sentence is its evidence, so evidence is always text of the passage.
 """
@@ -34,6 +35,7 @@ from kgc.artifacts import CANDIDATES, CHUNKS, CONTEXTS, EXTRACTION_REPORT, UNITS
 from kgc.config import ExtractionConfig, KgcConfig
 from kgc.extraction.answers import ExtractionAnswer, Triplet, answer_model
 from kgc.extraction.checking import NONE, check_messages, check_model
+from kgc.extraction.coordination import conjoin
 from kgc.extraction.cues import cue_triplets, find_cues, retype
 from kgc.extraction.direction import orient
 from kgc.extraction.names import NameRules
@@ -254,15 +256,18 @@ def _check(llm: StageLLM, cfg: KgcConfig, triplet: CleanTriplet) -> CleanTriplet
 
 
 def _with_cues(e: _Extracted, cfg: ExtractionConfig, schema: RelationSchema) -> None:
-    """Pass 3 (no LLM): the unit's triplets turned round where a preposition says so, then retyped
-    by the relation cues of its passage, and the cues' own triplets, as `cue_retype` and `cue_add` say."""
+    """Pass 3 (no LLM): the unit's triplets turned round where a preposition says so, retyped by the
+    relation cues of its passage, those between members of one list conjoined or dropped, and the
+    cues' own triplets, as `cue_retype` and `cue_add` say."""
     if not (cfg.cue_retype or cfg.cue_add):
         return
     cues = find_cues(e.index.passage)
     if cfg.cue_retype:
         e.triplets, oriented = orient(e.triplets, e.index.passage, schema)
         e.triplets, counts = retype(e.triplets, cues, schema)
-        e.cues.update(oriented + counts)
+        e.triplets, conjoined, lists = conjoin(e.triplets, e.index.sentences, schema)
+        e.cues.update(oriented + counts + conjoined)
+        e.dropped.update(lists)
     if cfg.cue_add:
         rules = NameRules.of(cfg.stop_concepts, cfg.max_name_words)
         e.cued, counts = cue_triplets(cues, e.index, schema, rules, cfg.max_name_chars, e.triplets)
