@@ -4,6 +4,7 @@
     nice -n 10 .venv/bin/python bench/eval_scierc.py --backend embedded    # the offline model (~1 h)
     .venv/bin/python bench/eval_scierc.py --score RUN_DIR --label before   # a run built elsewhere
     .venv/bin/python bench/eval_scierc.py --table                      # the before/after table only
+    ... --run COPY --backend embedded --rerun extraction   # a copy of a run, rebuilt from its cache
     ... --ids FILE                     # only the abstracts FILE lists (a subset both runs answered)
 
 The eval set is SciERC's 50 dev abstracts plus the last 50 train abstracts (file order); rules and
@@ -58,17 +59,23 @@ def cpu_seconds() -> float:
 
 
 def build(
-    abstracts: list[Abstract], run_dir: Path, backend: str, settings: dict[str, str] | None = None
+    abstracts: list[Abstract],
+    run_dir: Path,
+    backend: str,
+    settings: dict[str, str] | None = None,
+    rerun: str | None = None,
 ) -> dict[str, float]:
     """Build the run (resuming it) and return the wall and CPU seconds its extraction took, and how
     many abstracts the model answered in it (0 when extraction was up to date); `settings` are config
-    keys set on top of data/scierc/kgc.toml (`--set extraction.cue_add=false`)."""
+    keys set on top of data/scierc/kgc.toml (`--set extraction.cue_add=false`); `rerun` a stage to
+    redo although up to date (`--rerun extraction`: the current rules on the cached answers)."""
     corpus = run_dir / "scierc_corpus.jsonl"
     run_dir.mkdir(parents=True, exist_ok=True)
     write_corpus(abstracts, corpus)
 
     def run(overrides: dict[str, Any]) -> dict[str, float]:
-        pipeline = Pipeline(load_config(CONFIG, {**overrides, **(settings or {})}), run_dir, corpus=corpus)
+        cfg = load_config(CONFIG, {**overrides, **(settings or {})})
+        pipeline = Pipeline(cfg, run_dir, corpus=corpus, rerun=rerun)
         pipeline.run_until("corpus")
         wall, cpu = time.perf_counter(), cpu_seconds()
         pipeline.run_until("extraction")
@@ -222,6 +229,11 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, help="with --score: wall seconds the build's extraction took")
     ap.add_argument("--table", action="store_true", help="only rewrite eval_scierc.md from the results")
     ap.add_argument(
+        "--rerun",
+        metavar="STAGE",
+        help="redo this stage and those after it (extraction: the current rules on the cached answers)",
+    )
+    ap.add_argument(
         "--set",
         action="append",
         default=[],
@@ -242,7 +254,7 @@ def main() -> None:
     timing = None
     if args.score is None:
         settings = dict(item.split("=", 1) for item in args.set)
-        timing = build(abstracts, run_dir, args.backend, settings)
+        timing = build(abstracts, run_dir, args.backend, settings, args.rerun)
     elif args.seconds is not None and args.cpu_seconds is not None:
         timing = {"seconds": args.seconds, "cpu_seconds": args.cpu_seconds}
     gold = run_dir / "scierc_gold.tsv"

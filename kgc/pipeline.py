@@ -4,7 +4,9 @@ Each stage is skipped when the manifest says it already ran with the same key (c
 prompt templates, files named in the config, inputs) and its outputs are as it wrote them; otherwise
 it runs and writes its artifacts atomically. A killed run therefore resumes where it stopped, a cut
 or edited artifact is written again by its stage, and the LLM cache makes even a half-finished stage
-free to repeat. One process writes a run directory at a time (kgc.runlock).
+free to repeat. `rerun` redoes a stage and the ones after it although their keys are unchanged (after
+an upgrade of kgc whose rules changed; the LLM cache answers what was asked before). One process
+writes a run directory at a time (kgc.runlock).
 """
 
 from __future__ import annotations
@@ -44,6 +46,8 @@ class Pipeline:
     `corpus`: the source to read; None: the one the run read last (when it is still there), else the
     documents the run already holds. `reread_corpus=False` always starts from those (`kgc remove`).
     `wait`: when another process writes this run directory, wait for it instead of refusing.
+    `rerun`: a stage of this run to redo, with every stage after it, even when up to date (once per
+    pipeline: a later `run_until` of the same pipeline skips them again).
     Use it as a context manager (or call `close`): it holds the run's lock and closes the LLM client,
     and the embedder it built, which may own a Ray runtime or a loaded model.
     """
@@ -58,6 +62,7 @@ class Pipeline:
         embedder: Embedder | None = None,
         reread_corpus: bool = True,
         wait: bool = False,
+        rerun: str | None = None,
     ):
         self.cfg = with_backend_defaults(cfg)  # what the run records and keys its stages by
         self.run = RunDir(run_dir)
@@ -71,6 +76,15 @@ class Pipeline:
         self._embedder = embedder
         self._own_embedder = embedder is None  # built here from the config: closed here
         self.ran: list[str] = []  # the stages this pipeline ran (not found up to date), in order
+        self.rerun = self._redone_from(rerun)  # the stages to redo although up to date
+
+    def _redone_from(self, rerun: str | None) -> set[str]:
+        if rerun is None:
+            return set()
+        names = self.stage_names()
+        if rerun not in names:
+            raise KgcError(f"cannot rerun {rerun!r}: this run's stages are {', '.join(names)}")
+        return set(names[names.index(rerun) :])
 
     def __enter__(self) -> Pipeline:
         self.lock.acquire()
@@ -158,8 +172,17 @@ class Pipeline:
 
     def context(self, stage: Stage) -> StageContext:
         return StageContext(
-            self.cfg, self.run, self.corpus, lambda: self._stage_llm(stage), lambda: self.embedder
+            self.cfg,
+            self.run,
+            self.corpus,
+            lambda: self._stage_llm(stage),
+            lambda: self.embedder,
+            rerun=self._redo(stage),
         )
+
+    def _redo(self, stage: Stage) -> bool:
+        """Whether `stage` is to be redone although up to date: asked by `rerun`, not yet redone."""
+        return stage.name in self.rerun and stage.name not in self.ran
 
     def _stage_llm(self, stage: Stage) -> StageLLM:
         if not stage.uses_llm:
@@ -180,6 +203,8 @@ class Pipeline:
             parts.append(json.dumps(cfg.llm.identity(), sort_keys=True))
         parts += [f"{p.name}:{_template_hash(p)}" for p in stage.prompts(cfg)]
         parts += [f"{key}:{_content_hash(path)}" for key, path in configured_files(cfg, stage.files)]
+        if stage.version:
+            parts.append(f"version:{stage.version}")
         config_hash = hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
         input_hash = self.run.inputs_hash(self.inputs(stage))
         if stage.fingerprint is not None:
@@ -193,7 +218,9 @@ class Pipeline:
 
     def _run_stage(self, stage: Stage) -> None:
         config_hash, input_hash = self.stage_key(stage)
-        if self.run.is_done(stage.name, config_hash, input_hash):
+        if self._redo(stage):
+            log.info("%s: run again as asked (--rerun), its LLM answers from the cache", stage.name)
+        elif self.run.is_done(stage.name, config_hash, input_hash):
             log.info("%s: up to date, re-using %s", stage.name, self.run.path)
             return
         started = time.perf_counter()
@@ -290,7 +317,9 @@ def build(
     cfg: KgcConfig | None = None,
     *,
     until: str | None = None,
+    rerun: str | None = None,
 ) -> KnowledgeGraph | None:
-    """Build (or resume) a knowledge graph from `corpus` into `run_dir`: the one-call Python API."""
-    with Pipeline(cfg or load_config(), run_dir, corpus=corpus) as pipeline:
+    """Build (or resume) a knowledge graph from `corpus` into `run_dir`: the one-call Python API.
+    `rerun`: redo that stage and those after it although up to date (`kgc build --rerun`)."""
+    with Pipeline(cfg or load_config(), run_dir, corpus=corpus, rerun=rerun) as pipeline:
         return pipeline.run_until(until)

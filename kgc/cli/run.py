@@ -75,16 +75,22 @@ def _seeds(seeds_file: Path | None) -> list[str] | None:
 
 
 def _run(
-    corpus: Path | None, out: Path, cfg: KgcConfig, until: str | None, dry_run: bool, wait: bool = False
+    corpus: Path | None,
+    out: Path,
+    cfg: KgcConfig,
+    until: str | None,
+    dry_run: bool,
+    wait: bool = False,
+    rerun: str | None = None,
 ) -> None:
-    """Run the stages up to `until` (None: all of them), then show the summary and, when the run
-    wrote a graph, its pages."""
+    """Run the stages up to `until` (None: all of them), redoing `rerun` and those after it, then show
+    the summary and, when the run wrote a graph, its pages."""
     from kgc.pipeline import Pipeline, describe
     from kgc.stages.corpus import check_corpus_path
 
     if corpus is not None:
         check_corpus_path(corpus)  # before the run directory is created
-    with Pipeline(cfg, out, corpus=corpus, wait=wait) as pipeline:
+    with Pipeline(cfg, out, corpus=corpus, wait=wait, rerun=rerun) as pipeline:
         if dry_run:
             from kgc.estimate import estimate
 
@@ -136,6 +142,17 @@ def build(
             "(most extraction calls are then paid again).",
         ),
     ] = False,
+    rerun: Annotated[
+        str | None,
+        typer.Option(
+            "--rerun",
+            metavar="STAGE",
+            help="Redo this stage and every stage after it although they are up to date, e.g. "
+            "extraction after upgrading kgc: what the LLM answered before comes from the run's cache "
+            "(no request is paid again). Stages: corpus, seeds, retrieval, extraction, fusion, link "
+            "(those the run has).",
+        ),
+    ] = None,
     dry_run: DryRunOpt = False,
     wait: WaitOpt = False,
     verbose: VerboseOpt = False,
@@ -145,6 +162,9 @@ def build(
     Run it again on a changed corpus with the same --out to update the graph: only new and changed
     documents are read by the LLM, removed ones are withdrawn, and the summary says what changed.
 
+    An upgraded kgc whose extraction rules changed redoes extraction by itself (from the LLM cache);
+    --rerun STAGE redoes a stage on demand.
+
     Example: kgc build my_corpus/ --out runs/mine --backend openai --model gpt-4o-mini
 
     Example (each entity tied to a concept id, only the linked ones kept): kgc build my_corpus/ --out
@@ -152,6 +172,9 @@ def build(
 
     Example (requests as tasks on the Ray cluster of this node): kgc build my_corpus/ --out runs/mine
     --backend openai --executor ray --ray-address auto
+
+    Example (extraction and fusion again from the cached answers): kgc build my_corpus/ --out
+    runs/mine --rerun extraction
     """
 
     def body() -> None:
@@ -169,7 +192,7 @@ def build(
         )
         if link_mode is not None and cfg.link.vocabulary is None:
             raise KgcError("--link-mode needs a vocabulary: give --vocab (or link.vocabulary in the config)")
-        _run(corpus, out, cfg, None, dry_run, wait)
+        _run(corpus, out, cfg, None, dry_run, wait, rerun)
 
     guarded(verbose, body)
 

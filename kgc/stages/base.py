@@ -42,6 +42,9 @@ class StageContext:
     how usage is attributed in the manifest.
     `corpus_path` is None when the run has no source to read (`kgc remove`, or the files are gone): the
     corpus stage then starts from the documents the run already holds.
+    `rerun` is True when the user asked to redo the stage (`kgc build --rerun`): a stage that keeps
+    work of its own earlier runs (extraction's units) does it all again; LLM answers still come from
+    the cache.
     """
 
     cfg: KgcConfig
@@ -49,6 +52,7 @@ class StageContext:
     corpus_path: Path | None
     stage_llm: Callable[[], StageLLM]
     stage_embedder: Callable[[], Embedder]
+    rerun: bool = False
 
     @property
     def llm(self) -> StageLLM:
@@ -81,8 +85,14 @@ class Stage:
     the config `sections` it reads, the LLM's identity when `uses_llm`, the bytes of the prompt
     templates it renders (`prompts`) and of the files named by the config keys in `files` (dotted,
     e.g. "fusion.background_graph"), the content of its inputs and, for a stage that reads outside the
-    run directory, its `fingerprint`. A rerun skips the stage when the key is unchanged and its
-    outputs are as it wrote them. `enabled` leaves a stage out of runs whose config does not need it.
+    run directory, its `fingerprint`, and its `version`. A rerun skips the stage when the key is
+    unchanged and its outputs are as it wrote them. `enabled` leaves a stage out of runs whose config
+    does not need it.
+
+    `version` is the version of the stage's own rules, for a stage whose output for the same inputs
+    and config changes when kgc's code does (extraction's post-processing of the model's answers):
+    bump it with any change that does, so runs made by an older kgc redo the stage when upgraded (from
+    the LLM cache: no request is paid again). Empty: not part of the key.
     """
 
     name: str
@@ -95,3 +105,4 @@ class Stage:
     files: tuple[str, ...] = ()
     fingerprint: Callable[[StageContext], str] | None = None
     enabled: Callable[[KgcConfig], bool] = always
+    version: str = ""

@@ -33,6 +33,7 @@ from rapidfuzz import fuzz, utils
 
 from kgc.artifacts import CANDIDATES, CHUNKS, CONTEXTS, EXTRACTION_REPORT, UNITS
 from kgc.config import ExtractionConfig, KgcConfig
+from kgc.extraction import RULES_VERSION
 from kgc.extraction.answers import ExtractionAnswer, Triplet, answer_model
 from kgc.extraction.checking import NONE, check_messages, check_model
 from kgc.extraction.coordination import conjoin
@@ -170,7 +171,7 @@ def candidates_of(
 
 def unit_key(task: ExtractionTask, ctx_cfg: KgcConfig, prompt_hashes: list[str]) -> str:
     """What a unit's candidates depend on: its chunks (content), the seed, the prompt templates, the
-    candidate finder, the model and the stage's config."""
+    candidate finder, the model, the stage's config and the version of its rules."""
     cfg = ctx_cfg
     payload = [
         task.key,
@@ -180,6 +181,7 @@ def unit_key(task: ExtractionTask, ctx_cfg: KgcConfig, prompt_hashes: list[str])
         finder_in_use(cfg.extraction.candidates) if cfg.extraction.candidates != "off" else "off",
         cfg.section_hash("extraction", "relations"),
         cfg.llm.identity(),
+        RULES_VERSION,
     ]
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:32]
 
@@ -278,6 +280,8 @@ def _run(ctx: StageContext) -> StageOutcome:
     """Extract the units this run has not paid for yet; the candidates are those of the current units,
     in task order (so an updated run and a fresh build of the same corpus write the same file)."""
     cfg = ctx.cfg
+    if ctx.rerun:  # every unit again: the cache answers, the current rules clean the answers
+        UnitLog(ctx.run).compact([])
     tasks, keys, todo = plan_calls(ctx)
     units = UnitLog(ctx.run)
     if todo:
@@ -345,4 +349,5 @@ STAGE = Stage(
     run=_run,
     uses_llm=True,
     prompts=stage_prompts,
+    version=RULES_VERSION,
 )
