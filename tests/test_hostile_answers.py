@@ -48,6 +48,7 @@ CASES: dict[str, tuple[dict[str, Any], tuple[int, ...]]] = {
         {"raw": '{"triplets": [{"head": "a", "relation": "Used-for", "tail": "b", "tail": "c"},]}'},
         ASKED_AGAIN,
     ),
+    "brackets nested 2,000 deep": ({"raw": "[" * 2000 + "]" * 2000}, ASKED_AGAIN),
     "an enormous answer": (
         {"raw": json.dumps({"triplets": [json.loads(ONE)] * 100_000})},  # 8 MB, far past max_tokens
         ASKED_AGAIN,

@@ -101,11 +101,15 @@ HEAD = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
         {"wire": HEAD + b"Content-Length: 4000\r\n\r\n" + completion(OTHER)[:200]},
         # garbage instead of a status line
         {"wire": b"SSH-2.0-OpenSSH_9.6\r\n"},
+        # a chunked body whose chunk size is no number
+        {"wire": HEAD + b"Transfer-Encoding: chunked\r\n\r\nzz\r\n" + completion(OTHER) + b"\r\n0\r\n\r\n"},
+        # a header line of a megabyte
+        {"wire": HEAD + b"X-Padding: " + b"a" * 2**20 + b"\r\n\r\n"},
         # a Content-Length shorter than the body: the rest stays on the kept-alive connection, where
         # the next request must not read it as its answer
         {"body": completion(OTHER) + completion(OTHER), "headers": {"Content-Length": "40"}},
     ],
-    ids=["cut mid-body", "no HTTP", "wrong Content-Length"],
+    ids=["cut mid-body", "no HTTP", "bad chunk", "huge header", "wrong Content-Length"],
 )
 def test_a_broken_response_costs_a_retry_and_leaves_nothing_behind(
     scripted_server: ScriptedServer, tmp_path: Path, fault: dict

@@ -37,6 +37,13 @@ class CutOffAnswerError(InvalidAnswerError):
 def extract_json(text: str) -> Any:
     """The JSON value in `text`: strict parse first, then without fences/prose, then repaired;
     CutOffAnswerError when the JSON is unfinished."""
+    try:
+        return _extract_json(text)
+    except RecursionError:  # json's decoder (and json_repair's) recurse once per bracket
+        raise InvalidAnswerError("the JSON nests brackets too deep to read") from None
+
+
+def _extract_json(text: str) -> Any:
     cleaned = _THINK.sub("", text).strip()
     fenced = _FENCE.search(cleaned)
     if fenced:
