@@ -76,7 +76,7 @@ class Pipeline:
         self._embedder = embedder
         self._own_embedder = embedder is None  # built here from the config: closed here
         self.ran: list[str] = []  # the stages this pipeline ran (not found up to date), in order
-        self.rerun = self._redone_from(rerun)  # the stages to redo although up to date
+        self._redone = self._redone_from(rerun)  # the stages to redo although up to date
 
     def _redone_from(self, rerun: str | None) -> set[str]:
         if rerun is None:
@@ -182,7 +182,7 @@ class Pipeline:
 
     def _redo(self, stage: Stage) -> bool:
         """Whether `stage` is to be redone although up to date: asked by `rerun`, not yet redone."""
-        return stage.name in self.rerun and stage.name not in self.ran
+        return stage.name in self._redone and stage.name not in self.ran
 
     def _stage_llm(self, stage: Stage) -> StageLLM:
         if not stage.uses_llm:
@@ -219,7 +219,7 @@ class Pipeline:
     def _run_stage(self, stage: Stage) -> None:
         config_hash, input_hash = self.stage_key(stage)
         if self._redo(stage):
-            log.info("%s: run again as asked (--rerun), its LLM answers from the cache", stage.name)
+            log.info("%s: run again as asked (rerun), its LLM answers from the cache", stage.name)
         elif self.run.is_done(stage.name, config_hash, input_hash):
             log.info("%s: up to date, re-using %s", stage.name, self.run.path)
             return
