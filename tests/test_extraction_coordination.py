@@ -43,6 +43,27 @@ def test_conjuncts_of_one_coordination_are_adjacent_or_apart(a: str, b: str, exp
     assert coordination(x, y) == expected
 
 
+def test_a_list_introduced_by_ie_is_no_coordination_with_its_class() -> None:
+    """spaCy chains 'cues' into the list it introduces ('cues conj positions'): SciERC's annotators
+    relate such pairs by HYPONYM-OF (6 of 6 on the tune split), so they are not members of one list."""
+    text = "The tracker combines multiple cues, i.e., positions, velocities and appearance."
+    doc = find_spans(text, finder="spacy").doc
+    assert doc is not None
+    cues, positions, velocities, appearance = (
+        doc.char_span(text.index(n), text.index(n) + len(n))
+        for n in ("cues", "positions", "velocities", "appearance")
+    )
+    assert cues is not None and positions is not None and velocities is not None and appearance is not None
+    assert positions.root.dep_ == "conj" and positions.root.head.i == cues.root.i  # the parse this is about
+    assert coordination(cues, positions) is None and coordination(appearance, cues) is None
+    assert coordination(positions, velocities) == "adjacent"
+    kept, retyped, dropped = conjoined(
+        text, ("positions", "Hyponym-Of", "cues"), ("velocities", "Used-for", "positions")
+    )
+    assert kept == [("positions", "Hyponym-Of", "cues"), ("velocities", "Conjunction", "positions")]
+    assert (retyped, dropped) == ({CONJOINED: 1}, {})
+
+
 def conjoined(
     text: str, *triplets: tuple[str, str, str], schema: RelationSchema = GRAPHUSION, finder: str = "spacy"
 ) -> tuple[list[tuple[str, str, str]], dict[str, int], dict[str, int]]:

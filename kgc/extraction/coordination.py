@@ -7,13 +7,17 @@ coordination (a `conj` chain), the relation between them is a conjunction. SciER
 (bench/eval_coordination.py, results/coordination.md) between such mentions:
 
 - **adjacent** conjuncts (one is the other's `conj`: 'A and B'; 'A, B' and 'B and C' of 'A, B and
-  C'): 225 CONJUNCTION, 3 COMPARE, 7 (3%) another relation (mostly 'i.e.' lists the parser reads as
-  coordinations), 40 none. A triplet of another relation is re-typed to the schema's conjunction
-  relation (the one whose cue kind is "conjunction"; counted CONJOINED), or dropped when the schema
-  has none (ADJACENT): its own relation is wrong 97 times in 100;
-- conjuncts **apart** ('A' and 'C' of 'A, B and C'): 62 of 69 pairs related by nothing, 2
-  CONJUNCTION, 5 another relation: the list is stated through its adjacent members, so a triplet
-  between members apart is dropped (MEMBERS_APART) rather than re-typed.
+  C'): 225 CONJUNCTION, 3 COMPARE, 5 (2%) another relation, 39 none. A triplet of another relation
+  is re-typed to the schema's conjunction relation (the one whose cue kind is "conjunction"; counted
+  CONJOINED), or dropped when the schema has none (ADJACENT): its own relation is wrong 98 times in
+  100;
+- conjuncts **apart** ('A' and 'C' of 'A, B and C'): 62 of 65 pairs related by nothing, 2
+  CONJUNCTION, 1 USED-FOR: the list is stated through its adjacent members, so a triplet between
+  members apart is dropped (MEMBERS_APART) rather than re-typed.
+
+The word a list is introduced for is no member: with 'i.e.', 'e.g.', 'namely' or a colon between the
+two ('multiple cues, i.e., positions, velocities and appearance') the parser's coordination is
+ignored (the tune split's gold relates 6 of 7 such pairs, each by HYPONYM-OF).
 
 Compare and conjunction triplets stay as they are. A list the parser reads as an apposition ('three
 gates: an input gate, a forget gate and an output gate' hangs 'forget gate' on 'input gate' as
@@ -39,14 +43,21 @@ MEMBERS_APART = "members of one list apart"
 ADJACENT = "members of one list (no conjunction relation)"
 CONJOINED = "conjoined"  # what the cue counts of the extraction report call a re-typed triplet
 _LEFT_ALONE = frozenset({"conjunction", "compare"})
+# Words that introduce the members of what precedes them ('three factors, i.e., A, B and C', 'cues:
+# A, B'): the parser may chain the word before them into the list, which is its class, not a member.
+INTRODUCERS = frozenset({"i.e.", "e.g.", "namely", "viz.", ":"})
 
 
 def coordination(a: Span, b: Span) -> Coordinated | None:
     """How the head words of two mentions are coordinated: 'adjacent' when one is the other's
     conjunct ('A and B'; 'A, B' and 'B and C' of 'A, B and C'), 'apart' when they are conjuncts of one
-    coordination further apart ('A' and 'C'), None when they are not conjuncts."""
+    coordination further apart ('A' and 'C'), None when they are not conjuncts or an INTRODUCER stands
+    between them."""
     x, y = a.root, b.root
     if x.i == y.i or y not in x.conjuncts:
+        return None
+    first, last = sorted((a, b), key=lambda s: s.start)
+    if any(t.lower_ in INTRODUCERS for t in a.doc[first.end : last.start]):
         return None
     if (y.dep_ == "conj" and y.head.i == x.i) or (x.dep_ == "conj" and x.head.i == y.i):
         return "adjacent"
