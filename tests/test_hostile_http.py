@@ -13,7 +13,7 @@ from pathlib import Path
 import openai
 import pytest
 
-from kgc.errors import LLMError
+from kgc.errors import LLMError, LLMUnavailableError
 from kgc.llm.deadline import bound_by_deadline
 from kgc.stages.extraction import ExtractionAnswer
 from kgc.testing.http_server import completion_body
@@ -179,3 +179,25 @@ def test_a_refused_access_stops_at_once_saying_so(scripted_server: ScriptedServe
     ):
         client.complete(prompt(), ExtractionAnswer, stage="extraction")
     assert scripted_server.stats.total == 1
+
+
+def test_a_server_refusing_everything_with_429_stops_the_run_after_a_streak(
+    scripted_server: ScriptedServer, tmp_path: Path
+) -> None:
+    """On cdcdbc2 429s counted for nothing: every item spent all its retries (12, with up to 60 s of
+    Retry-After each) and failed, the run never stopped. Answers between 429s reset the streak."""
+    scripted_server.add_faults([{"status": 429, "retry_after": 0}] * 4)  # 4, then answered: no stop
+    cfg = scripted_llm_config(scripted_server, circuit_breaker_rate_limited=5, max_retries=30, concurrency=1)
+    with make_scripted_client(cfg, tmp_path) as client:
+        assert client.complete(prompt(), ExtractionAnswer, stage="extraction") == expected()
+        scripted_server.add_faults([{"status": 429, "retry_after": 0}] * 100)
+        with pytest.raises(
+            LLMUnavailableError, match=r"5 requests in a row refused with HTTP 429 \(rate limit\).*resumable"
+        ):
+            client.map(
+                lambda seed: client.complete(prompt(seed), ExtractionAnswer, stage="extraction"),
+                ["a", "b", "c"],
+                stage="extraction",
+                description="x",
+            )
+    assert scripted_server.stats.total == 5 + 5

@@ -49,6 +49,12 @@ class LimitsConfig(Section):
         "circuit_breaker_window requests that stop the run: a server that is down or fails nearly "
         "everything (a 50%-flaky one does not)",
     )
+    circuit_breaker_rate_limited: int = Field(
+        50,
+        ge=1,
+        description="HTTP 429s in a row, with no answer between, that stop the run (resumable): a server "
+        "or account refusing everything; pacing that lets answers through never gets there",
+    )
     circuit_breaker_window: int = Field(
         20, ge=1, description="the requests circuit_breaker_failures counts over"
     )

@@ -42,6 +42,7 @@ class TransientLLMError(LLMError):
     `server_failure`: the server did not answer properly (connection refused or reset, timeout, 5xx).
     These count toward the circuit breaker; a rate limit (429) does not, the server is pacing us.
     `sent`: False when the request never left (it is not counted as one).
+    `rate_limited`: an HTTP 429, the server refusing to answer now (a long streak of them stops the run).
     """
 
     def __init__(
@@ -50,11 +51,13 @@ class TransientLLMError(LLMError):
         retry_after: float | None = None,
         server_failure: bool = False,
         sent: bool = True,
+        rate_limited: bool = False,
     ):
         super().__init__(message)
         self.retry_after = retry_after
         self.server_failure = server_failure
         self.sent = sent
+        self.rate_limited = rate_limited
 
 
 class RequestTooLargeError(LLMError):

@@ -52,7 +52,6 @@ from kgc.llm.limits import CircuitBreaker, RateLimiter, RetryPolicy
 from kgc.llm.usage import UsageLedger, UsageReport
 
 log = logging.getLogger(__name__)
-
 LOG_PROGRESS_SECONDS = 30.0
 
 T = TypeVar("T", bound=BaseModel)
@@ -105,6 +104,7 @@ class LLMClient:
         self._breaker = CircuitBreaker(
             failures=cfg.limits.circuit_breaker_failures,
             streak=cfg.limits.circuit_breaker_streak,
+            rate_limited=cfg.limits.circuit_breaker_rate_limited,
             window=cfg.limits.circuit_breaker_window,
             seconds=cfg.limits.circuit_breaker_seconds or cfg.timeout,
             model=backend.model,
@@ -258,6 +258,8 @@ class LLMClient:
                 self._limiter.settle(estimate, 0)
                 if e.server_failure:
                     self._breaker.failed(e)  # raises LLMUnavailableError when it opens
+                elif e.rate_limited:
+                    self._breaker.rate_limited(e)  # so may a long streak of 429s
                 else:
                     self._breaker.ignored()
                 if attempt == self.cfg.limits.max_retries:
@@ -395,6 +397,4 @@ _RESUME_HINT = (
 
 def _failure_reason(last: _Attempt) -> str:
     """Why a call failed, by its last attempt: "transient" (no answer), "truncated" or "invalid"."""
-    if last.raw is None:
-        return "transient"
-    return "truncated" if last.cut_off else "invalid"
+    return "transient" if last.raw is None else "truncated" if last.cut_off else "invalid"

@@ -111,12 +111,18 @@ class CircuitBreaker:
     - `failures` of the last `window` requests failed: a server that fails nearly everything yet
       answers now and then (19 of 20 at a failure rate of one half: about once in 50,000).
     Failures are connection errors, timeouts and HTTP 5xx. A 429 (the server pacing us) counts as
-    neither failure nor success.
+    neither failure nor success, but `rate_limited` of them in a row, with no answer between, stop
+    the run too: a server (or an account) refusing everything would otherwise cost every item all
+    its retries, hours of backoff for a whole corpus.
     """
 
-    def __init__(self, *, streak: int, failures: int, window: int, seconds: float, model: str):
+    def __init__(
+        self, *, streak: int, failures: int, window: int, seconds: float, model: str, rate_limited: int = 50
+    ):
         self.failures = max(1, failures)
         self.streak = max(1, streak)
+        self.rate_limit_streak = max(1, rate_limited)
+        self._limited_since_success = 0
         self.seconds = seconds
         self.model = model
         self._outcomes: deque[bool] = deque(maxlen=max(window, self.failures))  # True: failed
@@ -148,12 +154,26 @@ class CircuitBreaker:
             now = self._end()
             self._outcomes.append(False)
             self._waited, self._busy_since, self._failed_since_success = 0.0, now, 0
+            self._limited_since_success = 0
             self._answered = True
 
     def ignored(self) -> None:
         """A request ended neither failed nor succeeded (a 429, a refused request)."""
         with self._lock:
             self._end()
+
+    def rate_limited(self, error: Exception) -> None:
+        """A request was refused with HTTP 429; raises LLMUnavailableError after a long streak."""
+        with self._lock:
+            self._end()
+            self._limited_since_success += 1
+            if not self._open and self._limited_since_success >= self.rate_limit_streak:
+                self._reason = (
+                    f"{self._limited_since_success} requests in a row refused with HTTP 429 (rate limit)"
+                )
+                self._last_error, self._open = str(error), True
+            if self._open:
+                raise self._error()
 
     def failed(self, error: Exception) -> None:
         """A request failed at the server; raises LLMUnavailableError when the breaker opens."""

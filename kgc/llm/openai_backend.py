@@ -319,6 +319,7 @@ class OpenAIBackend:
                 f"{where}: HTTP {e.status_code} ({self._scrub(e.message)})",
                 retry_after=retry_after_seconds(e.response.headers),
                 server_failure=e.status_code in FAILING_STATUS or e.status_code >= 500,
+                rate_limited=e.status_code == 429,
             )
         if isinstance(e, openai.APIStatusError) and 300 <= e.status_code < 400:
             location = self._scrub(e.response.headers.get("location", "(no Location header)"))
