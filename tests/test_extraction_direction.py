@@ -11,6 +11,7 @@ from kgc.artifacts import CANDIDATES, EXTRACTION_REPORT
 from kgc.config import load_config
 from kgc.export.graph_files import read_graph
 from kgc.extraction.direction import link, orient
+from kgc.extraction.mentions import Sentences
 from kgc.extraction.spans import find_spans, load_spacy
 from kgc.extraction.triplets import CleanTriplet
 from kgc.pipeline import build
@@ -24,8 +25,8 @@ SCIERC = load_config(Path(__file__).parents[1] / "data" / "scierc" / "kgc.toml")
 
 
 def oriented(text: str, head: str, relation: str, tail: str) -> tuple[str, str, str]:
-    passage = find_spans(text, finder="spacy")
-    (t,), _ = orient([CleanTriplet(head, relation, tail, text)], passage, SCIERC)
+    sentences = Sentences(find_spans(text, finder="spacy"))
+    (t,), _ = orient([CleanTriplet(head, relation, tail, text)], sentences, SCIERC)
     return t.as_tuple()
 
 
@@ -120,13 +121,13 @@ def test_link_names_the_preposition_and_where_it_hangs() -> None:
 
 def test_orient_counts_and_merges_a_turned_duplicate() -> None:
     text = "We present a CRF for named entity recognition."
-    passage = find_spans(text, finder="spacy")
+    sentences = Sentences(find_spans(text, finder="spacy"))
     found, counts = orient(
         [
             CleanTriplet("named entity recognition", "USED-FOR", "CRF", text),
             CleanTriplet("CRF", "USED-FOR", "named entity recognition", text),
         ],
-        passage,
+        sentences,
         SCIERC,
     )
     assert [t.as_tuple() for t in found] == [("CRF", "USED-FOR", "named entity recognition")]

@@ -67,23 +67,12 @@ def coordination(a: Span, b: Span) -> Coordinated | None:
 def _how_coordinated(t: CleanTriplet, sentences: Sentences) -> Coordinated | None:
     """How the triplet's names are coordinated in its evidence sentence ('adjacent' if any two
     mentions are), None when no two mentions there are conjuncts or there is no parse."""
-    doc = sentences.passage.doc
-    if doc is None or not t.evidence:
-        return None
     found: Coordinated | None = None
-    for hs, he in sentences.mentions(t.head):
-        i = sentences.sentence_of(hs)
-        if sentences.sentence(i) != t.evidence:
-            continue
-        for ts, te in sentences.mentions(t.tail):
-            if sentences.sentence_of(ts) != i or not (he <= ts or te <= hs):
-                continue
-            head = doc.char_span(hs, he, alignment_mode="expand")
-            tail = doc.char_span(ts, te, alignment_mode="expand")
-            how = coordination(head, tail) if head and tail else None
-            if how == "adjacent":
-                return how
-            found = found or how
+    for head, tail in sentences.mention_pairs(t.head, t.tail, t.evidence):
+        how = coordination(head, tail)
+        if how == "adjacent":
+            return how
+        found = found or how
     return found
 
 

@@ -1,26 +1,27 @@
 """Which way a relation runs, read from the preposition that joins its two names in their sentence.
 
-A small model often writes a relation backwards ('error correction Used-for ill-formed input' where
-the text says the input is corrected). Where no relation cue (kgc.extraction.cues) links the two
-names, the sentence still says which of them is the means: in 'A for B', 'A to B' the governor A
-serves B; in 'A by B', 'A with B', 'A from B', 'A via B' the object B is what A is done with. Which
-end that makes the head depends on the relation: 'X in Y' makes X the head of Part-of (a part in a
-whole) and Y the head of Evaluate-for (evaluated in Y).
+A small model often writes a relation backwards ('reaching movements Used-for neural networks' where
+the text says the movements are produced by the networks). Where no relation cue
+(kgc.extraction.cues) links the two names, the sentence still says which of them is the means: in
+'A for B', 'A to B' the governor A serves B; in 'A by B', 'A with B', 'A from B', 'A via B' the
+object B is what A is done with. Which end that makes the head depends on the relation: 'X in Y'
+makes X the head of Part-of (a part in a whole) and Y the head of Evaluate-for (evaluated in Y).
 
 `DIRECTIONS` lists, per kind of relation, the prepositions whose direction is clear, each with how
 often SciERC's annotators put the head on that end among their tune-split triplets whose two names
 the preposition joins (bench/eval_directions.py measures it; results/directions.md). Prepositions
-that went both ways ('of' for Used-for 19:13, 'in' 29:13, 'on' outside 'based on' 10:15) are left out:
-there the model's direction stands.
+that went both ways ('of' for Used-for 19:13, 'in' 29:13, 'on' outside 'based on' 10:15) are left
+out: there the model's direction stands. The names' mentions are found in the triplet's evidence
+sentence (`Sentences.mention_pairs`); without spaCy's parse nothing is turned.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Literal
 
-from kgc.extraction.mentions import mention_pattern
-from kgc.extraction.spans import PassageSpans
+from kgc.extraction.mentions import Sentences
 from kgc.extraction.triplets import CleanTriplet
 from kgc.schema import CueClass, RelationSchema
 
@@ -85,7 +86,7 @@ def _coordinated(tok: Token) -> list[Token]:
 
 def link(governor: Span, obj: Span) -> tuple[str, Attached] | None:
     """The preposition through which `obj` depends on `governor` (two mentions of one sentence), and
-    how: its object is `obj`'s head word (or a word that is coordinated with), and it hangs on a word
+    how: its object is `obj`'s head word (or a word it is coordinated with), and it hangs on a word
     of `governor` or a participle `governor` governs ('noun': 'Y trained with X'), or on a verb whose
     subject or object `governor` is ('verb': 'Y is produced by X', 'we locate Y according to X')."""
     inside = {t.i for t in governor}
@@ -115,24 +116,8 @@ def head_end(kind: CueClass, a: Span, b: Span) -> Span | None:
     return None
 
 
-def _mentions(passage: PassageSpans, name: str, sentence: str) -> list[Span]:
-    """The mentions of `name` in the passage's sentence `sentence`, as spans of its parse."""
-    doc = passage.doc
-    low = passage.text.lower()
-    start = low.find(sentence.lower())
-    if doc is None or start < 0 or not sentence:
-        return []
-    end = start + len(sentence)
-    out = []
-    for m in mention_pattern(name).finditer(low, start, end):
-        span = doc.char_span(m.start(), m.end(), alignment_mode="expand")
-        if span is not None and len(span):
-            out.append(span)
-    return out
-
-
 def orient(
-    triplets: list[CleanTriplet], passage: PassageSpans, schema: RelationSchema
+    triplets: list[CleanTriplet], sentences: Sentences, schema: RelationSchema
 ) -> tuple[list[CleanTriplet], Counter[str]]:
     """The triplets, each directed relation turned round where a preposition joining its two names
     in its evidence sentence says the other end is the head (counted as 'oriented')."""
@@ -141,23 +126,20 @@ def orient(
     for t in triplets:
         rel = schema.resolve(t.relation)
         kind = rel.cue_kind if rel is not None and rel.directed else None
-        if kind in DIRECTIONS and t.evidence:
-            heads = _mentions(passage, t.head, t.evidence)
-            tails = _mentions(passage, t.tail, t.evidence)
-            if _stated_head(kind, heads, tails) is False:
+        if kind in DIRECTIONS:
+            pairs = sentences.mention_pairs(t.head, t.tail, t.evidence)
+            if _stated_head(kind, pairs) is False:
                 t = CleanTriplet(t.tail, t.relation, t.head, t.evidence)
                 counts["oriented"] += 1
         out.setdefault((t.head.lower(), t.relation, t.tail.lower()), t)
     return list(out.values()), +counts
 
 
-def _stated_head(kind: CueClass, heads: list[Span], tails: list[Span]) -> bool | None:
-    """Whether a preposition joining a mention of the head and one of the tail (apart) says the head
-    is the head (True), the tail is (False), or nothing (None)."""
-    for h in heads:
-        for tl in tails:
-            if h.end <= tl.start or tl.end <= h.start:
-                end = head_end(kind, h, tl)
-                if end is not None:
-                    return end is h
+def _stated_head(kind: CueClass, pairs: Iterator[tuple[Span, Span]]) -> bool | None:
+    """Whether a preposition joining a mention of the head and one of the tail says the head is the
+    head (True), the tail is (False), or nothing (None)."""
+    for h, tl in pairs:
+        end = head_end(kind, h, tl)
+        if end is not None:
+            return end is h
     return None

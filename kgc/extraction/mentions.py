@@ -16,10 +16,15 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from kgc.extraction.span_words import DETERMINERS
 from kgc.extraction.spans import PassageSpans
+
+if TYPE_CHECKING:
+    from spacy.tokens import Span
 
 # What may join a concept to the one it holds ('accuracy of X', 'features for X', 'X in Y').
 PREPOSITIONS = frozenset(["of", "for", "in", "on", "from", "over", "with", "between", "among", "to", "by"])
@@ -109,6 +114,24 @@ class Sentences:
                 return Stated(i)
             overlapping = True
         return Stated(None, NESTED if overlapping else APART)
+
+    def mention_pairs(self, head: str, tail: str, sentence: str) -> Iterator[tuple[Span, Span]]:
+        """Each mention of `head` with each of `tail` apart from it in the passage's sentence whose
+        text is `sentence` (a triplet's evidence), as spans of the passage's parse; none without one."""
+        doc = self.passage.doc
+        if doc is None or not sentence:
+            return
+        for hs, he in self.mentions(head):
+            i = self.sentence_of(hs)
+            if self.sentence(i) != sentence:
+                continue
+            for ts, te in self.mentions(tail):
+                if self.sentence_of(ts) != i or not (he <= ts or te <= hs):
+                    continue
+                h = doc.char_span(hs, he, alignment_mode="expand")
+                t = doc.char_span(ts, te, alignment_mode="expand")
+                if h is not None and t is not None and len(h) and len(t):
+                    yield h, t
 
     def _by_sentence(self, name: str) -> dict[int, list[tuple[int, int]]]:
         """The mentions of `name`, by the sentence each starts in."""

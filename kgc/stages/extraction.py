@@ -265,7 +265,7 @@ def _with_cues(e: _Extracted, cfg: ExtractionConfig, schema: RelationSchema) -> 
         return
     cues = find_cues(e.index.passage)
     if cfg.cue_retype:
-        e.triplets, oriented = orient(e.triplets, e.index.passage, schema)
+        e.triplets, oriented = orient(e.triplets, e.index.sentences, schema)
         e.triplets, counts = retype(e.triplets, cues, schema)
         e.triplets, conjoined, lists = conjoin(e.triplets, e.index.sentences, schema)
         e.cues.update(oriented + counts + conjoined)
