@@ -1,6 +1,6 @@
 """Names that are everyday English words used in passing, not concepts of the corpus.
 
-A one-word lower-case name ('date', 'location', 'king', 'events') is a **common word** when both
+A one-word lower-case name ('date', 'location', 'king', 'person') is a **common word** when both
 - English uses it often: its Zipf frequency (wordfreq's log10 of uses per billion words: 'date'
   5.2, 'translation' 4.4, 'parsing' 2.9, 'tokenization' 1.7) is at least `extraction.common_word_zipf`;
 - and the corpus never builds a concept name from it: no name of two words or more among all the
