@@ -103,6 +103,14 @@ def cues(text: str) -> set[tuple[str, str, str]]:
             {("Kneser-Ney smoothing", "kind-of", "smoothing technique")},
         ),
         ("The HDAG kernel is superior to string kernels.", {("HDAG kernel", "compare", "string kernels")}),
+        (
+            "Results on several citation data sets show that the method outperforms current algorithms.",
+            {("citation data sets", "evaluate-for", "method"), ("method", "compare", "current algorithms")},
+        ),
+        (
+            "Experiments on the Penn Treebank demonstrate the merit of the parser.",
+            {("Penn Treebank", "evaluate-for", "parser")},
+        ),
         ("CRFs are more accurate than HMMs.", {("CRFs", "compare", "HMMs")}),
         ("Compared with HMMs, CRFs are more accurate.", {("CRFs", "compare", "HMMs")}),
         ("We combine CNNs and LSTMs.", {("CNNs", "conjunction", "LSTMs")}),
@@ -132,6 +140,7 @@ def test_each_pattern_states_its_relation_and_direction(
         "The parser is not superior to the tagger.",
         "The tagger was named after its author.",  # 'named after': no name given
         "BERT does not outperform ELMo on GLUE.",
+        "Results on the Penn Treebank do not show that the tagger is fast.",
         "We report a significant improvement for speaker adaptation.",  # a result is no means
         "We induce a grammar from scratch.",
         "The tagger can be used in situations where speech is noisy.",

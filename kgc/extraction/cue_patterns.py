@@ -14,7 +14,8 @@ reads `head CLASS tail` in the class's own direction:
                                                     'Y using X', 'Y (is) based on X', 'Y from X',
                                                     'an approach to Y'
     evaluate-for  head evaluates tail               'we evaluate Y on X', 'the accuracy of Y',
-                                                    'Y outperforms Z on X'
+                                                    'Y outperforms Z on X', 'experiments on X
+                                                    show that Y ...'
     compare       head is compared with tail        'X outperforms Y', 'X is faster than Y',
                                                     'compared with Y, X', 'X is superior to Y'
     conjunction   the two are coordinated           'X and Y', 'X or Y', 'X as well as Y'
@@ -56,6 +57,8 @@ from kgc.extraction.cue_syntax import (
     PART_NOUNS,
     PART_VERBS,
     REQUIRE,
+    SHOW_VERBS,
+    TRIAL_NOUNS,
     USE_VERBS,
     children,
     negated,
@@ -243,6 +246,19 @@ def _outperforms_on(tok: Token) -> Iterator[Statement]:
         yield from (Statement(z, "evaluate-for", x, "X outperforms Y on Z") for z in on if z is not x)
 
 
+def _trials_show(tok: Token) -> Iterator[Statement]:
+    """'Experiments on Z show that X outperforms ...', 'results on Z demonstrate the merit of X': the
+    data the trials ran on evaluates what the clause (or the merit's 'of') says something about."""
+    if tok.pos_ != "VERB" or tok.lower_ not in SHOW_VERBS or negated(tok):
+        return
+    trials = [s for s in children(tok, ("nsubj",)) if s.lower_ in TRIAL_NOUNS]
+    data = [z for s in trials for p in preps(s, "on", "with", "over", "for") for z in objects(p)]
+    shown = [x for c in children(tok, ("ccomp",)) for x in subjects(c)]
+    shown += [x for o in children(tok, ("dobj",)) for p in preps(o, "of") for x in objects(p)]
+    for x in shown:
+        yield from (Statement(z, "evaluate-for", x, "trials on Z show X") for z in data if z is not x)
+
+
 def _metric_of(tok: Token) -> Iterator[Statement]:
     """'the accuracy of the parser': a measure evaluates what it measures."""
     if tok.lower_ in METRIC_NOUNS and nominal(tok):
@@ -310,6 +326,7 @@ PATTERNS = (
     _evaluate_for,
     _metric_of,
     _outperforms_on,
+    _trials_show,
     _compare,
     _conjunction,
     _prerequisite,

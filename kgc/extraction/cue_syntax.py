@@ -85,6 +85,12 @@ COMPARABLE = _words(
     "superior inferior comparable equivalent similar competitive complementary preferable analogous "
     "identical equal close"
 )
+# 'experiments on Z show that X ...': what an abstract reports its evaluation with
+SHOW_VERBS = forms("show", "demonstrate", "indicate", "prove", "confirm", "reveal", "verify", "suggest")
+TRIAL_NOUNS = _words(
+    "experiment experiments experimentation experimentations result results evaluation evaluations test "
+    "tests trial trials"
+)
 # 'a representation called a semantic frame', 'a method known as X'
 NAMING = _words("called named termed dubbed known")
 INDEFINITE = frozenset({"a", "an"})
