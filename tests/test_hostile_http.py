@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import gzip
 import json
+import shutil
+import ssl
+import subprocess
 import time
 from pathlib import Path
 
@@ -201,3 +204,45 @@ def test_a_server_refusing_everything_with_429_stops_the_run_after_a_streak(
                 description="x",
             )
     assert scripted_server.stats.total == 5 + 5
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command for a certificate")
+def test_over_https_the_deadline_bounds_the_request_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """kgc.llm.deadline wraps the stream TLS starts on as well (OpenAI's API is https)."""
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))  # the client trusts this certificate only
+    tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    tls.load_cert_chain(cert, key)
+    with ScriptedServer(tls=tls) as server:
+        assert server.base_url.startswith("https://")
+        server.add_faults([{"trickle_headers": 0.25}])
+        cfg = scripted_llm_config(server, timeout=1.0, concurrency=1)
+        started = time.monotonic()
+        with make_scripted_client(cfg, tmp_path, api_key="sk-test-0123456789") as client:
+            assert client.complete(prompt(), ExtractionAnswer, stage="extraction") == expected()
+            assert counts(client.usage()) == RETRIED
+        assert time.monotonic() - started < 10.0  # 1 s and a retry; the headers alone would take 25 s

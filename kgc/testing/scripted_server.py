@@ -17,6 +17,7 @@ deterministically and cheaply, so the whole pipeline can run without a model:
 - `max_tokens` is honoured: a longer answer is cut at 4 characters per token, finish_reason "length";
 - `json_schema_supported=False` answers HTTP 500 to `response_format: json_schema`, like
   llama-cpp-python's server.
+- `tls=` a server-side ssl.SSLContext serves https.
 
     with ScriptedServer(latency=0.05) as server:
         client = openai.OpenAI(base_url=server.base_url, api_key="x")
@@ -30,6 +31,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import ssl
 import threading
 import time
 from collections import Counter
@@ -92,10 +94,12 @@ class ScriptedServer:
         port: int = 0,
         hang: bool = False,
         fault_mix: FaultMix | None = None,
+        tls: ssl.SSLContext | None = None,
     ):
         self.latency = latency
         self.hang = hang
         self.fault_mix = fault_mix  # drawn for every request no queued fault claims
+        self.tls = tls  # a server-side context: https
         self._sent: Counter[str] = Counter()  # times each request was seen, for the mix's draw
         self._stopping = threading.Event()  # wakes hanging handlers when the server stops
         self.json_schema_supported = json_schema_supported
@@ -117,6 +121,8 @@ class ScriptedServer:
             return self
         self._stopping.clear()
         self._httpd = ChatHTTPServer((self._host, self._port), self.respond)
+        if self.tls is not None:
+            self._httpd.socket = self.tls.wrap_socket(self._httpd.socket, server_side=True)
         self._thread = threading.Thread(
             target=self._httpd.serve_forever, args=(0.05,), name="scripted-llm", daemon=True
         )
@@ -148,7 +154,7 @@ class ScriptedServer:
 
     @property
     def base_url(self) -> str:
-        return f"http://{self._host}:{self.port}/v1"
+        return f"{'https' if self.tls else 'http'}://{self._host}:{self.port}/v1"
 
     # -- scripting ----------------------------------------------------------------------------------
 
