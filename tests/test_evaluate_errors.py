@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from kgc.evaluate.errors import error_breakdown, name_problems
 from kgc.evaluate.grounding import ground
+from kgc.evaluate.triplets import score_triplets
 from kgc.extraction.names import NameRules
 from kgc.models import Candidate, Chunk, Provenance
 from kgc.schema import RelationSchema, RelationType
@@ -80,3 +81,15 @@ def test_names_that_are_no_concept() -> None:
         "proposed-method": "generic name",
         "gpt-and-neural-machine-translation": "conjunction name",
     }
+
+
+def test_a_symmetric_relation_in_either_order_is_right_never_a_wrong_direction() -> None:
+    """CONJUNCTION (undirected) written tail-first is the gold triplet; USED-FOR (directed) written
+    tail-first is a wrong direction."""
+    graph = kg(
+        {"HMM": [], "CRF": [], "tagging": []}, [("HMM", "CONJUNCTION", "CRF"), ("tagging", "USED-FOR", "CRF")]
+    )
+    truth = gold(("CRF", "CONJUNCTION", "HMM"), ("CRF", "USED-FOR", "tagging"))
+    er = error_breakdown(graph, truth, SCHEMA, rules=NameRules())
+    assert (er.right, er.errors) == (1, {"wrong direction": 1})
+    assert score_triplets(graph, truth, SCHEMA).levels["strict"].true_positives == 1
