@@ -93,6 +93,7 @@ CASES: list[tuple[str, str, dict[str, Any]]] = [
     ("body", "empty", {"body": ""}),
     ("body", "an error object", {"body": '{"error": {"message": "overloaded"}}'}),
     ("body", "choices: []", {"completion": {"choices": []}}),
+    ("body", "brackets nested 5,000 deep", {"body": "[" * 5000 + "]" * 5000}),
     ("body", "an event stream nobody asked for", {"body": events(ANSWER)}),
     ("body", "an event stream cut before [DONE]", {"body": events(ANSWER, done=False)}),
     ("body", "the answer in a tool call", {"completion": tool_call(ANSWER)}),

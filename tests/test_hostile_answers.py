@@ -31,6 +31,8 @@ CASES: dict[str, tuple[dict[str, Any], tuple[int, ...]]] = {
     "HTTP 200, a JSON error object": ({"body": '{"error": {"message": "overloaded"}}'}, RETRIED),
     "HTTP 200, JSON null": ({"body": "null"}, RETRIED),
     "HTTP 200, a JSON list": ({"body": "[]"}, RETRIED),
+    "HTTP 200, brackets nested 5,000 deep": ({"body": "[" * 5000 + "]" * 5000}, RETRIED),
+    "an event stream, brackets nested 5,000 deep": ({"body": "data: " + "[" * 5000 + "]" * 5000}, RETRIED),
     "choices: []": ({"completion": {"choices": []}}, RETRIED),
     "choices: a string": ({"completion": {"choices": ["x"]}}, RETRIED),
     "message: null": ({"completion": {"message": None}}, RETRIED),

@@ -32,7 +32,7 @@ def read_completion(body: bytes, charset: str | None = None) -> Completion:
         return _from_events(text)
     try:
         data = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: brackets nested thousands deep
         raise NotACompletion(f"no chat completion: {text[:100]!r}") from None
     try:
         choice = data["choices"][0]
@@ -100,7 +100,7 @@ def _from_events(text: str) -> Completion:
             chunk = json.loads(payload)
             choice = (chunk.get("choices") or [{}])[0]
             content = (choice.get("delta") or {}).get("content")
-        except (ValueError, LookupError, AttributeError, TypeError):
+        except (ValueError, LookupError, AttributeError, TypeError, RecursionError):
             raise NotACompletion(f"an event stream with a broken chunk: {payload[:100]!r}") from None
         if isinstance(content, str):
             parts.append(content)
