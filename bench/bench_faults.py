@@ -30,7 +30,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 from kgc.testing.faults import FaultMix
 from kgc.testing.scripted_server import ScriptedServer
@@ -49,6 +49,17 @@ HISTORY = (
     "stopped by the breaker (exit 1 after 56 s). Issue 17's table (main at 18d2236, in git: 7511f64) has the "
     "HTTP 503 storm stopping after 19 requests (19 of the last 20 failed), 24 s after the first."
 )
+
+
+class Meta(TypedDict):
+    """The conditions of a run, written beside its scenarios in faults.json."""
+
+    corpus: str
+    llm: str
+    trees: dict[str, str]
+    machine: str
+    load_average_before_after: list[float]
+    minutes: float
 
 
 def write_corpus(work: Path, abstracts: Path) -> Path:
@@ -193,7 +204,7 @@ def main() -> None:
         print(
             name, {label: (r["exit_code"], r["failed_items"]) for label, r in rows[name].items()}, flush=True
         )
-    meta = {
+    meta: Meta = {
         "corpus": f"the first {DOCUMENTS} lines of {args.abstracts}, document mode",
         "llm": f"timeout {TIMEOUT} s, concurrency 4, retries and breaker at their defaults",
         "trees": {label: str(tree or "this checkout") for label, tree in trees.items()},

@@ -17,6 +17,7 @@ import resource
 import sys
 import time
 from pathlib import Path
+from typing import TypedDict
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -66,6 +67,21 @@ def candidates(models: list[str]) -> list[Candidate]:
     return cands
 
 
+class FusionRun(TypedDict):
+    """kgc's fusion of all four models' candidates, as fuse_graphusion.json reports it."""
+
+    seconds: float
+    peak_rss_mb: int
+    load_average_at_start: float
+    entities: int
+    relations: int
+    merged_names: int
+    conflicts: int
+    relations_with_outvoted_direction: int
+    relations_supported_by_2_or_more_lines: int
+    counts: dict[str, int]
+
+
 def main() -> None:
     cands = candidates(MODELS)
     abstracts = (data_dir() / "abstracts.txt").read_text(encoding="utf-8").splitlines()
@@ -103,28 +119,29 @@ def main() -> None:
         }
     union = [t for m in MODELS for t in triplets(data_dir() / "candidates" / f"{m}.step3-fused.txt")]
     names = {n for c in cands for n in (c.head, c.tail)}
+    k: FusionRun = {
+        "seconds": round(seconds, 1),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        "load_average_at_start": round(load, 2),
+        "entities": len(g.entities),
+        "relations": len(g.relations),
+        "merged_names": len(g.merges),
+        "conflicts": len(g.conflicts),
+        "relations_with_outvoted_direction": sum(1 for r in g.relations if r.reversed_sources),
+        "relations_supported_by_2_or_more_lines": sum(1 for r in g.relations if r.support >= 2),
+        "counts": dict(result.counts),
+    }
+    u = counts(union)
     report = {
         "candidates": len(cands),
         "distinct_candidate_names": len(names),
-        "kgc": {
-            "seconds": round(seconds, 1),
-            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
-            "load_average_at_start": round(load, 2),
-            "entities": len(g.entities),
-            "relations": len(g.relations),
-            "merged_names": len(g.merges),
-            "conflicts": len(g.conflicts),
-            "relations_with_outvoted_direction": sum(1 for r in g.relations if r.reversed_sources),
-            "relations_supported_by_2_or_more_lines": sum(1 for r in g.relations if r.support >= 2),
-            "counts": dict(result.counts),
-        },
+        "kgc": k,
         "kgc_per_model": alone,
         "graphusion_step3_per_model": graphusion,
-        "graphusion_step3_union": counts(union),
+        "graphusion_step3_union": u,
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "fuse_graphusion.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-    k = report["kgc"]
     lines = [
         f"Fusion of all four models' step-2 candidates ({len(cands):,} triplets, {len(names):,} distinct names), no LLM,",
         f"in {k['seconds']} s ({k['peak_rss_mb']} MB peak, load average {k['load_average_at_start']} on 2 cores).",
@@ -137,7 +154,6 @@ def main() -> None:
         lines.append(
             f"| {m} | {a['candidates']:,} | {a['entities']:,} | {a['relations']:,} | {c['entities']:,} | {c['triplets']:,} |"
         )
-    u = report["graphusion_step3_union"]
     lines.append(
         f"| all four, fused together | {len(cands):,} | {k['entities']:,} | {k['relations']:,} | {u['entities']:,} (union) | {u['triplets']:,} (union) |"
     )

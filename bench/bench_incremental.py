@@ -178,10 +178,10 @@ def markdown(results: list[dict[str, Any]], meta: dict[str, Any]) -> str:
                     f"{req(up, 'fusion'):,} | {tokens(up):,} | {up['seconds']:.1f} | {ran} |"
                 )
                 continue
-            share = 100 * req(up, "extraction") / max(1, req(fr, "extraction"))
+            percent = 100 * req(up, "extraction") / max(1, req(fr, "extraction"))
             lines.append(
                 f"| {label} | {row['step']} | {row['documents']:,} | {req(up, 'extraction'):,} / "
-                f"{req(fr, 'extraction'):,} | {share:.1f}% | {req(up, 'fusion'):,} / {req(fr, 'fusion'):,} | "
+                f"{req(fr, 'extraction'):,} | {percent:.1f}% | {req(up, 'fusion'):,} / {req(fr, 'fusion'):,} | "
                 f"{tokens(up):,} / {tokens(fr):,} | {up['seconds']:.1f} / {fr['seconds']:.1f} | {ran} |"
             )
     lines += ["", *(f"- {note}" for note in meta.get("notes", []))] if meta.get("notes") else []

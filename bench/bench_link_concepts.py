@@ -67,7 +67,7 @@ def score_modes(
         "links": dict(linked.counts),
     }
     for mode in ("annotate", "canonicalise", "restrict"):
-        g = apply_links(graph, linked.links, mode)  # type: ignore[arg-type]
+        g = apply_links(graph, linked.links, mode)
         row[mode] = {"entities": len(g.entities), "relations": len(g.relations)}
         for kind, labelled in pairs.items():
             ev = score_links(g, labelled, SCHEMA).scores

@@ -183,6 +183,10 @@ def old_writer_batches(graph: KnowledgeGraph, batch_size: int) -> list[tuple[str
     return batches
 
 
+def _write_batch(tx: neo4j.ManagedTransaction, query: str, rows: list[dict[str, object]]) -> None:
+    tx.run(query, rows=rows, export_id="bench").consume()
+
+
 def run_old_writer(
     target: Neo4jTarget, graph: KnowledgeGraph, batch_size: int, clock: CpuClock
 ) -> BatchedRun:
@@ -197,7 +201,7 @@ def run_old_writer(
             f"CREATE CONSTRAINT kgc_{LABEL}_id IF NOT EXISTS FOR (n:`{LABEL}`) REQUIRE n.id IS UNIQUE"
         ).consume()
         for i, (query, rows) in enumerate(batches):
-            session.execute_write(lambda tx, q=query, r=rows: tx.run(q, rows=r, export_id="bench").consume())
+            session.execute_write(_write_batch, query, rows)
             if i + 1 == node_batches:
                 nodes_done = time.perf_counter()
     finished = time.perf_counter()

@@ -120,12 +120,12 @@ def score(labels: list[dict[str, Any]], entities: list[str | None], weighted: bo
             false_merges.append(f"{label['doc']}: {label['a']} / {label['b']}")
         if "doc" in label and label["same"] and not merged:
             missed.append(f"{label['a']} / {label['b']}")
-    total: Counter[str] = Counter()
+    total: defaultdict[str, float] = defaultdict(float)
     strata = {}
     for name, s in sorted(per.items()):
         w = labels_population(labels, name) / s["pairs"] if weighted else 1.0
-        for k in ("same", "merged", "true_merges"):
-            total[k] += w * s[k]  # type: ignore[assignment]
+        for key in ("same", "merged", "true_merges"):
+            total[key] += w * s[key]
         strata[name] = {
             "pairs": s["pairs"],
             "same": s["same"],

@@ -341,16 +341,16 @@ def markdown(r: dict[str, Any]) -> str:
                     f"| {f(s['f1'])} | {e['in_background']} ({e['in_background_found']}) "
                     f"| {f(inc.get('precision'))} | {f(inc.get('recall'))} | {f(inc.get('f1'))} |"
                 )
-    present = {m: d["expert_edges_present"] for m, d in r["models"].items()}
+    edges_present = {m: d["expert_edges_present"] for m, d in r["models"].items()}
     inflated = [
         d["links"]["graphusion_step3_with_background"]["prerequisite_edge"]["including_background"]["recall"]
         for d in r["models"].values()
     ]
     lines += [
         "",
-        f"Graphusion's step-3 graphs hold {min(p['step3'] for p in present.values())}-"
-        f"{max(p['step3'] for p in present.values())} of the expert edges although its step-2 extraction found "
-        f"{min(p['step2'] for p in present.values())}-{max(p['step2'] for p in present.values())}: they came "
+        f"Graphusion's step-3 graphs hold {min(p['step3'] for p in edges_present.values())}-"
+        f"{max(p['step3'] for p in edges_present.values())} of the expert edges although its step-2 extraction found "
+        f"{min(p['step2'] for p in edges_present.values())}-{max(p['step2'] for p in edges_present.values())}: they came "
         "from the background graph its fusion was given. Scored as found they give a recall of "
         f"{min(inflated):.3f}-{max(inflated):.3f}; the guard sets every positive apart, so no recall can honestly "
         "be reported for those graphs on these pairs.",

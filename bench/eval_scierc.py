@@ -106,6 +106,8 @@ def measure(
     run_dir: Path, abstracts: list[Abstract], gold: Path, timing: dict[str, float] | None
 ) -> dict[str, Any]:
     cfg = RunDir(run_dir, create=False).config()
+    if cfg is None:
+        raise SystemExit(f"{run_dir}: no recorded configuration, not a run of this kgc")
     report = evaluate_run(run_dir, gold=gold, schema=cfg.relations)
     candidates = RunDir(run_dir, create=False).read(CANDIDATES)
     docs_with = {p.doc_id for c in candidates for p in c.provenance}

@@ -54,7 +54,7 @@ def strata() -> dict[str, list[tuple[str, str, float]]]:
         if kind:
             out[kind].append((p.a, p.b, max(p.scores.values(), default=0.0)))
     # Near misses: proposed by the n-gram generator, string similarity 0.70-0.85, so never in the band.
-    label_of = {}
+    label_of: dict[str, str] = {}
     for n in names:
         label_of.setdefault(name_key(n), n)
     keys = sorted(k for k in label_of if k)

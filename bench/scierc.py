@@ -66,8 +66,8 @@ def _abstract(line: str) -> Abstract:
     def concept(span: tuple[int, int]) -> str | None:
         if kind.get(span) != "Generic":
             return name(span)
-        named = [tuple(m) for m in cluster_of.get(span, []) if kind.get((m[0], m[1])) != "Generic"]
-        return name(min(named)) if named else None  # type: ignore[arg-type]
+        named = [(m[0], m[1]) for m in cluster_of.get(span, []) if kind.get((m[0], m[1])) != "Generic"]
+        return name(min(named)) if named else None
 
     gold: list[GoldTriplet] = []
     generic_only = 0

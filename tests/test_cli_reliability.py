@@ -17,6 +17,7 @@ from typer.testing import CliRunner, Result
 
 from kgc.cli import app
 from kgc.cli.common import EXIT_INCOMPLETE, setup_logging
+from kgc.testing.replies import Rule
 from kgc.testing.scripted_server import ScriptedServer
 
 runner = CliRunner()
@@ -135,7 +136,7 @@ def test_failed_name_pair_calls_of_fusion_make_it_partial_too(tmp_path: Path) ->
             {"head": "dependency parser", "relation": "Part-of", "tail": "encoder"},
         ]
     }
-    rules = [
+    rules: list[Rule] = [
         {"task": "extraction", "contains": "## Seed\nmachine translation", "reply": names},
         {"task": "resolve", "raw": "not json at all"},
     ]

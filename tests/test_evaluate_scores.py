@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from typing import TypedDict
 
 import pytest
 from rich.console import Console
@@ -22,13 +23,23 @@ from kgc.models import Candidate, Chunk, Entity, KnowledgeGraph, Provenance, Rel
 from kgc.text import slug
 
 
+class RelationFields(TypedDict, total=False):
+    """Relation fields a test sets beyond head, relation and tail."""
+
+    support: int
+    sources: list[str]
+    inferred: bool
+
+
 def kg(
-    entities: dict[str, list[str]], relations: list[tuple[str, str, str]], **extra: dict
+    entities: dict[str, list[str]],
+    relations: list[tuple[str, str, str]],
+    fields: dict[int, RelationFields] | None = None,
 ) -> KnowledgeGraph:
-    """Entities by name (with aliases); relations by entity name; `extra` sets Relation fields by index."""
+    """Entities by name (with aliases); relations by entity name; `fields` sets Relation fields by index."""
     rels = []
     for i, (h, r, t) in enumerate(relations):
-        rels.append(Relation(head=slug(h), relation=r, tail=slug(t), **extra.get(str(i), {})))
+        rels.append(Relation(head=slug(h), relation=r, tail=slug(t), **(fields or {}).get(i, {})))
     return KnowledgeGraph(
         entities=[Entity(id=slug(n), name=n, aliases=a) for n, a in entities.items()], relations=rels
     )
@@ -211,7 +222,7 @@ def test_health_counts_and_defects() -> None:
             ("d", "Part-of", "d"),  # self-loop
             ("a", "Part-of", "x"),  # x is no entity
         ],
-        **{"4": {"inferred": True}},
+        {4: {"inferred": True}},
     )
     h = graph_health(graph)
     assert (h.entities, h.relations) == (5, 5)
@@ -242,12 +253,12 @@ def test_grounding_names_and_evidence_in_source_chunks() -> None:
             ("decoder", "Used-for", "BLEU"),  # inferred: the two are never in one chunk
             ("decoder", "Part-of", "neural machine translation"),  # inferred: d3 says so
         ],
-        **{
-            "1": {"support": 2},
-            "2": {"support": 1},
-            "3": {"sources": ["d1", "d2"]},
-            "4": {"inferred": True},
-            "5": {"inferred": True},
+        {
+            1: {"support": 2},
+            2: {"support": 1},
+            3: {"sources": ["d1", "d2"]},
+            4: {"inferred": True},
+            5: {"inferred": True},
         },
     )
     chunks = [
@@ -296,7 +307,8 @@ def test_grounding_names_and_evidence_in_source_chunks() -> None:
 
 def test_every_ungrounded_relation_is_kept_and_each_kind_is_shown() -> None:
     """5c6714b kept the 10 worst: with 12 relations missing both names, the 2 missing one were hidden."""
-    names = {f"invented {i}": [] for i in range(24)} | {"BLEU": [], "machine translation": []}
+    names: dict[str, list[str]] = {f"invented {i}": [] for i in range(24)}
+    names.update({"BLEU": [], "machine translation": []})
     relations = [(f"invented {2 * i}", "Compare", f"invented {2 * i + 1}") for i in range(12)]
     relations += [("BLEU", "Used-for", "invented 0"), ("invented 1", "Used-for", "machine translation")]
     chunk = Chunk(id="d1#0", doc_id="d1", text="BLEU evaluates machine translation.", start=0, end=35)

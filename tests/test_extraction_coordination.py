@@ -9,7 +9,7 @@ import pytest
 
 from kgc.artifacts import CANDIDATES, EXTRACTION_REPORT
 from kgc.extraction.coordination import ADJACENT, CONJOINED, MEMBERS_APART, conjoin, coordination
-from kgc.extraction.spans import find_spans, load_spacy
+from kgc.extraction.spans import Finder, find_spans, load_spacy
 from kgc.extraction.triplets import CleanTriplet, PassageIndex
 from kgc.pipeline import build
 from kgc.rundir import RunDir
@@ -65,7 +65,7 @@ def test_a_list_introduced_by_ie_is_no_coordination_with_its_class() -> None:
 
 
 def conjoined(
-    text: str, *triplets: tuple[str, str, str], schema: RelationSchema = GRAPHUSION, finder: str = "spacy"
+    text: str, *triplets: tuple[str, str, str], schema: RelationSchema = GRAPHUSION, finder: Finder = "spacy"
 ) -> tuple[list[tuple[str, str, str]], dict[str, int], dict[str, int]]:
     index = PassageIndex(find_spans(text, finder=finder))
     given = []

@@ -154,11 +154,10 @@ def events(text: str, done: bool = True) -> str:
         {
             "object": "chat.completion.chunk",
             "model": "scripted",
-            "choices": [{"index": 0, "delta": {"content": part}, "finish_reason": None}],
+            "choices": [{"index": 0, "delta": {"content": part}, "finish_reason": "stop" if last else None}],
         }
-        for part in cuts
+        for last, part in zip((False, False, True), cuts, strict=True)
     ]
-    chunks[-1]["choices"][0]["finish_reason"] = "stop"
     lines = [f"data: {json.dumps(c)}\n\n" for c in chunks]
     return "".join(lines) + ("data: [DONE]\n\n" if done else "")
 

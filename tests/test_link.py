@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from kgc.cli import app
 from kgc.config import LinkConfig
 from kgc.link import Concept, Synonym, Vocabulary, link_names
-from kgc.link.llm_band import Question
+from kgc.link.llm_band import Chooser, Question
 from kgc.resolve import NameRecord
 
 BUNDLED = Path(__file__).resolve().parents[1] / "data" / "vocabulary" / "nlp_concepts.csv"
@@ -141,7 +141,7 @@ def test_sssom_rows_only_for_links(tmp_path: Path) -> None:
     assert result.lookup("banana bread") is None and result.lookup("NMT") == "nlp:neural-machine-translation"
 
 
-def scripted(answers: dict[str, list[str | None]]):  # type: ignore[no-untyped-def]
+def scripted(answers: dict[str, list[str | None]]) -> tuple[Chooser, list[list[Question]]]:
     """A chooser answering by name, round after round, with the concept's label or NONE/BROADER."""
     asked: list[list[Question]] = []
 

@@ -10,6 +10,7 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -25,7 +26,7 @@ class Reply:
     text: str
     headers: dict[str, str]
 
-    def json(self) -> dict:  # type: ignore[type-arg]
+    def json(self) -> dict[str, Any]:
         return json.loads(self.text)
 
 
@@ -57,6 +58,7 @@ def base(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     host, port = server.server_address[:2]
+    assert isinstance(host, str)
     yield f"http://{host}:{port}"
     server.shutdown()
     server.server_close()

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 
 from kgc.config import ResolveConfig
-from kgc.resolve import BandQuestion, NameRecord, find_definitions, resolve_names
+from kgc.resolve import BandQuestion, Judge, NameRecord, find_definitions, resolve_names
 from kgc.resolve.acronyms import abbreviates, abbreviates_partially, looks_like_acronym
 from kgc.resolve.candidates import ngram_pairs
 from kgc.resolve.scoring import veto
@@ -14,9 +15,11 @@ from kgc.resolve.types import Node
 CFG = ResolveConfig()
 
 
-def entities(names: list[str | NameRecord], cfg: ResolveConfig = CFG, **kw: object) -> list[list[str]]:
+def entities(
+    names: Sequence[str | NameRecord], cfg: ResolveConfig = CFG, judge: Judge | None = None
+) -> list[list[str]]:
     """The surface forms of each entity, sorted; entities with one name left out."""
-    r = resolve_names(names, cfg, **kw)  # type: ignore[arg-type]
+    r = resolve_names(names, cfg, judge=judge)
     groups: dict[str, list[str]] = {}
     for name in {n.name if isinstance(n, NameRecord) else n for n in names}:
         if (cid := r.lookup(name)) is not None:

@@ -328,7 +328,12 @@ def test_pipeline_closes_its_llm_client(tmp_path: Path) -> None:
     def tracking(run: RunDir) -> Any:
         client = factory(run)
         close = client.close
-        client.close = lambda: (closed.append(True), close())[-1]  # type: ignore[method-assign]
+
+        def closing() -> None:
+            closed.append(True)
+            close()
+
+        client.close = closing
         return client
 
     (tmp_path / "c.txt").write_text(DOCS[0] + "\n", encoding="utf-8")

@@ -12,6 +12,7 @@ from typing import Any
 
 import openai
 import pytest
+from openai.types.chat import ChatCompletionMessageParam
 
 from kgc.testing.faults import FaultMix
 from kgc.testing.replies import default_extraction, default_fusion, sections
@@ -185,7 +186,7 @@ def test_hang_accepts_and_never_answers_until_the_server_stops() -> None:
 
 def test_max_tokens_cuts_the_answer_with_finish_reason_length(scripted_server: ScriptedServer) -> None:
     full = json.dumps(default_extraction(extraction_prompt()))
-    messages = [{"role": "user", "content": extraction_prompt()}]
+    messages: list[ChatCompletionMessageParam] = [{"role": "user", "content": extraction_prompt()}]
     cut = client(scripted_server).chat.completions.create(model="scripted", messages=messages, max_tokens=10)
     assert (cut.choices[0].message.content, cut.choices[0].finish_reason) == (full[:40], "length")
     assert cut.usage is not None and cut.usage.completion_tokens == 10

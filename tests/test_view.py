@@ -9,6 +9,7 @@ import re
 import shutil
 from html import unescape
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -44,9 +45,9 @@ def scripted_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp / "run"
 
 
-def embedded_json(html: str) -> dict:  # type: ignore[type-arg]
+def embedded_json(html: str) -> dict[str, Any]:
     [text] = re.findall(r'<script id="kgc-data" type="application/json">(.*?)</script>', html, re.S)
-    return json.loads(text)  # type: ignore[no-any-return]
+    return json.loads(text)
 
 
 def test_entity_details_carry_aliases_merges_and_evidence_with_doc_ids(scripted_run: Path) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Literal
 
+from openai.types.chat import ChatCompletionMessageParam
 from pydantic import BaseModel
 
 from kgc.config import load_config
@@ -33,3 +34,18 @@ def extraction_messages(text: str) -> list[Message]:
     chunk = Chunk(id="text#0", doc_id="text", text=text, start=0, end=len(text))
     task = ExtractionTask(key=chunk.id, seed=None, chunks=[chunk])
     return build_messages(task, cfg.relations, cfg.extraction, prompts_dir())
+
+
+def chat_messages(messages: list[Message]) -> list[ChatCompletionMessageParam]:
+    """`messages` as the openai client types them (kgc's Message is a plain dict of strings)."""
+    typed: list[ChatCompletionMessageParam] = []
+    for m in messages:
+        if m["role"] == "system":
+            typed.append({"role": "system", "content": m["content"]})
+        elif m["role"] == "user":
+            typed.append({"role": "user", "content": m["content"]})
+        elif m["role"] == "assistant":
+            typed.append({"role": "assistant", "content": m["content"]})
+        else:
+            raise ValueError(f"no chat role {m['role']!r}")
+    return typed
