@@ -172,6 +172,44 @@ def test_a_prompt_too_large_for_the_context_fails_its_item_once_naming_the_setti
     assert "lower extraction.max_chars (the text of one prompt) or llm.max_output_tokens" in caplog.text
 
 
+@pytest.mark.parametrize(
+    "error",
+    [
+        {"code": 400, "message": "the request exceeds the available context size, try increasing it"},
+        {"message": "This model's maximum context length is 4096 tokens.", "type": "BadRequestError"},
+        {"code": "context_length_exceeded", "message": "too long"},
+    ],
+    ids=["llama.cpp", "vLLM", "OpenAI code"],
+)
+def test_a_200_whose_body_says_the_context_is_too_small_fails_its_item_once(
+    scripted_server: ScriptedServer, tmp_path: Path, error: dict, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Some servers put the refusal in a 200's body. On bc4dcdc that was a server failure, retried
+    (and counted towards the circuit breaker) though every retry gets the same refusal."""
+    scripted_server.add_faults([{"body": json.dumps({"error": error})}])
+    with make_scripted_client(scripted_llm_config(scripted_server), tmp_path) as client:
+        assert client.complete(prompt(), ExtractionAnswer, stage="extraction") is None
+        assert scripted_server.stats.total == 1
+        assert client.complete(prompt("b"), ExtractionAnswer, stage="extraction") == expected("b")
+    [failure] = failures(tmp_path)
+    assert (
+        "the request is too large for the model's context (HTTP 200 with an error: "
+        in (failure["attempts"][0]["error"])
+    )
+    assert (
+        caplog.text.count("lower extraction.max_chars (the text of one prompt) or llm.max_output_tokens") == 1
+    )
+
+
+def test_a_200_with_another_error_object_is_still_retried(
+    scripted_server: ScriptedServer, tmp_path: Path
+) -> None:
+    scripted_server.add_faults([{"body": json.dumps({"error": {"message": "model is loading"}})}])
+    with make_scripted_client(scripted_llm_config(scripted_server), tmp_path) as client:
+        assert client.complete(prompt(), ExtractionAnswer, stage="extraction") == expected()
+        assert counts(client.usage()) == RETRIED
+
+
 def test_a_refused_access_stops_at_once_saying_so(scripted_server: ScriptedServer, tmp_path: Path) -> None:
     scripted_server.add_faults([{"status": 403}])
     with (

@@ -61,9 +61,9 @@ class TransientLLMError(LLMError):
 
 
 class RequestTooLargeError(LLMError):
-    """The server refused one request as too large for the model's context (HTTP 413, or a 400 that
-    says so). Not retried and not the run's end: that item fails and is recorded, the others go on;
-    the message says which settings make prompts smaller."""
+    """The server refused one request as too large for the model's context (HTTP 413, or a 400 or
+    a 200's error body that says so). Not retried and not the run's end: that item fails and is
+    recorded, the others go on; the message says which settings make prompts smaller."""
 
 
 class ChatBackend(Protocol):

@@ -11,7 +11,7 @@ What `complete` does with each outcome:
 - an invalid answer (not JSON, not schema-valid, or JSON cut short although the server said "stop",
   as a flaky proxy or server does): asked again with a correction, up to `max_invalid_retries` times;
 - still invalid after that, transient errors after `max_retries` retries, or a request too large for
-  the model's context (HTTP 413; not retried): None, and the attempts are appended to the failures file;
+  the model's context (HTTP 413, or an error saying so; not retried): None, attempts in the failures file;
 - the token/cost budget or the deadline is spent: BudgetExceededError (DeadlineExceededError); the
   server is unreachable, hangs or keeps failing: LLMUnavailableError (all resumable: answers so far
   are cached);

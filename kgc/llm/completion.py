@@ -14,7 +14,12 @@ from typing import Any
 
 
 class NotACompletion(ValueError):
-    """The body is no chat completion; the message says why, for the user."""
+    """The body is no chat completion; the message says why, for the user. `error` is the body's
+    error object, when it is one (`{"error": ...}`)."""
+
+    def __init__(self, said: str, error: Any = None):
+        super().__init__(said)
+        self.error = error
 
 
 @dataclass(frozen=True)
@@ -42,7 +47,7 @@ def read_completion(body: bytes, charset: str | None = None) -> Completion:
     except (LookupError, TypeError, AttributeError):
         error = data.get("error") if isinstance(data, dict) else None
         said = f"an error: {str(error)[:200]}" if error else f"no chat completion: {text[:100]!r}"
-        raise NotACompletion(said) from None
+        raise NotACompletion(said, error) from None
     if not content:
         content = _tool_call_arguments(message.get("tool_calls")) or content
     content = "" if content is None else content  # no content (a filtered answer): invalid, asked again

@@ -28,8 +28,13 @@ def too_large_for_context(e: openai.APIStatusError) -> bool:
     else by the words OpenAI, vLLM, llama.cpp and Ollama use (their messages differ)."""
     if e.status_code == 413:
         return True
-    return e.status_code == 400 and (
-        e.code == "context_length_exceeded" or bool(CONTEXT_WORDS.search(e.message))
+    return e.status_code == 400 and says_too_large_for_context(e.code, e.message)
+
+
+def says_too_large_for_context(code: object, message: object) -> bool:
+    """An error's code or message says the prompt and answer exceed the model's context."""
+    return code == "context_length_exceeded" or (
+        isinstance(message, str) and bool(CONTEXT_WORDS.search(message))
     )
 
 

@@ -29,6 +29,7 @@ from kgc.llm.http_status import (
     TRANSIENT_STATUS,
     looks_like_format_rejection,
     retry_after_seconds,
+    says_too_large_for_context,
     too_large_for_context,
 )
 
@@ -235,6 +236,11 @@ class OpenAIBackend:
         try:
             completion = read_completion(body, charset)
         except NotACompletion as e:
+            error = e.error if isinstance(e.error, dict) else {"message": e.error}
+            if says_too_large_for_context(error.get("code"), error.get("message")):
+                # llama.cpp and vLLM builds that report this in a 200's body: as with a 400, asking
+                # again gets the same refusal
+                raise self._too_large(f"HTTP 200 with an error: {error.get('message')}") from None
             raise TransientLLMError(
                 f"{self._where()}: the server answered HTTP 200 with {self._scrub(str(e))}",
                 server_failure=True,
@@ -272,6 +278,19 @@ class OpenAIBackend:
             text = text.replace(self._api_key, "***")
         return re.sub(r"\b(sk|key)-[A-Za-z0-9_\-*]{6,}", r"\1-***", text)
 
+    def _too_large(self, said: str) -> RequestTooLargeError:
+        """The server's refusal of one request as too large for the model's context (`said`: its
+        status and message), warned about once while the run goes on."""
+        refused = RequestTooLargeError(
+            f"{self._where()}: the request is too large for the model's context ({self._scrub(said)[:200]}): "
+            "lower extraction.max_chars (the text of one prompt) or llm.max_output_tokens, or give the "
+            "model a larger context"
+        )
+        if not self._warned_too_large:  # said once while the run goes on; each item is recorded
+            self._warned_too_large = True
+            log.warning("%s. Such items fail (see llm_failures.jsonl), the others go on", refused)
+        return refused
+
     def _map_error(self, e: openai.OpenAIError) -> LLMError:
         where = self._where()
         if isinstance(e, openai.APITimeoutError):
@@ -299,15 +318,7 @@ class OpenAIBackend:
                 "and billing, then run the same command again (answers received so far are cached)"
             )
         if isinstance(e, openai.APIStatusError) and too_large_for_context(e):
-            refused = RequestTooLargeError(
-                f"{where}: the request is too large for the model's context (HTTP {e.status_code}: "
-                f"{self._scrub(e.message)[:200]}): lower extraction.max_chars (the text of one prompt) or "
-                "llm.max_output_tokens, or give the model a larger context"
-            )
-            if not self._warned_too_large:  # said once while the run goes on; each item is recorded
-                self._warned_too_large = True
-                log.warning("%s. Such items fail (see llm_failures.jsonl), the others go on", refused)
-            return refused
+            return self._too_large(f"HTTP {e.status_code}: {e.message}")
         if isinstance(e, openai.NotFoundError):
             return LLMError(
                 f"{where}: not found (HTTP 404): check llm.model and llm.base_url ({self._scrub(e.message)})"
