@@ -7,7 +7,7 @@ relation kinds of scientific text (`X consists of Y`, `X is used for Y`, `we eva
 text, so `X, such as the Y and Z` reaches Y and Z whatever words stand between. Each statement
 reads `head CLASS tail` in the class's own direction:
 
-    kind-of       head is a kind of tail            'Y such as X', 'X and other Y', 'X is a Y', 'X, a Y',
+    kind-of       head is a kind of tail            'Y such as X', 'X is a Y', 'X, a Y',
                                                     'Y called X'
     part-of       head is a part of tail            'Y consists of X', 'Y contains X', 'X is part of Y'
     used-for      head is used for tail             'X for Y', 'X is used for Y', 'Y uses X',
@@ -22,7 +22,7 @@ reads `head CLASS tail` in the class's own direction:
     prerequisite  head must be known before tail    'Y requires X', 'X is a prerequisite of Y'
 
 Measured and left out (0 right on SciERC's tune abstracts): 'X-based Y', 'X, including Y', 'Y via
-X', and 'the property of Y' for feature-of (SciERC annotates those names as one mention); 'we
+X', Hearst's 'Y and other X' (0 of 4: the annotators read such a list as a conjunction), and 'the property of Y' for feature-of (SciERC annotates those names as one mention); 'we
 compare X with Y' read from the verb's object (0 of 6), 'improvements of X over Y' (0 of 4); 'X
 achieves higher accuracy' for evaluate-for (1 of 15: the measure is written with its value, 'almost
 60% accuracy', and the annotators relate it to a method named elsewhere).
@@ -92,12 +92,6 @@ def _kind_of(tok: Token) -> Iterator[Statement]:
     if tok.lower_ == "as" and tok.dep_ == "prep" and nominal(tok.head) and such:
         for y in objects(tok):
             yield Statement(y, "kind-of", tok.head, "X such as Y")
-    # 'Y and other X'
-    if tok.lower_ == "other" and tok.dep_ == "amod" and tok.head.dep_ == "conj" and nominal(tok.head.head):
-        x = tok.head
-        for y in with_conjuncts(x.head):
-            if y is not x and y.i < x.i:
-                yield Statement(y, "kind-of", x, "Y and other X")
     # 'Y, a X,': an apposition with an indefinite article
     if tok.dep_ == "appos" and nominal(tok) and nominal(tok.head) and children(tok, ("det",), INDEFINITE):
         yield Statement(tok.head, "kind-of", tok, "Y, a X")

@@ -101,7 +101,7 @@ def find_cues(passage: PassageSpans) -> list[Cue]:
             continue
         sentence = s.head.sent.text.strip()
         cues.append(Cue(head[0], s.cue, tail[0], s.pattern, sentence, head[1], tail[1]))
-    # 'X and other Y' is a conjunction too: the more specific statement of a pair comes first
+    # a pair may be coordinated and more: the more specific statement comes first
     return sorted(cues, key=lambda c: c.cue == "conjunction")
 
 
