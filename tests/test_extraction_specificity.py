@@ -24,6 +24,8 @@ FREQUENCY = {
     "parsing": 2.9,
     "tokenization": 1.7,
     "king": 5.2,
+    "paul": 5.0,
+    "collins": 4.6,
 }
 
 
@@ -41,7 +43,7 @@ def cand(head: str, tail: str, seed: str | None = None) -> Candidate:
 
 
 def test_a_common_word_no_longer_name_holds_is_no_concept() -> None:
-    common = CommonWords([cand("date", "location"), cand("king", "queen")], 4.0, frequency)
+    common = CommonWords.of_candidates([cand("date", "location"), cand("king", "queen")], 4.0, frequency)
     assert "date" in common and "location" in common and "king" in common
 
 
@@ -52,23 +54,53 @@ def test_one_word_domain_terms_stay() -> None:
         cand("translation", "alignment"),
         cand("event extraction", "events"),  # plural of a word a longer name holds
     ]
-    common = CommonWords(corpus, 4.0, frequency)
+    common = CommonWords.of_candidates(corpus, 4.0, frequency)
     for name in ("tokenization", "parsing", "translation", "events", "event"):
         assert name not in common, name
 
 
 def test_seeds_acronyms_capitalised_and_longer_names_are_never_common_words() -> None:
-    common = CommonWords([cand("date", "Date", seed="date"), cand("King", "KING")], 4.0, frequency)
+    common = CommonWords.of_candidates(
+        [cand("date", "Date", seed="date"), cand("King", "KING")], 4.0, frequency
+    )
     assert "date" not in common  # a seed
     assert "King" not in common and "KING" not in common and "Date" not in common
     assert "date of birth" not in common
 
 
+def said(head: str, tail: str, evidence: str) -> Candidate:
+    return Candidate(
+        head=head,
+        relation="Used-for",
+        tail=tail,
+        provenance=[Provenance(doc_id="d", chunk_id="c", evidence=evidence)],
+    )
+
+
+def test_a_common_word_capitalised_only_where_it_starts_a_sentence_is_that_word() -> None:
+    """On bc4dcdc 'Date' passed as a capitalised name. The corpus writing it in lower case elsewhere
+    (here in another evidence sentence) shows it is the everyday word."""
+    starts = said("Date", "location", "Date is stored with the location.")
+    elsewhere = said("tagger", "parsing", "A tagger finds the date before parsing.")
+    assert "Date" in CommonWords.of_candidates([starts, elsewhere], 4.0, frequency)
+    assert "Date" in CommonWords.of_candidates([starts, cand("date", "parsing")], 4.0, frequency)
+    assert "Date" not in CommonWords.of_candidates([starts], 4.0, frequency)  # never seen lower-case
+
+
+def test_proper_nouns_are_never_common_words() -> None:
+    corpus = [
+        said("Paul", "Collins", "Paul and Collins built a parser."),
+        said("Collins parser", "parsing", "The Collins parser is used for parsing by Paul."),
+    ]
+    common = CommonWords.of_candidates(corpus, 4.0, frequency)
+    assert "Paul" not in common and "Collins" not in common
+
+
 def test_the_threshold_decides_how_common_is_too_common() -> None:
     corpus = [cand("translation", "date")]
-    assert "translation" in CommonWords(corpus, 4.0, frequency)
-    assert "translation" not in CommonWords(corpus, 4.5, frequency)
-    assert "date" in CommonWords(corpus, 4.5, frequency)
+    assert "translation" in CommonWords.of_candidates(corpus, 4.0, frequency)
+    assert "translation" not in CommonWords.of_candidates(corpus, 4.5, frequency)
+    assert "date" in CommonWords.of_candidates(corpus, 4.5, frequency)
 
 
 def test_drops_are_counted_and_the_check_can_be_off() -> None:

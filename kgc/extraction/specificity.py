@@ -13,13 +13,16 @@ alone dropped 205 relations of which 37 were gold pairs (domain words its annota
 a domain term looks like (C-value's nested terms), and with that check 33 relations went, 4 of them
 gold pairs: F1 unchanged, the lowest threshold where it is (bench/results/specificity.md).
 The check needs every document's candidates, so it runs once over the whole extraction output
-(its drops counted as `common word`). Acronyms, capitalised names ('GloVe') and names of several
-words are never at issue here; the stop concepts of kgc.extraction.names are.
+(its drops counted as `common word`). A name capitalised only because it starts a sentence ('Date
+is ...') is that word when the corpus also writes it in lower case (in a name or an evidence
+sentence); a proper noun ('Paul', 'Collins') never is, nor are acronyms, other capitalised names
+('GloVe') and names of several words; the stop concepts of kgc.extraction.names are.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from collections import Counter
 from collections.abc import Callable, Iterable
 from functools import cache
@@ -31,6 +34,7 @@ from kgc.text import singular
 
 log = logging.getLogger(__name__)
 COMMON_WORD = "common word"  # the reason counted in the extraction report
+_WORD = re.compile(r"[^\W\d_]+")  # a run of letters
 
 WordFrequency = Callable[[str], float]  # word -> Zipf frequency in general English (0: unknown)
 
@@ -61,15 +65,44 @@ def one_word(name: str) -> bool:
     return name.isalpha() and name == name.lower()
 
 
-class CommonWords:
-    """Which one-word names of a corpus's candidates are common words (see the module's docstring)."""
+def lower_case_words(texts: Iterable[str]) -> set[str]:
+    """The words `texts` write in lower case."""
+    return {w for text in texts for w in _WORD.findall(text) if w.islower()}
 
-    def __init__(self, candidates: list[Candidate], threshold: float, frequency: WordFrequency):
+
+class CommonWords:
+    """Which one-word names of a corpus are common words (see the module's docstring): `names` are
+    all its names, `texts` its sentences (evidence), `seeds` the seed names."""
+
+    def __init__(
+        self,
+        names: Iterable[str],
+        threshold: float,
+        frequency: WordFrequency,
+        *,
+        texts: Iterable[str] = (),
+        seeds: Iterable[str] = (),
+    ):
+        names = list(names)
         self.threshold = threshold
         self.frequency = frequency
-        self.domain = name_words(n for c in candidates for n in (c.head, c.tail))
-        self.seeds = {key(p.seed) for c in candidates for p in c.provenance if p.seed}
+        self.domain = name_words(names)
+        self.lower = lower_case_words([*names, *texts])
+        self.seeds = {key(s) for s in seeds}
         self._seen: dict[str, bool] = {}
+
+    @classmethod
+    def of_candidates(
+        cls, candidates: list[Candidate], threshold: float, frequency: WordFrequency
+    ) -> CommonWords:
+        """The rule over a run's candidates: their names, evidence sentences and seeds."""
+        return cls(
+            (n for c in candidates for n in (c.head, c.tail)),
+            threshold,
+            frequency,
+            texts=(p.evidence for c in candidates for p in c.provenance if p.evidence),
+            seeds=(p.seed for c in candidates for p in c.provenance if p.seed),
+        )
 
     def __contains__(self, name: str) -> bool:
         if name not in self._seen:
@@ -77,6 +110,8 @@ class CommonWords:
         return self._seen[name]
 
     def _judge(self, name: str) -> bool:
+        if name.isalpha() and name == name.capitalize() and name.lower() in self.lower:
+            name = name.lower()  # capitalised only where it starts a sentence
         if not one_word(name) or key(name) in self.seeds:
             return False
         word = singular(name)
@@ -92,7 +127,7 @@ def drop_common_words(
     them when the check is "off" or no word frequencies are installed."""
     if threshold == "off" or frequency is None:
         return candidates, Counter()
-    common = CommonWords(candidates, threshold, frequency)
+    common = CommonWords.of_candidates(candidates, threshold, frequency)
     kept = [c for c in candidates if c.head not in common and c.tail not in common]
     gone = len(candidates) - len(kept)
     return kept, Counter({COMMON_WORD: gone} if gone else {})
