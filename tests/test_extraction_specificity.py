@@ -7,11 +7,14 @@ from pathlib import Path
 
 from kgc.artifacts import CANDIDATES, EXTRACTION_REPORT
 from kgc.evaluate import evaluate_run
+from kgc.evaluate.errors import name_problems
+from kgc.extraction.names import NameRules
 from kgc.extraction.specificity import COMMON_WORD, CommonWords, drop_common_words, english_frequency
-from kgc.models import Candidate, Provenance
+from kgc.models import Candidate, Entity, KnowledgeGraph, Provenance
 from kgc.pipeline import build
 from kgc.rundir import RunDir
 from kgc.testing.scripted_server import ScriptedServer
+from kgc.text import slug
 from tests.test_pipeline import server_config
 
 # Zipf frequencies as wordfreq gives them (rounded), so the unit tests do not depend on its lists.
@@ -146,3 +149,40 @@ def test_the_stage_drops_common_words_and_kgc_eval_counts_them(tmp_path: Path) -
     assert run.read(EXTRACTION_REPORT).dropped == {COMMON_WORD: 1}
     report = evaluate_run(tmp_path / "run")
     assert report.conformance is not None and report.conformance.dropped == {COMMON_WORD: 1}
+
+
+def test_kgc_eval_counts_common_words_of_a_graph_built_without_the_rule(tmp_path: Path) -> None:
+    """The same rule (kgc.extraction.specificity) over the graph's own names: on bc4dcdc kgc eval
+    knew no common words, so a graph built with the rule off (or by another tool) showed none."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "d1.txt").write_text(
+        "Tokenization is a prerequisite of part-of-speech tagging. "
+        "A tagger labels a date and a location in the text.",
+        encoding="utf-8",
+    )
+    reply = {
+        "triplets": [
+            {"head": "tokenization", "relation": "Is-a-Prerequisite-of", "tail": "part-of-speech tagging"},
+            {"head": "date", "relation": "Conjunction", "tail": "location"},
+        ]
+    }
+    settings = {"extraction.mode": "document", "extraction.common_word_zipf": "off"}
+    with ScriptedServer(rules=[{"task": "extraction", "reply": reply}]) as server:
+        build(corpus, tmp_path / "run", server_config(server, **settings))
+    report = evaluate_run(tmp_path / "run")
+    assert report.conformance is not None and report.conformance.dropped == {}
+    assert report.conformance.entity_names == {COMMON_WORD: 2}
+    assert sorted(report.conformance.entity_name_examples) == ["date", "location"]
+
+
+def test_name_problems_of_a_graph_know_common_words_unless_the_graph_builds_names_from_them() -> None:
+    graph = KnowledgeGraph(
+        entities=[
+            Entity(id=slug(n), name=n)
+            for n in ("date", "location", "translation", "machine translation", "tokenization")
+        ]
+    )
+    rules = NameRules()
+    assert name_problems(graph, rules, 4.5) == {"date": COMMON_WORD, "location": COMMON_WORD}
+    assert name_problems(graph, rules) == {}  # no threshold: not checked

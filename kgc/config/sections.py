@@ -240,7 +240,8 @@ class ExtractionConfig(Section):
         "uses it this often (wordfreq's Zipf frequency: 'date' 5.2, 'translation' 4.4, 'parsing' 2.9) "
         "and no longer name of the run's candidates holds it ('translation' of 'machine translation' "
         "stays) and it is no seed (kgc.extraction.specificity; needs kgc[nlp]); so is one capitalised only "
-        "where it starts a sentence when the corpus writes it in lower case too; 'off': no such rule",
+        "where it starts a sentence when the corpus writes it in lower case too; 'off': no such rule "
+        "(kgc eval still counts them, at the default)",
     )
 
 

@@ -10,6 +10,7 @@ from kgc.evaluate.matching import RELAXED_THRESHOLD, GraphMatcher, edge, graph_e
 from kgc.evaluate.models import ErrorBreakdown, Grounding
 from kgc.evaluate.triplets import SAMPLE, gold_edges, show
 from kgc.extraction.names import NameRules, judge
+from kgc.extraction.specificity import COMMON_WORD, CommonWords, english_frequency
 from kgc.models import KnowledgeGraph
 from kgc.schema import RelationSchema
 
@@ -23,9 +24,24 @@ REASONS = (
 )
 
 
-def name_problems(graph: KnowledgeGraph, rules: NameRules) -> dict[str, str]:
-    """Entity id -> why its name is no concept ('generic name', 'clause name', 'conjunction name')."""
-    return {e.id: why for e in graph.entities if (why := judge(e.name, rules)) is not None}
+def name_problems(
+    graph: KnowledgeGraph, rules: NameRules, common_word_zipf: float | None = None
+) -> dict[str, str]:
+    """Entity id -> why its name is no concept ('generic name', 'clause name', 'conjunction name',
+    and with `common_word_zipf` and wordfreq installed 'common word': kgc.extraction.specificity's
+    rule over the graph's own names)."""
+    frequency = english_frequency() if common_word_zipf is not None else None
+    common = (
+        CommonWords.of_graph(graph, common_word_zipf, frequency)
+        if common_word_zipf is not None and frequency is not None
+        else set[str]()
+    )
+    out = {}
+    for e in graph.entities:
+        why = judge(e.name, rules) or (COMMON_WORD if e.name in common else None)
+        if why is not None:
+            out[e.id] = why
+    return out
 
 
 def error_breakdown(
@@ -36,14 +52,16 @@ def error_breakdown(
     rules: NameRules,
     grounding: Grounding | None = None,
     threshold: float = RELAXED_THRESHOLD,
+    common_word_zipf: float | None = None,
 ) -> ErrorBreakdown:
     """Each extracted relation right or wrong for one reason (see `ErrorBreakdown`); `grounding` (of
-    the same graph, when the run has its chunks) tells which are not in their text."""
+    the same graph, when the run has its chunks) tells which are not in their text; a common word
+    (`common_word_zipf`, see `name_problems`) counts as a generic name."""
     index = GraphMatcher(graph, threshold)
     expected = gold_edges(gold, index, schema, relaxed=True)
     expected_pairs = {pair(h, t) for h, _, t in expected}
     ungrounded = {o.edge for o in grounding.ungrounded if o.edge is not None} if grounding else set()
-    bad_names = name_problems(graph, rules)
+    bad_names = name_problems(graph, rules, common_word_zipf)
     errors: Counter[str] = Counter()
     examples: dict[str, list[str]] = {}
     right = 0
@@ -58,7 +76,7 @@ def error_breakdown(
             reason = "name not in the text"
         elif "clause name" in names or "conjunction name" in names:
             reason = "conjunction or clause name"
-        elif "generic name" in names:
+        elif "generic name" in names or COMMON_WORD in names:
             reason = "generic name"
         elif edge(r.tail, r.relation, r.head, schema) in expected:
             reason = "wrong direction"

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from kgc import __version__
 from kgc.artifacts import CANDIDATES, CHUNKS, EVAL, EXTRACTION_REPORT, MANIFEST
-from kgc.config import KgcConfig
+from kgc.config import ExtractionConfig, KgcConfig
 from kgc.errors import EvaluationError, RunDirError
 from kgc.evaluate.aliases import score_aliases
 from kgc.evaluate.compare import compare_graphs
@@ -75,6 +75,9 @@ def evaluate_run(
     schema = schema or RelationSchema()
     extraction = (recorded or KgcConfig()).extraction
     rules = NameRules.of(extraction.stop_concepts, extraction.max_name_words)
+    zipf = extraction.common_word_zipf
+    if zipf == "off":  # extraction kept common words: still counted, at the default threshold
+        zipf = float(ExtractionConfig.model_fields["common_word_zipf"].default)
     graph = read_graph(run)
     # Every input is read before anything is measured: a bad gold line fails at once.
     gold_triplets = read_triplets(gold, schema) if gold is not None else None
@@ -100,7 +103,7 @@ def evaluate_run(
     )
     if extraction_report is not None and candidates is not None:
         report.conformance = conformance(
-            extraction_report.model_dump(), len(candidates), graph, name_problems(graph, rules)
+            extraction_report.model_dump(), len(candidates), graph, name_problems(graph, rules, zipf)
         )
     if candidates is not None and chunks is not None:
         report.grounding = ground(graph, candidates, chunks)
@@ -109,7 +112,13 @@ def evaluate_run(
             graph, gold_triplets, schema, threshold=threshold, gold_file=str(gold)
         )
         report.triplets.errors = error_breakdown(
-            graph, gold_triplets, schema, rules=rules, grounding=report.grounding, threshold=threshold
+            graph,
+            gold_triplets,
+            schema,
+            rules=rules,
+            grounding=report.grounding,
+            threshold=threshold,
+            common_word_zipf=zipf,
         )
     if alias_groups is not None:
         report.aliases = score_aliases(graph, alias_groups, alias_file=str(aliases))

@@ -17,6 +17,8 @@ The check needs every document's candidates, so it runs once over the whole extr
 is ...') is that word when the corpus also writes it in lower case (in a name or an evidence
 sentence); a proper noun ('Paul', 'Collins') never is, nor are acronyms, other capitalised names
 ('GloVe') and names of several words; the stop concepts of kgc.extraction.names are.
+`kgc eval` counts a graph's common words by the same rule (`CommonWords.of_graph`: the graph's
+names and aliases are its corpus), whatever built it.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from functools import cache
 from typing import Literal
 
 from kgc.extraction.names import key
-from kgc.models import Candidate
+from kgc.models import Candidate, KnowledgeGraph
 from kgc.text import singular
 
 log = logging.getLogger(__name__)
@@ -103,6 +105,12 @@ class CommonWords:
             texts=(p.evidence for c in candidates for p in c.provenance if p.evidence),
             seeds=(p.seed for c in candidates for p in c.provenance if p.seed),
         )
+
+    @classmethod
+    def of_graph(cls, graph: KnowledgeGraph, threshold: float, frequency: WordFrequency) -> CommonWords:
+        """The rule over a finished graph, however built: its entities' names and aliases (it keeps
+        no sentences nor seeds)."""
+        return cls((n for e in graph.entities for n in (e.name, *e.aliases)), threshold, frequency)
 
     def __contains__(self, name: str) -> bool:
         if name not in self._seen:
