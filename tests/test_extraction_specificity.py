@@ -125,10 +125,9 @@ def test_english_frequencies_separate_everyday_words_from_domain_terms() -> None
         assert zipf(term) < 4.0, term
 
 
-def test_the_stage_drops_common_words_and_kgc_eval_counts_them(tmp_path: Path) -> None:
-    """Over HTTP to the scripted server, document mode: 'date' and 'location' (everyday words no
-    longer name of the corpus holds) stay out of the graph, 'tokenization' stays; the drop is counted
-    in the extraction report and in kgc eval's conformance table."""
+def build_date_location_run(tmp_path: Path, **settings: object) -> None:
+    """A document-mode run in tmp_path/run over HTTP to the scripted server, whose answer relates
+    'tokenization' to 'part-of-speech tagging' and the everyday words 'date' and 'location'."""
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     (corpus / "d1.txt").write_text(
@@ -143,7 +142,14 @@ def test_the_stage_drops_common_words_and_kgc_eval_counts_them(tmp_path: Path) -
         ]
     }
     with ScriptedServer(rules=[{"task": "extraction", "reply": reply}]) as server:
-        build(corpus, tmp_path / "run", server_config(server, **{"extraction.mode": "document"}))
+        build(corpus, tmp_path / "run", server_config(server, **{"extraction.mode": "document", **settings}))
+
+
+def test_the_stage_drops_common_words_and_kgc_eval_counts_them(tmp_path: Path) -> None:
+    """Over HTTP to the scripted server, document mode: 'date' and 'location' (everyday words no
+    longer name of the corpus holds) stay out of the graph, 'tokenization' stays; the drop is counted
+    in the extraction report and in kgc eval's conformance table."""
+    build_date_location_run(tmp_path)
     run = RunDir(tmp_path / "run", create=False)
     assert [(c.head, c.tail) for c in run.read(CANDIDATES)] == [("Tokenization", "part-of-speech tagging")]
     assert run.read(EXTRACTION_REPORT).dropped == {COMMON_WORD: 1}
@@ -154,22 +160,7 @@ def test_the_stage_drops_common_words_and_kgc_eval_counts_them(tmp_path: Path) -
 def test_kgc_eval_counts_common_words_of_a_graph_built_without_the_rule(tmp_path: Path) -> None:
     """The same rule (kgc.extraction.specificity) over the graph's own names: on bc4dcdc kgc eval
     knew no common words, so a graph built with the rule off (or by another tool) showed none."""
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    (corpus / "d1.txt").write_text(
-        "Tokenization is a prerequisite of part-of-speech tagging. "
-        "A tagger labels a date and a location in the text.",
-        encoding="utf-8",
-    )
-    reply = {
-        "triplets": [
-            {"head": "tokenization", "relation": "Is-a-Prerequisite-of", "tail": "part-of-speech tagging"},
-            {"head": "date", "relation": "Conjunction", "tail": "location"},
-        ]
-    }
-    settings = {"extraction.mode": "document", "extraction.common_word_zipf": "off"}
-    with ScriptedServer(rules=[{"task": "extraction", "reply": reply}]) as server:
-        build(corpus, tmp_path / "run", server_config(server, **settings))
+    build_date_location_run(tmp_path, **{"extraction.common_word_zipf": "off"})
     report = evaluate_run(tmp_path / "run")
     assert report.conformance is not None and report.conformance.dropped == {}
     assert report.conformance.entity_names == {COMMON_WORD: 2}
