@@ -31,7 +31,7 @@ from collections import Counter
 from typing import TYPE_CHECKING, Literal
 
 from kgc.extraction.mentions import Sentences
-from kgc.extraction.triplets import CleanTriplet
+from kgc.extraction.triplets import CleanTriplet, distinct
 from kgc.schema import RelationSchema
 
 if TYPE_CHECKING:
@@ -84,7 +84,7 @@ def conjoin(
     conjunction = schema.for_cue("conjunction")
     retyped: Counter[str] = Counter()
     dropped: Counter[str] = Counter()
-    out: dict[tuple[str, str, str], CleanTriplet] = {}
+    out: list[CleanTriplet] = []
     for t in triplets:
         rel = schema.resolve(t.relation)
         how = None if rel is None or rel.cue_kind in _LEFT_ALONE else _how_coordinated(t, sentences)
@@ -97,5 +97,5 @@ def conjoin(
                 continue
             t = CleanTriplet(t.head, conjunction.name, t.tail, t.evidence)
             retyped[CONJOINED] += 1
-        out.setdefault((t.head.lower(), t.relation, t.tail.lower()), t)
-    return list(out.values()), retyped, dropped
+        out.append(t)
+    return distinct(out), retyped, dropped

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 from kgc.extraction.cue_patterns import statements
 from kgc.extraction.names import EVALUATIVE, NameRules, key
 from kgc.extraction.spans import PassageSpans
-from kgc.extraction.triplets import CleanTriplet, PassageIndex, RawTriplet, clean_triplets
+from kgc.extraction.triplets import CleanTriplet, PassageIndex, RawTriplet, clean_triplets, distinct
 from kgc.schema import CueClass, RelationSchema
 
 if TYPE_CHECKING:
@@ -111,7 +111,7 @@ def retype(
     """Each triplet whose two names a cue links, with the cue's relation and direction (counted as
     'retyped' when the relation changed, 'flipped' when a directed relation turned round)."""
     counts: Counter[str] = Counter()
-    out: dict[tuple[str, str, str], CleanTriplet] = {}
+    out: list[CleanTriplet] = []
     for t in triplets:
         for cue in cues:
             relation = schema.for_cue(cue.cue)
@@ -123,8 +123,8 @@ def retype(
             counts["flipped"] += head != t.head and relation.directed
             t = CleanTriplet(head, relation.name, tail, cue.sentence)
             break
-        out.setdefault((t.head.lower(), t.relation, t.tail.lower()), t)
-    return list(out.values()), +counts
+        out.append(t)
+    return distinct(out), +counts
 
 
 def cue_triplets(

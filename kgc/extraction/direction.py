@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Literal
 
 from kgc.extraction.mentions import Sentences
-from kgc.extraction.triplets import CleanTriplet
+from kgc.extraction.triplets import CleanTriplet, distinct
 from kgc.schema import CueClass, RelationSchema
 
 if TYPE_CHECKING:
@@ -122,7 +122,7 @@ def orient(
     """The triplets, each directed relation turned round where a preposition joining its two names
     in its evidence sentence says the other end is the head (counted as 'oriented')."""
     counts: Counter[str] = Counter()
-    out: dict[tuple[str, str, str], CleanTriplet] = {}
+    out: list[CleanTriplet] = []
     for t in triplets:
         rel = schema.resolve(t.relation)
         kind = rel.cue_kind if rel is not None and rel.directed else None
@@ -131,8 +131,8 @@ def orient(
             if _stated_head(kind, pairs) is False:
                 t = CleanTriplet(t.tail, t.relation, t.head, t.evidence)
                 counts["oriented"] += 1
-        out.setdefault((t.head.lower(), t.relation, t.tail.lower()), t)
-    return list(out.values()), +counts
+        out.append(t)
+    return distinct(out), +counts
 
 
 def _stated_head(kind: CueClass, pairs: Iterator[tuple[Span, Span]]) -> bool | None:

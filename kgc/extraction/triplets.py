@@ -25,7 +25,7 @@ from itertools import product
 from rapidfuzz import fuzz, process, utils
 
 from kgc.extraction.mentions import APART, NESTED, VARIANT, Sentences, remainder
-from kgc.extraction.names import NameRules, classified, conjuncts, is_clause, is_generic, key
+from kgc.extraction.names import NameRules, classified, conjuncts, is_clause, is_generic, key, one_word
 from kgc.extraction.spans import PassageSpans
 from kgc.schema import RelationSchema
 from kgc.text import clean_text
@@ -57,6 +57,15 @@ class CleanTriplet:
 
     def as_tuple(self) -> tuple[str, str, str]:
         return (self.head, self.relation, self.tail)
+
+
+def distinct(triplets: list[CleanTriplet]) -> list[CleanTriplet]:
+    """The triplets, one per head, relation and tail up to case (the first of each), in order: a rule
+    that re-types or turns round a triplet may make it the twin of another."""
+    out: dict[tuple[str, str, str], CleanTriplet] = {}
+    for t in triplets:
+        out.setdefault((t.head.lower(), t.relation, t.tail.lower()), t)
+    return list(out.values())
 
 
 class Grounder:
@@ -186,7 +195,7 @@ def clean_triplets(
     it: fewer tokens, and always text of the passage); with `same_sentence` False a pair mentioned
     only in different sentences is kept too, its evidence the stretch of text between them."""
     grounder, sentences = index.grounder, index.sentences
-    kept: dict[tuple[str, str, str], CleanTriplet] = {}
+    kept: list[CleanTriplet] = []
     dropped: Counter[str] = Counter()
     for t in raw:
         rel = schema.resolve(t.relation)
@@ -214,8 +223,8 @@ def clean_triplets(
                 dropped[stated] += 1
                 continue
             h, tl, evidence = stated
-            kept.setdefault((h.lower(), rel.name, tl.lower()), CleanTriplet(h, rel.name, tl, evidence))
-    return list(kept.values()), dropped
+            kept.append(CleanTriplet(h, rel.name, tl, evidence))
+    return distinct(kept), dropped
 
 
 def one_per_statement(
@@ -314,7 +323,7 @@ def not_a_noun(name: str, passage: PassageSpans) -> bool:
     a concept. Gerunds and participles stay ('parsing', 'clustering'); so do names written with a
     capital or a digit ('BERT', 'GloVe'). Needs the passage's parse; without it nothing is refused."""
     word = name.strip()
-    if passage.doc is None or " " in word or "-" in word or word != word.lower() or not word.isalpha():
+    if passage.doc is None or not one_word(word):
         return False
     tags = [t.tag_ for t in passage.doc if t.lower_ == word]
     return bool(tags) and all(tag in NOT_A_NOUN for tag in tags)
