@@ -242,6 +242,11 @@ def words(name: str) -> list[str]:
     return _WORD.findall(name.lower())
 
 
+def one_word(name: str) -> bool:
+    """A lower-case name of letters only: not an acronym, a capitalised name or a compound."""
+    return name.isalpha() and name == name.lower()
+
+
 def is_generic(name: str, rules: NameRules) -> bool:
     """A stop concept, optionally behind evaluative modifiers; a pronoun; a number; no letters."""
     ws = words(name)

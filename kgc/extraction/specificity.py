@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterable
 from functools import cache
 from typing import Literal
 
-from kgc.extraction.names import key
+from kgc.extraction.names import key, one_word
 from kgc.models import Candidate, KnowledgeGraph
 from kgc.text import singular
 
@@ -60,11 +60,6 @@ def name_words(names: Iterable[str]) -> set[str]:
         if len(ws) > 1:
             out.update(singular(w) for w in ws)
     return out
-
-
-def one_word(name: str) -> bool:
-    """A lower-case name of letters only: not an acronym, a capitalised name or a compound."""
-    return name.isalpha() and name == name.lower()
 
 
 def lower_case_words(texts: Iterable[str]) -> set[str]:

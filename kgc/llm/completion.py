@@ -53,13 +53,9 @@ def read_completion(body: bytes, charset: str | None = None) -> Completion:
     content = "" if content is None else content  # no content (a filtered answer): invalid, asked again
     if not isinstance(content, str) or not isinstance(finish_reason, str | None):
         raise NotACompletion(f"a malformed choice: {text[:100]!r}")
-    usage = data.get("usage")
-    counts = tuple(
-        usage.get(k) if isinstance(usage, dict) else None for k in ("prompt_tokens", "completion_tokens")
-    )
     model = data.get("model")
     return Completion(
-        content, finish_reason, model if isinstance(model, str) else None, (counts[0], counts[1])
+        content, finish_reason, model if isinstance(model, str) else None, _token_counts(data.get("usage"))
     )
 
 
@@ -77,6 +73,13 @@ def decode(body: bytes, charset: str | None) -> str:
                 pass
         declared = f" nor the declared charset {charset!r}" if charset else ""
         raise NotACompletion(f"a body that is not UTF-8{declared} (bad byte at {e.start})") from None
+
+
+def _token_counts(usage: Any) -> tuple[Any, Any]:
+    """(prompt_tokens, completion_tokens) of a `usage` object as sent (None for what is missing)."""
+    if not isinstance(usage, dict):
+        return None, None
+    return usage.get("prompt_tokens"), usage.get("completion_tokens")
 
 
 def _tool_call_arguments(tool_calls: Any) -> str | None:
@@ -113,7 +116,7 @@ def _from_events(text: str) -> Completion:
         if isinstance(chunk.get("model"), str):
             model = chunk["model"]
         if isinstance(chunk.get("usage"), dict):
-            usage = (chunk["usage"].get("prompt_tokens"), chunk["usage"].get("completion_tokens"))
+            usage = _token_counts(chunk["usage"])
     else:
         raise NotACompletion("an event stream that stops before its end ('data: [DONE]')")
     return Completion("".join(parts), finish_reason, model, usage)
